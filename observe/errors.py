@@ -1,0 +1,45 @@
+"""Errors a user may see.
+
+Every error carries a translation key and its parameters, so a page can show it
+in the user's language (``err.message(lang)``) while ``str(err)`` stays English
+for logs and the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ObserveError(Exception):
+    """Base of every error the app reports to a person (never a bug)."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        """The one-sentence message in ``lang``."""
+        from observe.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+
+class InvalidInput(ObserveError):
+    """A value from a form, file or argument is not acceptable."""
+
+
+class SchemeError(InvalidInput):
+    """A coding-scheme file or edit is not valid."""
+
+
+class NotFound(ObserveError):
+    """A named session, observation, client or event does not exist."""
+
+
+class DatabaseError(ObserveError):
+    """The database cannot be opened, is not an observe database, or refused a write."""
+
+
+class PermissionDenied(ObserveError):
+    """The acting user's role does not allow this action."""
