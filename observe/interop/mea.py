@@ -1,0 +1,116 @@
+"""Read motion-energy series: rMEA's text format and our own CSV.
+
+Both readers return a frame with columns ``time_s``, ``client``, ``counselor``
+(one row per sample) ready for :func:`observe.analysis.synchrony.synchrony`.
+
+* **rMEA text** (the MEA program's output, read by rMEA ``readMEA``): an optional
+  header line such as ``"pat" "th"``, then one row per frame, columns separated by
+  white space (or a comma/semicolon). Column 1 is the patient (client, s1),
+  column 2 the therapist (counselor, s2). The file holds no frame rate, so it must
+  be given (rMEA's sample data: 25 fps).
+* **Our CSV**: ``time_s`` plus ``client`` and ``counselor``; or, as written by
+  :func:`observe.video.motion.motion_energy`, one column per region named
+  ``client_<part>`` / ``counselor_<part>``, which are summed per person (rMEA also
+  sums several columns per subject).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from observe.errors import InvalidInput
+
+PERSONS = ("client", "counselor")
+
+
+def read_rmea_text(path: str | Path, *, fps: float = 25.0) -> pd.DataFrame:
+    """Read an MEA/rMEA text file: patient (client) in column 1, therapist (counselor) in column 2.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "1_01.txt")
+    >>> _ = open(p, "w").write('"pat" "th"\\n3 5\\n0 1\\n')
+    >>> read_rmea_text(p, fps=25).to_dict("list")
+    {'time_s': [0.0, 0.04], 'client': [3.0, 0.0], 'counselor': [5.0, 1.0]}
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("synchrony.unreadable_file", path=str(path)) from exc
+    rows: list[list[float]] = []
+    for number, line in enumerate(lines, start=1):
+        fields = [f for f in re.split(r"[\s,;]+", line.strip()) if f]
+        if not fields:
+            continue
+        try:
+            values = [math.nan if f.upper() in ("NA", "NAN") else float(f) for f in fields]
+        except ValueError:
+            if not rows:  # a header line such as "pat" "th"
+                continue
+            raise InvalidInput("synchrony.bad_line", path=path.name, line=number) from None
+        if len(values) < 2:
+            raise InvalidInput("synchrony.bad_line", path=path.name, line=number)
+        rows.append(values[:2])
+    if not rows:
+        raise InvalidInput("synchrony.empty_series", path=path.name)
+    data = np.asarray(rows, dtype=float)
+    return pd.DataFrame({"time_s": np.arange(len(data)) / fps, "client": data[:, 0], "counselor": data[:, 1]})
+
+
+def read_series_csv(path: str | Path) -> tuple[pd.DataFrame, float]:
+    """Read our CSV (``time_s`` + ``client``/``counselor`` or per-region columns); return (series, fps).
+
+    The frame rate comes from the median step of ``time_s``; steps that differ
+    from it by more than 1 % are refused, because the lags assume a fixed rate.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("synchrony.unreadable_file", path=str(path)) from exc
+    if "time_s" not in raw.columns:
+        raise InvalidInput("synchrony.missing_columns", columns="time_s")
+    out = pd.DataFrame({"time_s": pd.to_numeric(raw["time_s"], errors="coerce")})
+    for person in PERSONS:
+        if person in raw.columns:
+            out[person] = pd.to_numeric(raw[person], errors="coerce")
+            continue
+        parts = [c for c in raw.columns if str(c).startswith(person + "_")]
+        if not parts:
+            raise InvalidInput("synchrony.missing_columns", columns=person)
+        # rMEA sums the columns of one subject; NaN stays NaN only where all parts are NaN
+        out[person] = raw[parts].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+    if len(out) < 2 or out["time_s"].isna().any():
+        raise InvalidInput("synchrony.empty_series", path=path.name)
+    steps = np.diff(out["time_s"].to_numpy())
+    step = float(np.median(steps))
+    if not step > 0 or np.any(np.abs(steps - step) > 0.01 * step):
+        raise InvalidInput("synchrony.irregular_time", path=path.name)
+    return out, 1.0 / step
+
+
+def read_series(path: str | Path, *, fps: float | None = None) -> tuple[pd.DataFrame, float]:
+    """Read either format (a ``.csv`` with a ``time_s`` header is ours); return (series, fps).
+
+    For an rMEA text file ``fps`` defaults to 25; for our CSV a given ``fps`` must
+    agree with ``time_s`` within 1 %.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("synchrony.unreadable_file", path=str(path))
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        first = fh.readline()
+    if "time_s" in first:
+        series, found = read_series_csv(path)
+        if fps is not None and abs(found - fps) > 0.01 * fps:
+            raise InvalidInput("synchrony.fps_mismatch", given=fps, found=round(found, 3))
+        return series, fps if fps is not None else round(found, 6)
+    rate = 25.0 if fps is None else fps
+    return read_rmea_text(path, fps=rate), rate
