@@ -1,0 +1,300 @@
+"""Interval and time-unit helpers shared by the analysis modules.
+
+Everything here works on plain numpy arrays or on the tidy event frame
+(:mod:`observe.frames`), and follows the state semantics of DOMAIN.md: states are
+half-open ``[start_s, end_s)``, a state with ``end_s`` = NaN is still running and
+closes at the session end (``duration_s``), points have one time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Default grouping of an event frame into observations (one observer's coding of one session).
+OBSERVATION_KEYS: tuple[str, ...] = ("session", "observer")
+
+
+def group_codes(events: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group code per row and the table of distinct keys, in order of first appearance.
+
+    Parameters
+    ----------
+    events
+        Any frame holding the ``by`` columns.
+    by
+        Column names forming the group key.
+
+    Returns
+    -------
+    codes, keys
+        ``codes[i]`` indexes ``keys`` (a frame with the ``by`` columns, one row per group).
+
+    Examples
+    --------
+    >>> codes, keys = group_codes(pd.DataFrame({"session": ["a", "b", "a"]}), ["session"])
+    >>> codes.tolist(), keys["session"].tolist()
+    ([0, 1, 0], ['a', 'b'])
+    """
+    if len(by) == 0:
+        return np.zeros(len(events), dtype=np.int64), pd.DataFrame(index=[0])
+    combined = np.zeros(len(events), dtype=np.int64)
+    uniques: list[np.ndarray] = []
+    for col in by:
+        # factorize each key column once; combining integers is much cheaper than hashing tuples
+        codes, uniq = pd.factorize(events[col], use_na_sentinel=False)
+        combined = combined * len(uniq) + codes
+        uniques.append(np.asarray(uniq, dtype=object))
+    codes, first = pd.factorize(combined)
+    keys = {}
+    for i, col in enumerate(by):
+        radix = int(np.prod([len(u) for u in uniques[i + 1 :]], dtype=np.int64))
+        keys[col] = uniques[i][(first // radix) % len(uniques[i])]
+    return codes.astype(np.int64), pd.DataFrame(keys)
+
+
+def session_lengths(events: pd.DataFrame, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Length in seconds of each group: ``duration_s`` if known, else the last event time.
+
+    A state still running (``end_s`` NaN) closes at this length (DOMAIN data model).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"start_s": [1.0, 5.0], "end_s": [4.0, np.nan], "duration_s": [np.nan, np.nan]})
+    >>> session_lengths(ev, np.array([0, 0]), 1).tolist()
+    [5.0]
+    """
+    out = np.full(n_groups, np.nan)
+    if "duration_s" in events:
+        dur = pd.Series(events["duration_s"].to_numpy(dtype=float)).groupby(codes).max()
+        out[dur.index.to_numpy()] = dur.to_numpy()
+    last = np.fmax(events["start_s"].to_numpy(dtype=float), events["end_s"].to_numpy(dtype=float))
+    fallback = pd.Series(last).groupby(codes).max()
+    missing = np.isnan(out)
+    fb = np.full(n_groups, np.nan)
+    fb[fallback.index.to_numpy()] = fallback.to_numpy()
+    out[missing] = fb[missing]
+    return out
+
+
+def close_states(start: np.ndarray, end: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Close running states at the session end and clip every state to ``[0, length)``.
+
+    Parameters
+    ----------
+    start, end
+        State bounds in seconds; ``end`` NaN = still running.
+    length
+        The session length for each state's row.
+
+    Returns
+    -------
+    start, end
+        Clipped copies; a state that is empty after clipping has ``end <= start``.
+
+    Examples
+    --------
+    >>> s, e = close_states(np.array([-1.0, 5.0]), np.array([2.0, np.nan]), np.array([10.0, 10.0]))
+    >>> s.tolist(), e.tolist()
+    ([0.0, 5.0], [2.0, 10.0])
+    """
+    end = np.where(np.isnan(end), length, end)
+    return np.clip(start, 0.0, length), np.minimum(end, length)
+
+
+def window_counts(length: np.ndarray, window_s: float, step_s: float, min_fraction: float) -> np.ndarray:
+    """Number of analysis windows per session.
+
+    Window ``j`` is ``[j·step, j·step + W)`` clipped to the session; it is kept while
+    its clipped length is at least ``min_fraction·W``. A session shorter than one
+    window gets none (DOMAIN "window longer than the session" → not enough data).
+
+    Examples
+    --------
+    >>> window_counts(np.array([3000.0, 80.0, 100.0, 30.0]), 60.0, 60.0, 0.5).tolist()
+    [50, 1, 2, 0]
+    """
+    length = np.nan_to_num(np.asarray(length, dtype=float), nan=0.0)
+    # last start j·step with at least min_fraction·W left before the session end
+    n = np.floor((length - min_fraction * window_s) / step_s + 1e-9).astype(np.int64) + 1
+    n = np.maximum(n, 0)
+    return np.where(length >= window_s, n, 0)
+
+
+def explode_over_windows(
+    start: np.ndarray,
+    end: np.ndarray,
+    n_windows: np.ndarray,
+    window_s: float,
+    step_s: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split intervals by analysis window, vectorised.
+
+    Parameters
+    ----------
+    start, end
+        Interval bounds (a point has ``end == start``).
+    n_windows
+        Windows available in each interval's session (see :func:`window_counts`).
+    window_s, step_s
+        Window length and step.
+
+    Returns
+    -------
+    row, window, overlap
+        For every (interval, window) pair that meet: the interval's row index, the
+        window index ``j`` and the overlap in seconds (0 for a point inside the window).
+
+    Examples
+    --------
+    >>> r, j, o = explode_over_windows(np.array([50.0]), np.array([130.0]), np.array([3]), 60.0, 60.0)
+    >>> r.tolist(), j.tolist(), o.tolist()
+    ([0, 0, 0], [0, 1, 2], [10.0, 60.0, 10.0])
+    """
+    # windows j with j·step < end (or ≤ for a point) and j·step + W > start
+    lo = np.maximum(np.floor((start - window_s) / step_s).astype(np.int64) + 1, 0)
+    is_point = end <= start
+    hi = np.where(is_point, np.floor(start / step_s), np.ceil(end / step_s) - 1).astype(np.int64)
+    hi = np.minimum(hi, n_windows - 1)
+    count = np.maximum(hi - lo + 1, 0)
+    row = np.repeat(np.arange(len(start)), count)
+    first = np.cumsum(count) - count
+    window = lo[row] + (np.arange(len(row)) - first[row])
+    w_start = window * step_s
+    overlap = np.minimum(end[row], w_start + window_s) - np.maximum(start[row], w_start)
+    return row, window, np.maximum(overlap, 0.0)
+
+
+def union_length(start: np.ndarray, end: np.ndarray) -> float:
+    """Seconds covered by the union of intervals (overlaps counted once).
+
+    Examples
+    --------
+    >>> union_length(np.array([0.0, 5.0, 20.0]), np.array([10.0, 12.0, 25.0]))
+    17.0
+    """
+    keep = end > start
+    start, end = start[keep], end[keep]
+    if len(start) == 0:
+        return 0.0
+    order = np.argsort(start, kind="stable")
+    start, end = start[order], end[order]
+    reach = np.maximum.accumulate(end)
+    # a new block starts where an interval begins after everything before it has ended
+    new_block = np.r_[True, start[1:] > reach[:-1]]
+    block = np.cumsum(new_block) - 1
+    block_start = start[new_block]
+    block_end = pd.Series(reach).groupby(block).max().to_numpy()
+    return float(np.sum(block_end - block_start))
+
+
+def unit_midpoints(length_s: float, unit_s: float = 1.0, start_s: float = 0.0) -> np.ndarray:
+    """Midpoints of the time units ``[start + iΔ, start + (i+1)Δ)`` that fit in the session.
+
+    A trailing part shorter than one unit is dropped (it cannot be a whole unit).
+
+    Examples
+    --------
+    >>> unit_midpoints(3.5, 1.0).tolist()
+    [0.5, 1.5, 2.5]
+    """
+    n = int(np.floor((length_s - start_s) / unit_s + 1e-9))
+    return start_s + (np.arange(max(n, 0)) + 0.5) * unit_s
+
+
+def state_at(times: np.ndarray, start: np.ndarray, end: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The code of the state active at each time (``None`` where no state covers it).
+
+    States are half-open ``[start, end)``; if states overlap (not allowed in a ME&E
+    channel, but possible in bad data) the one that started last wins.
+
+    Examples
+    --------
+    >>> state_at(np.array([0.5, 1.5, 3.5]), np.array([0.0, 1.0]), np.array([1.0, 3.0]),
+    ...          np.array(["A", "B"], dtype=object)).tolist()
+    ['A', 'B', None]
+    """
+    order = np.argsort(start, kind="stable")
+    start, end, codes = start[order], end[order], np.asarray(codes, dtype=object)[order]
+    idx = np.searchsorted(start, times, side="right") - 1
+    ok = idx >= 0
+    ok[ok] = times[ok] < end[idx[ok]]
+    out = np.full(len(times), None, dtype=object)
+    out[ok] = codes[idx[ok]]
+    return out
+
+
+def sample_states_at_midpoints(
+    events: pd.DataFrame,
+    *,
+    unit_s: float = 1.0,
+    by: Sequence[str] = OBSERVATION_KEYS,
+    channels: Sequence[str] | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+) -> pd.DataFrame:
+    """Sample the state of each (subject, channel) at the midpoint of every time unit.
+
+    This is the time-unit view of DOMAIN §6 ("each unit taking the state at its
+    midpoint"): units are ``[start_s + iΔ, start_s + (i+1)Δ)``, and a unit gets the one
+    state covering its midpoint. Running states (``end_s`` NaN) close at ``duration_s``.
+    Where no state covers the midpoint (before the first code of a ME&E channel, or a
+    gap) the cue is ``None``: for a ME&E channel that means not visible (DOMAIN data model).
+
+    Parameters
+    ----------
+    events
+        Tidy event frame (points are ignored).
+    unit_s
+        Unit length Δ in seconds.
+    by
+        Columns identifying one observation.
+    channels
+        Channels to sample; all state channels if ``None``.
+    start_s, end_s
+        Time span to cut into units; ``end_s`` defaults to each observation's length.
+
+    Returns
+    -------
+    DataFrame
+        Long frame with the ``by`` columns, ``subject``, ``channel``, ``unit`` (0-based),
+        ``t_mid`` and ``cue`` (object, ``None`` where nothing is coded).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"session": "S1", "observer": "a", "subject": "client", "channel": "GAZE",
+    ...     "cue": ["G_EYE", "G_AWAY"], "kind": "state", "start_s": [0.0, 1.5], "end_s": [1.5, np.nan],
+    ...     "duration_s": 3.0})
+    >>> sample_states_at_midpoints(ev)["cue"].tolist()
+    ['G_EYE', 'G_AWAY', 'G_AWAY']
+    """
+    mask = (events["kind"] == "state").to_numpy()
+    if channels is not None:
+        mask &= events["channel"].isin(list(channels)).to_numpy()
+    columns = [*by, "subject", "channel", "unit", "t_mid", "cue"]
+    if not mask.any():
+        return pd.DataFrame(columns=columns)
+    codes, keys = group_codes(events, by)
+    lengths = session_lengths(events, codes, len(keys))
+    states = events[mask]
+    state_codes = codes[mask]
+    parts: list[pd.DataFrame] = []
+    for (g, subject, channel), sub in states.assign(_g=state_codes).groupby(
+        ["_g", "subject", "channel"], sort=True, observed=True
+    ):
+        length = lengths[int(g)] if end_s is None else end_s
+        s, e = close_states(
+            sub["start_s"].to_numpy(float), sub["end_s"].to_numpy(float), np.full(len(sub), length)
+        )
+        mids = unit_midpoints(length, unit_s, start_s)
+        part = pd.DataFrame(
+            {"unit": np.arange(len(mids)), "t_mid": mids, "cue": state_at(mids, s, e, sub["cue"].to_numpy())}
+        )
+        for col in by:
+            part.insert(len(part.columns) - 3, col, keys[col].iloc[int(g)])
+        part.insert(len(by), "subject", subject)
+        part.insert(len(by) + 1, "channel", channel)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)[columns]
