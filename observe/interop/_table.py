@@ -1,0 +1,185 @@
+"""Locate the header of a delimited or spreadsheet file and load its body as text columns.
+
+Real files arrive with a BOM, in Latin-1, with semicolons instead of commas, with
+title rows above the header (merged cells in a spreadsheet) or a key/value block
+(BORIS's old layout). :func:`load_table` finds the header row by the names it must
+contain, never by position, and reports every fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from observe.errors import InvalidInput
+from observe.interop._read import (
+    DELIMITERS,
+    ZIP_MAGIC,
+    decode_text,
+    expected_delimiter,
+    normalize_header,
+    read_xlsx_rows,
+    require_data,
+)
+from observe.interop.bundle import ImportWarning
+
+#: How many rows may precede the header (BORIS's old key/value block, title rows).
+HEADER_SEARCH_ROWS = 300
+
+HeaderTest = Callable[[Sequence[str]], bool]
+
+
+@dataclass
+class Table:
+    """A file's header, the rows above it and its body as text.
+
+    ``body`` has one column per header cell (named by position) and a column
+    ``_row`` with the 1-based row number in the file (header row counted), so
+    warnings can point at the row a person sees in a spreadsheet.
+    """
+
+    header: list[str]
+    body: pd.DataFrame
+    preamble: list[list[str]]
+    header_row: int
+    warnings: list[ImportWarning] = field(default_factory=list)
+
+
+def load_table(data: bytes, filename: str, is_header: HeaderTest, *, what: str) -> Table:
+    """Find the header row (``is_header``) in a TSV/CSV/XLSX file and load the rows below it.
+
+    Raises
+    ------
+    InvalidInput
+        Empty file, damaged spreadsheet, or no row that looks like the header.
+    """
+    require_data(data, filename)
+    warnings: list[ImportWarning] = []
+    if data.startswith(ZIP_MAGIC):
+        return _from_rows(read_xlsx_rows(data, filename), is_header, what, filename, warnings)
+    text = decode_text(data, filename, warnings)
+    expected = expected_delimiter(filename)
+    for delimiter in (expected, *(d for d in DELIMITERS if d != expected)):
+        found = _find_header_in_text(text, delimiter, is_header)
+        if found is None:
+            continue
+        preamble, header, offset = found
+        if delimiter != expected:
+            warnings.append(
+                ImportWarning(None, "interop.warn.delimiter", {"found": _delimiter_name(delimiter)})
+            )
+        body = _read_body(text[offset:], delimiter, len(header), warnings)
+        return _table(header, body, preamble, warnings, filename)
+    raise InvalidInput("interop.header_not_found", filename=filename, what=what)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon"}[delimiter]
+
+
+def _find_header_in_text(
+    text: str, delimiter: str, is_header: HeaderTest
+) -> tuple[list[list[str]], list[str], int] | None:
+    consumed: list[int] = []
+
+    def lines() -> object:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(len(line))
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)  # type: ignore[arg-type]
+    preamble: list[list[str]] = []
+    try:
+        for row in reader:
+            if is_header(row):
+                return preamble, row, sum(consumed[: reader.line_num])
+            preamble.append(row)
+            if len(preamble) >= HEADER_SEARCH_ROWS:
+                return None
+    except csv.Error:
+        return None
+    return None
+
+
+def _read_body(text: str, delimiter: str, width: int, warnings: list[ImportWarning]) -> pd.DataFrame:
+    """The body as text columns 0..width-1, fast path pandas' C parser, slow path csv."""
+    if not text.strip():
+        return pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        return frame
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        pass
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InvalidInput("interop.bad_csv", detail=str(exc)) from exc
+    too_long = [i for i, r in enumerate(rows) if len(r) > width and any(c.strip() for c in r[width:])]
+    if too_long:
+        warnings.append(ImportWarning(None, "interop.warn.extra_cells", {"n": len(too_long)}))
+    padded = [(r + [""] * width)[:width] for r in rows]
+    return pd.DataFrame(padded, columns=list(range(width)), dtype=object)
+
+
+def _from_rows(
+    rows: list[list[str]], is_header: HeaderTest, what: str, filename: str, warnings: list[ImportWarning]
+) -> Table:
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if is_header(row):
+            header = list(row)
+            while header and not header[-1].strip():
+                header.pop()
+            width = len(header)
+            body = pd.DataFrame([(r + [""] * width)[:width] for r in rows[i + 1 :]], columns=list(range(width)))
+            return _table(header, body.astype(object), [list(r) for r in rows[:i]], warnings, filename)
+    raise InvalidInput("interop.header_not_found", filename=filename, what=what)
+
+
+def _table(
+    header: list[str], body: pd.DataFrame, preamble: list[list[str]], warnings: list[ImportWarning], filename: str
+) -> Table:
+    header_row = len(preamble) + 1
+    body = body.copy()
+    body["_row"] = range(header_row + 1, header_row + 1 + len(body))
+    keep = np.zeros(len(body), dtype=bool)
+    for col in body.columns:
+        if col != "_row":
+            keep |= body[col].to_numpy(dtype=object) != ""
+    body = body[keep]
+    return Table([str(h) for h in header], body.reset_index(drop=True), preamble, header_row, warnings)
+
+
+def has_columns(*names: str) -> HeaderTest:
+    """A header test: the row contains every one of ``names`` (case/space-insensitive)."""
+    need = {normalize_header(n) for n in names}
+
+    def test(row: Sequence[str]) -> bool:
+        return need <= {normalize_header(c) for c in row}
+
+    return test
+
+
+def column_index(header: Sequence[str], *aliases: str) -> int | None:
+    """Position of the last header cell matching any alias (IV columns come first, so last wins)."""
+    wanted = {normalize_header(a) for a in aliases}
+    found = None
+    for i, name in enumerate(header):
+        if normalize_header(name) in wanted:
+            found = i
+    return found
