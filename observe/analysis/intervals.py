@@ -18,7 +18,7 @@ OBSERVATION_KEYS: tuple[str, ...] = ("session", "observer")
 
 
 def group_codes(events: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer group code per row and the table of distinct keys, in order of first appearance.
+    """Integer group code per row and the table of distinct keys.
 
     Parameters
     ----------
@@ -31,12 +31,13 @@ def group_codes(events: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd
     -------
     codes, keys
         ``codes[i]`` indexes ``keys`` (a frame with the ``by`` columns, one row per group).
+        Groups are numbered in order of first appearance of each key value.
 
     Examples
     --------
-    >>> codes, keys = group_codes(pd.DataFrame({"session": ["a", "b", "a"]}), ["session"])
+    >>> codes, keys = group_codes(pd.DataFrame({"session": ["b", "a", "b"]}), ["session"])
     >>> codes.tolist(), keys["session"].tolist()
-    ([0, 1, 0], ['a', 'b'])
+    ([0, 1, 0], ['b', 'a'])
     """
     if len(by) == 0:
         return np.zeros(len(events), dtype=np.int64), pd.DataFrame(index=[0])
@@ -47,12 +48,19 @@ def group_codes(events: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd
         codes, uniq = pd.factorize(events[col], use_na_sentinel=False)
         combined = combined * len(uniq) + codes
         uniques.append(np.asarray(uniq, dtype=object))
-    codes, first = pd.factorize(combined)
+    space = int(np.prod([len(u) for u in uniques], dtype=np.int64))
+    if space <= 4 * len(combined) + 1024:
+        # dense key space: relabel through a presence table (no hashing; groups in key order)
+        present = np.bincount(combined, minlength=space) > 0
+        relabel = np.cumsum(present) - 1
+        codes, first = relabel[combined], np.flatnonzero(present)
+    else:
+        codes, first = pd.factorize(combined)
     keys = {}
     for i, col in enumerate(by):
         radix = int(np.prod([len(u) for u in uniques[i + 1 :]], dtype=np.int64))
         keys[col] = uniques[i][(first // radix) % len(uniques[i])]
-    return codes.astype(np.int64), pd.DataFrame(keys)
+    return np.asarray(codes, dtype=np.int64), pd.DataFrame(keys)
 
 
 def session_lengths(events: pd.DataFrame, codes: np.ndarray, n_groups: int) -> np.ndarray:

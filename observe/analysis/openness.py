@@ -337,7 +337,6 @@ def _windows(
     subj_code, subj_uniq = pd.factorize(events["subject"])
     cue_code, cue_uniq = pd.factorize(events["cue"])
     chan_code, chan_uniq = pd.factorize(events["channel"])
-    kind_code, kind_uniq = pd.factorize(events["kind"])
     cue_val, subj_keep, _ = _valence_lookup(np.asarray(subj_uniq), np.asarray(cue_uniq), subject, valences)
     mine = subj_keep[subj_code] if len(subj_keep) else np.zeros(len(events), bool)
     used_cues = np.unique(cue_code[mine])
@@ -347,8 +346,8 @@ def _windows(
 
     channels = params.channels
     chan_index = np.array([channels.index(c) if c in channels else -1 for c in chan_uniq], dtype=np.int64)
-    is_state = np.asarray(kind_uniq == "state")[kind_code]
-    is_point = np.asarray(kind_uniq == "point")[kind_code]
+    is_state = (events["kind"] == "state").to_numpy(dtype=bool)
+    is_point = (events["kind"] == "point").to_numpy(dtype=bool)
     val = cue_val[cue_code]
     k_of_row = chan_index[chan_code] if len(chan_index) else np.zeros(len(events), np.int64)
     win_offset = np.cumsum(n_win) - n_win
@@ -394,10 +393,12 @@ def _group_table(
 ) -> pd.DataFrame:
     """One row per observation: keys, session metadata (first row's values), length, windows."""
     groups = keys.reset_index(drop=True).copy()
-    first = pd.Series(np.arange(len(codes))).groupby(codes).min().to_numpy()
+    first = np.full(len(keys), len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))  # first row of each group
     for col in SESSION_META:
         if col in events.columns and col not in groups.columns:
-            groups[col] = events[col].to_numpy()[first] if len(first) else []
+            # take before converting: turning a whole string column into numpy objects is slow
+            groups[col] = events[col].iloc[first].to_numpy() if len(first) else []
     groups["length_s"] = lengths
     groups["n_windows"] = n_win
     return groups
