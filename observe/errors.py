@@ -13,16 +13,24 @@ from typing import Any
 class ObserveError(Exception):
     """Base of every error the app reports to a person (never a bug)."""
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, *, where: str | None = None, **params: Any) -> None:
         self.key = key
         self.params = params
+        self.where = where  # e.g. "default.cues.csv, line 12": where in a file the problem is
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "en") -> str:
         """The one-sentence message in ``lang``."""
         from observe.i18n import t
 
-        return t(self.key, lang, **self.params)
+        text = t(self.key, lang, **self.params)
+        return f"{self.where}: {text}" if self.where else text
+
+    def at(self, where: str) -> ObserveError:
+        """The same error, located (``where``) — for loaders that know the file and line."""
+        located = type(self)(self.key, where=where, **self.params)
+        located.__cause__ = self
+        return located
 
 
 class InvalidInput(ObserveError):

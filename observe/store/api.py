@@ -1,0 +1,1203 @@
+"""The one store API: pages, the CLI and tests all read and write through :class:`Store`.
+
+Every write is one short transaction that is durable when the method returns.
+SQL is built by SQLAlchemy Core with bound parameters only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, inspect, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from observe import model
+from observe.errors import DatabaseError, InvalidInput, NotFound
+from observe.model import (
+    Change,
+    Client,
+    Counselor,
+    Event,
+    Observation,
+    Recorded,
+    Session,
+    User,
+    check_code,
+    make_event,
+)
+from observe.scheme import CodingScheme, default_scheme
+from observe.store import tables as T
+from observe.store.engine import describe, make_engine, resolve_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+LOCAL_ADMIN = "local-admin"  # the acting user in local (single-user) mode
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# The hot path of coding (one keypress = one call) uses statements built once with
+# bound parameters: building SQLAlchemy expressions per call costs more than the commit.
+_Q_DONE_KEY = select(T.actions.c.id).where(
+    T.actions.c.observation_id == bindparam("obs"),
+    T.actions.c.client_key == bindparam("key"),
+    T.actions.c.client_seq == bindparam("seq"),
+)
+_Q_CONTEXT = (
+    select(
+        T.observations.c.scheme_id,
+        T.observations.c.status,
+        T.sessions.c.duration_s,
+        T.observations.c.has_redo,
+    )
+    .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
+    .where(T.observations.c.id == bindparam("obs"))
+)
+_Q_CONTEXT_LOCKED = _Q_CONTEXT.with_for_update(
+    of=T.observations
+)  # serialise writes per observation (PostgreSQL)
+# A lane holds no overlapping states, so the state on at t is the last one starting at or
+# before t, and the next is the first starting after it: two index seeks, whatever the lane's size.
+_LANE = (
+    T.events.c.observation_id == bindparam("obs"),
+    T.events.c.subject == bindparam("subject"),
+    T.events.c.channel == bindparam("channel"),
+    T.events.c.kind == "state",
+)
+_Q_LANE_AT = (
+    select(T.events)
+    .where(*_LANE, T.events.c.start_s <= bindparam("t"))
+    .order_by(T.events.c.start_s.desc())
+    .limit(1)
+)
+_Q_LANE_NEXT = (
+    select(T.events).where(*_LANE, T.events.c.start_s > bindparam("t")).order_by(T.events.c.start_s).limit(1)
+)
+_D_REDO = delete(T.actions).where(
+    T.actions.c.observation_id == bindparam("obs"), T.actions.c.undone.is_(True)
+)
+_I_EVENT = insert(T.events)
+_EVENT_FIELDS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
+_U_EVENT = (
+    update(T.events)
+    .where(T.events.c.id == bindparam("event_id"))
+    .values({name: bindparam(f"new_{name}") for name in _EVENT_FIELDS})
+)
+_D_EVENT = delete(T.events).where(T.events.c.id == bindparam("event_id"))
+_I_ACTION = insert(T.actions)
+
+
+class _Context(NamedTuple):
+    scheme: CodingScheme
+    duration_s: float | None
+    status: str
+    has_redo: bool
+
+
+class _AlreadyStored(Exception):
+    """A re-sent keypress hit the idempotency key: roll back and report the stored action."""
+
+
+class Store:
+    """The observation workspace in one database.
+
+    >>> store = Store.open("sqlite://")  # an in-memory database, migrated
+    >>> store.add_client("K01").code
+    'K01'
+    """
+
+    def __init__(self, engine: Engine, url: str, actor: str = LOCAL_ADMIN) -> None:
+        self.engine = engine
+        self.url = url
+        self.actor = actor
+        self._schemes: dict[int, CodingScheme] = {}
+
+    # -- opening ----------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, db: str | None = None, *, actor: str = LOCAL_ADMIN, migrate: bool = True) -> Store:
+        """Open (and bring up to date) the database named by ``db`` or the configuration."""
+        url = resolve_url(db)
+        engine = make_engine(url)
+        store = cls(engine, url, actor)
+        try:
+            store._check_database()
+            if migrate:
+                store._migrate()
+        except OperationalError as exc:
+            engine.dispose()
+            raise DatabaseError("db.unreachable", url=describe(url), detail=_first_line(exc)) from exc
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise DatabaseError("db.corrupt", url=describe(url), detail=_first_line(exc)) from exc
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _alembic_config(self, connection: Connection) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        return config
+
+    def _check_database(self) -> None:
+        """Refuse a database that holds someone else's tables or a newer observe schema."""
+        with self.engine.connect() as conn:
+            names = set(inspect(conn).get_table_names())
+            if not names:
+                return
+            if "alembic_version" not in names:
+                raise DatabaseError("db.foreign", url=describe(self.url))
+            current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+            if current not in known:
+                raise DatabaseError("db.newer", url=describe(self.url), revision=current)
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic_config(conn), "head")
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    # -- transactions -------------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction; SQLite takes the write lock up front (BEGIN IMMEDIATE)
+        so that a read-then-write cannot deadlock with another writer."""
+        try:
+            with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+                yield conn
+        except IntegrityError as exc:
+            raise DatabaseError("db.refused", detail=_first_line(exc)) from exc
+        except OperationalError as exc:
+            raise DatabaseError("db.unreachable", url=describe(self.url), detail=_first_line(exc)) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise DatabaseError("db.unreachable", url=describe(self.url), detail=_first_line(exc)) from exc
+
+    # -- coding schemes ---------------------------------------------------------------------------------
+    def save_scheme(self, scheme: CodingScheme) -> int:
+        """Store a scheme version (validated); an existing identical version is reused."""
+        scheme.validate()
+        definition = json.dumps(scheme.to_dict(), ensure_ascii=False, sort_keys=True)
+        with self._write() as conn:
+            row = conn.execute(
+                select(T.schemes.c.id, T.schemes.c.definition).where(
+                    T.schemes.c.name == scheme.name, T.schemes.c.version == scheme.version
+                )
+            ).first()
+            if row is not None:
+                if json.loads(row.definition) != json.loads(definition):
+                    raise InvalidInput("scheme.version_exists", name=scheme.name, version=scheme.version)
+                return int(row.id)
+            return int(
+                conn.execute(
+                    insert(T.schemes).values(
+                        name=scheme.name, version=scheme.version, definition=definition, created_at=_now()
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+
+    def scheme(self, name: str = "default", version: int | None = None) -> CodingScheme:
+        """A stored scheme (the latest version unless ``version`` is given)."""
+        query = select(T.schemes.c.id).where(T.schemes.c.name == name)
+        query = (
+            query.where(T.schemes.c.version == version)
+            if version
+            else query.order_by(T.schemes.c.version.desc())
+        )
+        with self._read() as conn:
+            scheme_id = conn.execute(query.limit(1)).scalar()
+        if scheme_id is None:
+            if name == "default" and version in (None, default_scheme().version):
+                return self._scheme_by_id(self.save_scheme(default_scheme()))
+            raise NotFound("scheme.not_found", name=name, version=version or "-")
+        return self._scheme_by_id(int(scheme_id))
+
+    def schemes(self) -> list[tuple[str, int]]:
+        """All stored (name, version) pairs, newest version first within a name."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(T.schemes.c.name, T.schemes.c.version).order_by(
+                    T.schemes.c.name, T.schemes.c.version.desc()
+                )
+            )
+            return [(r.name, int(r.version)) for r in rows]
+
+    def _scheme_by_id(self, scheme_id: int, conn: Connection | None = None) -> CodingScheme:
+        """A stored scheme version (immutable, so cached); reads on ``conn`` when inside a transaction."""
+        if scheme_id not in self._schemes:
+            query = select(T.schemes.c.definition).where(T.schemes.c.id == scheme_id)
+            if conn is None:
+                with self._read() as own:
+                    definition = own.execute(query).scalar_one()
+            else:
+                definition = conn.execute(query).scalar_one()
+            self._schemes[scheme_id] = CodingScheme.from_dict(json.loads(definition))
+        return self._schemes[scheme_id]
+
+    # -- clients, counselors, users -----------------------------------------------------------------------
+    def add_client(
+        self,
+        code: str,
+        *,
+        display_name: str | None = None,
+        special_needs: bool = False,
+        valence_profile: str | None = None,
+        valence_overrides: Mapping[str, float] | None = None,
+        is_demo: bool = False,
+    ) -> Client:
+        """A new client. The valence profile defaults to special_needs for ABK clients (DOMAIN §2)."""
+        profile = valence_profile or ("special_needs" if special_needs else "default")
+        values = self._client_values(code, display_name, special_needs, profile, valence_overrides)
+        with self._write() as conn:
+            self._refuse_duplicate(conn, T.clients, T.clients.c.code, values["code"], "record.client_exists")
+            conn.execute(
+                insert(T.clients).values(**values, archived=False, is_demo=is_demo, created_at=_now())
+            )
+        return self.client(values["code"])
+
+    def update_client(self, code: str, **changes: Any) -> Client:
+        """Change a client's display name, special-needs flag, profile, overrides or archived flag."""
+        old = self.client(code)
+        values = self._client_values(
+            old.code,
+            changes.get("display_name", old.display_name),
+            changes.get("special_needs", old.special_needs),
+            changes.get("valence_profile", old.valence_profile),
+            changes.get("valence_overrides", old.valence_overrides),
+        )
+        values["archived"] = bool(changes.get("archived", old.archived))
+        with self._write() as conn:
+            conn.execute(update(T.clients).where(T.clients.c.id == old.id).values(**values))
+        return self.client(code)
+
+    def _client_values(
+        self,
+        code: str,
+        display_name: str | None,
+        special_needs: bool,
+        profile: str,
+        overrides: Mapping[str, float] | None,
+    ) -> dict[str, Any]:
+        if profile not in model.VALENCE_PROFILES:
+            raise InvalidInput(
+                "record.bad_profile", profile=profile, allowed=", ".join(model.VALENCE_PROFILES)
+            )
+        checked = dict(overrides or {})
+        default_scheme().valences(profile, checked)  # refuses unknown cues
+        return {
+            "code": check_code(code),
+            "display_name": (display_name or "").strip() or None,
+            "special_needs": bool(special_needs),
+            "valence_profile": profile,
+            "valence_overrides": json.dumps(checked, sort_keys=True),
+        }
+
+    def client(self, code: str) -> Client:
+        with self._read() as conn:
+            row = conn.execute(select(T.clients).where(T.clients.c.code == code)).first()
+        if row is None:
+            raise NotFound("record.no_client", code=code)
+        return _client(row)
+
+    def clients(self, *, include_archived: bool = False) -> list[Client]:
+        query = select(T.clients).order_by(T.clients.c.code)
+        if not include_archived:
+            query = query.where(T.clients.c.archived.is_(False))
+        with self._read() as conn:
+            return [_client(r) for r in conn.execute(query)]
+
+    def add_counselor(self, code: str, *, name: str | None = None, is_demo: bool = False) -> Counselor:
+        code = check_code(code)
+        with self._write() as conn:
+            self._refuse_duplicate(conn, T.counselors, T.counselors.c.code, code, "record.counselor_exists")
+            conn.execute(
+                insert(T.counselors).values(
+                    code=code,
+                    name=(name or "").strip() or None,
+                    archived=False,
+                    is_demo=is_demo,
+                    created_at=_now(),
+                )
+            )
+        return self.counselor(code)
+
+    def update_counselor(
+        self, code: str, *, name: str | None = None, archived: bool | None = None
+    ) -> Counselor:
+        old = self.counselor(code)
+        with self._write() as conn:
+            conn.execute(
+                update(T.counselors)
+                .where(T.counselors.c.id == old.id)
+                .values(
+                    name=(name if name is not None else old.name) or None,
+                    archived=old.archived if archived is None else archived,
+                )
+            )
+        return self.counselor(code)
+
+    def counselor(self, code: str) -> Counselor:
+        with self._read() as conn:
+            row = conn.execute(select(T.counselors).where(T.counselors.c.code == code)).first()
+        if row is None:
+            raise NotFound("record.no_counselor", code=code)
+        return Counselor(row.id, row.code, row.name, bool(row.archived), bool(row.is_demo))
+
+    def counselors(self, *, include_archived: bool = False) -> list[Counselor]:
+        query = select(T.counselors).order_by(T.counselors.c.code)
+        if not include_archived:
+            query = query.where(T.counselors.c.archived.is_(False))
+        with self._read() as conn:
+            return [
+                Counselor(r.id, r.code, r.name, bool(r.archived), bool(r.is_demo))
+                for r in conn.execute(query)
+            ]
+
+    def add_user(
+        self, username: str, *, role: str = "observer", display_name: str | None = None, is_demo: bool = False
+    ) -> User:
+        username = check_code(username, "username")
+        if role not in model.ROLES:
+            raise InvalidInput("record.bad_role", role=role, allowed=", ".join(model.ROLES))
+        with self._write() as conn:
+            self._refuse_duplicate(conn, T.users, T.users.c.username, username, "record.user_exists")
+            conn.execute(
+                insert(T.users).values(
+                    username=username,
+                    display_name=(display_name or "").strip() or None,
+                    role=role,
+                    active=True,
+                    is_demo=is_demo,
+                    created_at=_now(),
+                )
+            )
+        return self.user(username)
+
+    def user(self, username: str) -> User:
+        with self._read() as conn:
+            row = conn.execute(select(T.users).where(T.users.c.username == username)).first()
+        if row is None:
+            raise NotFound("record.no_user", username=username)
+        return _user(row)
+
+    def users(self, *, role: str | None = None) -> list[User]:
+        query = select(T.users).order_by(T.users.c.username)
+        if role:
+            query = query.where(T.users.c.role == role)
+        with self._read() as conn:
+            return [_user(r) for r in conn.execute(query)]
+
+    def _ensure_user(self, conn: Connection, username: str, role: str = "observer") -> int:
+        found = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar()
+        if found is not None:
+            return int(found)
+        return int(
+            conn.execute(
+                insert(T.users).values(
+                    username=check_code(username, "username"),
+                    role=role,
+                    active=True,
+                    is_demo=False,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+
+    @staticmethod
+    def _refuse_duplicate(conn: Connection, table: Any, column: Any, value: str, key: str) -> None:
+        if conn.execute(select(table.c.id).where(column == value)).first() is not None:
+            raise InvalidInput(key, code=value)
+
+    # -- sessions --------------------------------------------------------------------------------------------
+    def add_session(
+        self,
+        client: str,
+        counselor: str,
+        *,
+        date: dt.date,
+        number: int | None = None,
+        duration_s: float | None = None,
+        video_ref: str | None = None,
+        parent_present: bool = False,
+        notes: str = "",
+        attributes: Mapping[str, object] | None = None,
+    ) -> Session:
+        """A new session of ``client`` with ``counselor``; numbered next for the client unless given."""
+        c = self.client(client)
+        k = self.counselor(counselor)
+        duration = _check_duration(duration_s)
+        if not isinstance(date, dt.date):
+            raise InvalidInput("record.bad_date", value=date)
+        with self._write() as conn:
+            if number is None:
+                last = conn.execute(
+                    select(func.max(T.sessions.c.number)).where(T.sessions.c.client_id == c.id)
+                ).scalar()
+                number = int(last or 0) + 1
+            if number < 1:
+                raise InvalidInput("record.bad_number", value=number)
+            code = f"{c.code}-S{number:02d}"
+            if conn.execute(select(T.sessions.c.id).where(T.sessions.c.code == code)).first() is not None:
+                raise InvalidInput("record.session_exists", code=code)
+            conn.execute(
+                insert(T.sessions).values(
+                    code=code,
+                    client_id=c.id,
+                    counselor_id=k.id,
+                    number=number,
+                    date=date,
+                    duration_s=duration,
+                    video_ref=video_ref,
+                    parent_present=bool(parent_present),
+                    notes=notes or "",
+                    attributes=json.dumps(
+                        dict(attributes or {}), ensure_ascii=False, sort_keys=True, default=str
+                    ),
+                    archived=False,
+                    created_at=_now(),
+                )
+            )
+        return self.session(code)
+
+    def update_session(self, code: str, **changes: Any) -> Session:
+        """Change a session's counselor, date, duration, video, parent flag, notes, attributes or archived flag."""
+        old = self.session(code)
+        values: dict[str, Any] = {}
+        if "counselor" in changes:
+            values["counselor_id"] = self.counselor(changes.pop("counselor")).id
+        if "duration_s" in changes:
+            values["duration_s"] = _check_duration(changes.pop("duration_s"))
+        if "date" in changes:
+            if not isinstance(changes["date"], dt.date):
+                raise InvalidInput("record.bad_date", value=changes["date"])
+            values["date"] = changes.pop("date")
+        if "attributes" in changes:
+            values["attributes"] = json.dumps(
+                dict(changes.pop("attributes")), ensure_ascii=False, sort_keys=True, default=str
+            )
+        for name in ("video_ref", "parent_present", "notes", "archived"):
+            if name in changes:
+                values[name] = changes.pop(name)
+        if changes:
+            raise InvalidInput("record.unknown_fields", fields=", ".join(changes))
+        with self._write() as conn:
+            conn.execute(update(T.sessions).where(T.sessions.c.id == old.id).values(**values))
+        return self.session(code)
+
+    def _session_query(self) -> Any:
+        return (
+            select(
+                T.sessions,
+                T.clients.c.code.label("client_code"),
+                T.counselors.c.code.label("counselor_code"),
+            )
+            .join(T.clients, T.clients.c.id == T.sessions.c.client_id)
+            .join(T.counselors, T.counselors.c.id == T.sessions.c.counselor_id)
+        )
+
+    def session(self, ref: str | int) -> Session:
+        """A session by code (``K01-S03``) or numeric id."""
+        query = self._session_query()
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            query = query.where(T.sessions.c.id == int(ref))
+        else:
+            query = query.where(T.sessions.c.code == ref)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound("record.no_session", ref=ref)
+        return _session(row)
+
+    def sessions(
+        self, *, client: str | None = None, counselor: str | None = None, include_archived: bool = False
+    ) -> list[Session]:
+        query = self._session_query().order_by(T.clients.c.code, T.sessions.c.number)
+        if client:
+            query = query.where(T.clients.c.code == client)
+        if counselor:
+            query = query.where(T.counselors.c.code == counselor)
+        if not include_archived:
+            query = query.where(T.sessions.c.archived.is_(False))
+        with self._read() as conn:
+            return [_session(r) for r in conn.execute(query)]
+
+    def assign_observer(self, session: str, username: str) -> None:
+        """Attach an observer (a user) to a session: they may code it."""
+        s = self.session(session)
+        u = self.user(username)
+        with self._write() as conn:
+            exists = conn.execute(
+                select(T.session_observers).where(
+                    T.session_observers.c.session_id == s.id, T.session_observers.c.user_id == u.id
+                )
+            ).first()
+            if exists is None:
+                conn.execute(insert(T.session_observers).values(session_id=s.id, user_id=u.id))
+
+    def unassign_observer(self, session: str, username: str) -> None:
+        s = self.session(session)
+        u = self.user(username)
+        with self._write() as conn:
+            conn.execute(
+                delete(T.session_observers).where(
+                    T.session_observers.c.session_id == s.id, T.session_observers.c.user_id == u.id
+                )
+            )
+
+    def observers_of(self, session: str) -> list[str]:
+        s = self.session(session)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(T.users.c.username)
+                .join(T.session_observers, T.session_observers.c.user_id == T.users.c.id)
+                .where(T.session_observers.c.session_id == s.id)
+                .order_by(T.users.c.username)
+            )
+            return [r.username for r in rows]
+
+    # -- observations -------------------------------------------------------------------------------------------
+    def open_observation(
+        self, session: str | int, observer: str, *, scheme: CodingScheme | None = None
+    ) -> Observation:
+        """The observer's observation of the session, created (with the latest default scheme
+        unless ``scheme`` is given) on first use."""
+        s = self.session(session)
+        scheme_id = self.save_scheme(scheme) if scheme else self._latest_scheme_id("default")
+        with self._write() as conn:
+            user_id = self._ensure_user(conn, observer)
+            found = conn.execute(
+                select(T.observations.c.id).where(
+                    T.observations.c.session_id == s.id, T.observations.c.observer_id == user_id
+                )
+            ).scalar()
+            if found is None:
+                conn.execute(
+                    insert(T.observations).values(
+                        session_id=s.id,
+                        observer_id=user_id,
+                        scheme_id=scheme_id,
+                        status="open",
+                        is_reference=False,
+                        has_redo=False,
+                        created_at=_now(),
+                    )
+                )
+                if (
+                    conn.execute(
+                        select(T.session_observers).where(
+                            T.session_observers.c.session_id == s.id, T.session_observers.c.user_id == user_id
+                        )
+                    ).first()
+                    is None
+                ):
+                    conn.execute(insert(T.session_observers).values(session_id=s.id, user_id=user_id))
+        return next(o for o in self.observations(session=s.code) if o.observer == observer)
+
+    def _latest_scheme_id(self, name: str) -> int:
+        with self._read() as conn:
+            found = conn.execute(
+                select(T.schemes.c.id)
+                .where(T.schemes.c.name == name)
+                .order_by(T.schemes.c.version.desc())
+                .limit(1)
+            ).scalar()
+        return int(found) if found is not None else self.save_scheme(default_scheme())
+
+    def observations(self, *, session: str | None = None, observer: str | None = None) -> list[Observation]:
+        counts = (
+            select(T.events.c.observation_id, func.count().label("n"))
+            .group_by(T.events.c.observation_id)
+            .subquery()
+        )
+        query = (
+            select(
+                T.observations,
+                T.sessions.c.code.label("session_code"),
+                T.users.c.username,
+                T.schemes.c.name.label("scheme_name"),
+                T.schemes.c.version.label("scheme_version"),
+                func.coalesce(counts.c.n, 0).label("n_events"),
+            )
+            .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
+            .join(T.users, T.users.c.id == T.observations.c.observer_id)
+            .join(T.schemes, T.schemes.c.id == T.observations.c.scheme_id)
+            .outerjoin(counts, counts.c.observation_id == T.observations.c.id)
+            .order_by(T.sessions.c.code, T.users.c.username)
+        )
+        if session:
+            query = query.where(T.sessions.c.code == session)
+        if observer:
+            query = query.where(T.users.c.username == observer)
+        with self._read() as conn:
+            return [
+                Observation(
+                    r.id,
+                    r.session_code,
+                    r.username,
+                    r.scheme_name,
+                    int(r.scheme_version),
+                    r.status,
+                    bool(r.is_reference),
+                    int(r.n_events),
+                )
+                for r in conn.execute(query)
+            ]
+
+    def observation(self, observation_id: int) -> Observation:
+        for obs in self.observations():
+            if obs.id == observation_id:
+                return obs
+        raise NotFound("record.no_observation", id=observation_id)
+
+    def _observation_context(self, conn: Connection, observation_id: int) -> _Context:
+        """What a write needs to know about an observation; locks it for writing on PostgreSQL."""
+        row = conn.execute(_Q_CONTEXT_LOCKED, {"obs": observation_id}).first()
+        if row is None:
+            raise NotFound("record.no_observation", id=observation_id)
+        return _Context(
+            self._scheme_by_id(int(row.scheme_id), conn), row.duration_s, row.status, bool(row.has_redo)
+        )
+
+    def observation_scheme(self, observation_id: int) -> CodingScheme:
+        with self._read() as conn:
+            scheme_id = conn.execute(
+                select(T.observations.c.scheme_id).where(T.observations.c.id == observation_id)
+            ).scalar()
+        if scheme_id is None:
+            raise NotFound("record.no_observation", id=observation_id)
+        return self._scheme_by_id(int(scheme_id))
+
+    def finish_observation(self, observation_id: int) -> Recorded:
+        """Mark coding finished: states still running close at the session end."""
+        with self._write() as conn:
+            _scheme, duration, _status, _redo = self._observation_context(conn, observation_id)
+            running = [e for e in self._lane_events(conn, observation_id) if e.running]
+            end = duration if duration is not None else max((e.start_s for e in running), default=0.0)
+            recorded = (
+                self._apply(conn, observation_id, "finish", model.plan_close(running, end))
+                if running
+                else Recorded(None, ())
+            )
+            conn.execute(
+                update(T.observations)
+                .where(T.observations.c.id == observation_id)
+                .values(status="finished", finished_at=_now())
+            )
+        return recorded
+
+    def reopen_observation(self, observation_id: int) -> None:
+        with self._write() as conn:
+            self._observation_context(conn, observation_id)
+            conn.execute(
+                update(T.observations)
+                .where(T.observations.c.id == observation_id)
+                .values(status="open", finished_at=None)
+            )
+
+    # -- events ------------------------------------------------------------------------------------------------------
+    def record(
+        self,
+        observation_id: int,
+        subject: str,
+        cue: str,
+        t: float,
+        *,
+        modifiers: Mapping[str, str] | None = None,
+        comment: str = "",
+        client_key: str | None = None,
+        client_seq: int | None = None,
+    ) -> Recorded:
+        """Code ``cue`` for ``subject`` at time ``t`` (a hotkey press), with the state rules.
+
+        With ``client_key``/``client_seq`` the write is idempotent: a keypress the
+        browser re-sends is stored once (the recorder's outbox relies on this).
+        """
+        try:
+            with self._write() as conn:
+                return self._record(
+                    conn, observation_id, subject, cue, t, modifiers, comment, client_key, client_seq
+                )
+        except _AlreadyStored:
+            with self._read() as conn:
+                done = conn.execute(
+                    _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
+                ).scalar()
+            return Recorded(int(done), (), duplicate=True)
+
+    def _record(
+        self,
+        conn: Connection,
+        observation_id: int,
+        subject: str,
+        cue: str,
+        t: float,
+        modifiers: Mapping[str, str] | None,
+        comment: str,
+        client_key: str | None,
+        client_seq: int | None,
+    ) -> Recorded:
+        """Plan from the stored lane, apply and log: the body of :meth:`record`'s transaction."""
+        scheme, duration, _status, has_redo = self._observation_context(conn, observation_id)
+        new = make_event(scheme, subject, cue, t, modifiers=modifiers, comment=comment, duration_s=duration)
+        lane: list[Event] = []
+        if new.kind == "state":  # a point needs no look at its lane
+            params = {
+                "obs": observation_id,
+                "subject": new.subject,
+                "channel": new.channel,
+                "t": new.start_s,
+            }
+            lane = [_event_row(r) for q in (_Q_LANE_AT, _Q_LANE_NEXT) for r in conn.execute(q, params)]
+        changes = model.plan_cue(lane, new)
+        return self._apply(
+            conn,
+            observation_id,
+            f"{subject}:{cue}@{new.start_s}",
+            changes,
+            client_key,
+            client_seq,
+            clear_redo=has_redo,
+        )
+
+    def add_event(
+        self,
+        observation_id: int,
+        subject: str,
+        cue: str,
+        start_s: float,
+        end_s: float | None = None,
+        *,
+        modifiers: Mapping[str, str] | None = None,
+        comment: str = "",
+    ) -> Recorded:
+        """Add one complete event (a state with its end, or a point) without the toggle rules;
+        refused if the state would overlap another in its lane."""
+        with self._write() as conn:
+            scheme, duration, _status, _redo = self._observation_context(conn, observation_id)
+            new = make_event(
+                scheme,
+                subject,
+                cue,
+                start_s,
+                end_s,
+                modifiers=modifiers,
+                comment=comment,
+                duration_s=duration,
+            )
+            lane = self._lane_events(conn, observation_id, subject=subject, channel=new.channel)
+            model.plan_edit(lane, replace(new, id=-1), new)  # overlap check only
+            return self._apply(conn, observation_id, f"add {subject}:{cue}", (Change(None, new),))
+
+    def edit_event(self, event_id: int, **changes: Any) -> Recorded:
+        """Change an event's time, end, cue, subject, modifiers or comment (validated)."""
+        with self._write() as conn:
+            old, observation_id = self._event(conn, event_id)
+            scheme, duration, _status, _redo = self._observation_context(conn, observation_id)
+            allowed = {"start_s", "end_s", "cue", "subject", "modifiers", "comment"}
+            unknown = set(changes) - allowed
+            if unknown:
+                raise InvalidInput("record.unknown_fields", fields=", ".join(sorted(unknown)))
+            merged = {
+                "subject": old.subject,
+                "cue": old.cue,
+                "start_s": old.start_s,
+                "end_s": old.end_s,
+                "modifiers": old.modifiers,
+                "comment": old.comment,
+            } | changes
+            if isinstance(merged["modifiers"], str):
+                merged["modifiers"] = model.parse_modifiers(merged["modifiers"])
+            new = make_event(
+                scheme,
+                merged["subject"],
+                merged["cue"],
+                merged["start_s"],
+                merged["end_s"],
+                modifiers=merged["modifiers"],
+                comment=merged["comment"],
+                duration_s=duration,
+                id=old.id,
+            )
+            lane = self._lane_events(conn, observation_id, subject=new.subject, channel=new.channel)
+            return self._apply(conn, observation_id, f"edit #{event_id}", model.plan_edit(lane, old, new))
+
+    def delete_event(self, event_id: int) -> Recorded:
+        with self._write() as conn:
+            old, observation_id = self._event(conn, event_id)
+            self._observation_context(conn, observation_id)
+            return self._apply(conn, observation_id, f"delete #{event_id}", model.plan_delete(old))
+
+    def undo(self, observation_id: int) -> Recorded:
+        """Undo the observation's last action (keypress, edit, delete); nothing if none is left."""
+        with self._write() as conn:
+            self._observation_context(conn, observation_id)
+            action_id = conn.execute(
+                select(func.max(T.actions.c.id)).where(
+                    T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
+                )
+            ).scalar()
+            if action_id is None:
+                return Recorded(None, ())
+            changes = model.Action("", self._action_changes(conn, int(action_id))).inverse()
+            for change in changes:
+                self._apply_change(conn, observation_id, change)
+            conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=True))
+            self._set_has_redo(conn, observation_id, True)
+            return Recorded(int(action_id), changes)
+
+    def redo(self, observation_id: int) -> Recorded:
+        """Redo the action undone last; nothing if there is none (a new action clears redo)."""
+        with self._write() as conn:
+            self._observation_context(conn, observation_id)
+            action_id = conn.execute(
+                select(func.min(T.actions.c.id)).where(
+                    T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True)
+                )
+            ).scalar()
+            if action_id is None:
+                return Recorded(None, ())
+            changes = self._action_changes(conn, int(action_id))
+            for change in changes:
+                self._apply_change(conn, observation_id, change)
+            conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=False))
+            left = conn.execute(
+                select(T.actions.c.id)
+                .where(T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True))
+                .limit(1)
+            ).first()
+            self._set_has_redo(conn, observation_id, left is not None)
+            return Recorded(int(action_id), changes)
+
+    @staticmethod
+    def _set_has_redo(conn: Connection, observation_id: int, value: bool) -> None:
+        """Keep the observation's redo flag, so a keypress need not search the action log."""
+        conn.execute(
+            update(T.observations).where(T.observations.c.id == observation_id).values(has_redo=value)
+        )
+
+    def can_undo_redo(self, observation_id: int) -> tuple[bool, bool]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(T.actions.c.undone, func.count())
+                .where(T.actions.c.observation_id == observation_id)
+                .group_by(T.actions.c.undone)
+            ).all()
+        counts = {bool(undone): int(n) for undone, n in rows}
+        return counts.get(False, 0) > 0, counts.get(True, 0) > 0
+
+    def events(self, observation_id: int) -> list[Event]:
+        """The observation's events in time order."""
+        with self._read() as conn:
+            return self._lane_events(conn, observation_id, kinds=("state", "point"))
+
+    def import_events(
+        self, observation_id: int, events: Iterable[Event], *, label: str = "import"
+    ) -> Recorded:
+        """Write many complete events in one transaction (all or nothing), as one undoable action.
+        Events must be validated (:func:`observe.model.make_event`) and must not overlap in a lane."""
+        batch = list(events)
+        with self._write() as conn:
+            self._observation_context(conn, observation_id)
+            existing = self._lane_events(conn, observation_id)
+            lanes: dict[tuple[str, str], list[Event]] = {}
+            for e in existing + batch:
+                if e.kind == "state":
+                    lanes.setdefault((e.subject, e.channel), []).append(e)
+            for lane in lanes.values():
+                _refuse_overlaps(lane)
+            return self._apply(conn, observation_id, label, tuple(Change(None, e) for e in batch))
+
+    # -- event internals --------------------------------------------------------------------------------------------------
+    def _apply(
+        self,
+        conn: Connection,
+        observation_id: int,
+        label: str,
+        changes: Iterable[Change],
+        client_key: str | None = None,
+        client_seq: int | None = None,
+        *,
+        clear_redo: bool = True,
+    ) -> Recorded:
+        """Apply a plan and log it as one action; a new action clears the redo stack."""
+        if clear_redo:
+            conn.execute(_D_REDO, {"obs": observation_id})
+            self._set_has_redo(conn, observation_id, False)
+        applied = tuple(self._apply_change(conn, observation_id, c) for c in changes)
+        values = {
+            "observation_id": observation_id,
+            "label": label[:200],
+            "undone": False,
+            "client_key": client_key,
+            "client_seq": client_seq,
+            "created_at": _now(),
+            "created_by": self.actor,
+            "changes": json.dumps(
+                [[_event_dict(c.before), _event_dict(c.after)] for c in applied], ensure_ascii=False
+            ),
+        }
+        try:
+            # the idempotency check is the unique key itself: no extra query per keypress
+            action_id = conn.execute(_I_ACTION, values).inserted_primary_key[0]  # type: ignore[index]
+        except IntegrityError:
+            if client_key is None:
+                raise
+            raise _AlreadyStored() from None
+        return Recorded(int(action_id), applied)
+
+    def _apply_change(self, conn: Connection, observation_id: int, change: Change) -> Change:
+        after = change.after
+        if after is None:
+            assert (
+                change.before is not None and change.before.id is not None
+            )  # plans delete stored events only
+            conn.execute(_D_EVENT, {"event_id": change.before.id})
+            return change
+        values = {
+            "observation_id": observation_id,
+            "subject": after.subject,
+            "cue": after.cue,
+            "channel": after.channel,
+            "kind": after.kind,
+            "start_s": after.start_s,
+            "end_s": after.end_s,
+            "modifiers": model.format_modifiers(after.modifiers),
+            "comment": after.comment,
+        }
+        if change.before is None:
+            if after.id is not None:
+                values["id"] = after.id  # redo of an insert keeps the event's id
+            new_id = conn.execute(
+                _I_EVENT, values | {"created_at": _now(), "created_by": self.actor}
+            ).inserted_primary_key[0]  # type: ignore[index]
+            return Change(None, replace(after, id=int(new_id)))
+        conn.execute(
+            _U_EVENT, {"event_id": change.before.id} | {f"new_{k}": values[k] for k in _EVENT_FIELDS}
+        )
+        return change
+
+    def _action_changes(self, conn: Connection, action_id: int) -> tuple[Change, ...]:
+        text = conn.execute(select(T.actions.c.changes).where(T.actions.c.id == action_id)).scalar_one()
+        return tuple(
+            Change(_event_from_dict(before), _event_from_dict(after)) for before, after in json.loads(text)
+        )
+
+    def _event(self, conn: Connection, event_id: int) -> tuple[Event, int]:
+        row = conn.execute(select(T.events).where(T.events.c.id == event_id)).first()
+        if row is None:
+            raise NotFound("record.no_event", id=event_id)
+        return _event_row(row), int(row.observation_id)
+
+    def _lane_events(
+        self,
+        conn: Connection,
+        observation_id: int,
+        *,
+        subject: str | None = None,
+        channel: str | None = None,
+        after: float | None = None,
+        kinds: tuple[str, ...] = ("state",),
+    ) -> list[Event]:
+        """Events of an observation, narrowed to one lane and to states still on at or after ``after``."""
+        query = select(T.events).where(
+            T.events.c.observation_id == observation_id, T.events.c.kind.in_(kinds)
+        )
+        if subject is not None:
+            query = query.where(T.events.c.subject == subject)
+        if channel is not None:
+            query = query.where(T.events.c.channel == channel)
+        if after is not None:
+            query = query.where(
+                or_(T.events.c.end_s.is_(None), T.events.c.end_s > after, T.events.c.start_s >= after)
+            )
+        return [_event_row(r) for r in conn.execute(query.order_by(T.events.c.start_s, T.events.c.id))]
+
+    # -- reading for analysis and export ----------------------------------------------------------------------------------
+    def events_frame(
+        self,
+        *,
+        session: str | None = None,
+        observation_id: int | None = None,
+        observer: str | None = None,
+        client: str | None = None,
+    ) -> pd.DataFrame:
+        """The tidy event frame (``observe.frames.EVENT_COLUMNS``) of the chosen events."""
+        from observe.store.frames import read_events_frame
+
+        return read_events_frame(
+            self, session=session, observation_id=observation_id, observer=observer, client=client
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How much the workspace holds, for the home page."""
+        tables = {
+            "clients": T.clients,
+            "counselors": T.counselors,
+            "sessions": T.sessions,
+            "observers": T.users,
+            "observations": T.observations,
+            "events": T.events,
+        }
+        with self._read() as conn:
+            result = {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+                for name, table in tables.items()
+            }
+            result["observers"] = int(
+                conn.execute(select(func.count(func.distinct(T.observations.c.observer_id)))).scalar() or 0
+            )
+        return result
+
+    def has_demo(self) -> bool:
+        with self._read() as conn:
+            return (
+                conn.execute(select(T.clients.c.id).where(T.clients.c.is_demo.is_(True)).limit(1)).first()
+                is not None
+            )
+
+    def remove_demo(self) -> None:
+        """Delete the demo workspace (demo clients with their sessions and events, demo counselors
+        and demo users); what users created themselves stays."""
+        with self._write() as conn:
+            demo_clients = select(T.clients.c.id).where(T.clients.c.is_demo.is_(True))
+            demo_sessions = select(T.sessions.c.id).where(T.sessions.c.client_id.in_(demo_clients))
+            demo_observations = select(T.observations.c.id).where(
+                T.observations.c.session_id.in_(demo_sessions)
+            )
+            # explicit child-first deletes: no reliance on ON DELETE CASCADE being honoured
+            conn.execute(delete(T.actions).where(T.actions.c.observation_id.in_(demo_observations)))
+            conn.execute(delete(T.events).where(T.events.c.observation_id.in_(demo_observations)))
+            conn.execute(delete(T.observations).where(T.observations.c.id.in_(demo_observations)))
+            conn.execute(
+                delete(T.session_observers).where(T.session_observers.c.session_id.in_(demo_sessions))
+            )
+            conn.execute(delete(T.sessions).where(T.sessions.c.id.in_(demo_sessions)))
+            conn.execute(delete(T.clients).where(T.clients.c.is_demo.is_(True)))
+            used = select(T.sessions.c.counselor_id)
+            conn.execute(
+                delete(T.counselors).where(
+                    and_(T.counselors.c.is_demo.is_(True), T.counselors.c.id.not_in(used))
+                )
+            )
+            in_use = select(T.observations.c.observer_id)
+            demo_users = select(T.users.c.id).where(T.users.c.is_demo.is_(True), T.users.c.id.not_in(in_use))
+            conn.execute(delete(T.session_observers).where(T.session_observers.c.user_id.in_(demo_users)))
+            conn.execute(delete(T.users).where(T.users.c.id.in_(demo_users)))
+
+
+# -- row conversion -------------------------------------------------------------------------------------------------------------
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _check_duration(value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        duration = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("record.bad_duration", value=value) from None
+    if not math.isfinite(duration) or duration <= 0:
+        raise InvalidInput("record.bad_duration", value=value)
+    return round(duration, 3)
+
+
+def _refuse_overlaps(lane: list[Event]) -> None:
+    ordered = sorted(lane, key=lambda e: e.start_s)
+    for prev, nxt in zip(ordered, ordered[1:], strict=False):
+        prev_end = math.inf if prev.end_s is None else prev.end_s
+        if nxt.start_s < prev_end:
+            raise InvalidInput("event.overlaps", cue=prev.cue, start=prev.start_s)
+
+
+def _client(row: Any) -> Client:
+    return Client(
+        row.id,
+        row.code,
+        row.display_name,
+        bool(row.special_needs),
+        row.valence_profile,
+        json.loads(row.valence_overrides or "{}"),
+        bool(row.archived),
+        bool(row.is_demo),
+    )
+
+
+def _user(row: Any) -> User:
+    return User(row.id, row.username, row.display_name, row.role, bool(row.active), bool(row.is_demo))
+
+
+def _session(row: Any) -> Session:
+    date = row.date if isinstance(row.date, dt.date) else dt.date.fromisoformat(str(row.date))
+    return Session(
+        id=row.id,
+        code=row.code,
+        client=row.client_code,
+        counselor=row.counselor_code,
+        number=int(row.number),
+        date=date,
+        duration_s=row.duration_s,
+        video_ref=row.video_ref,
+        parent_present=bool(row.parent_present),
+        notes=row.notes or "",
+        attributes=json.loads(row.attributes or "{}"),
+        archived=bool(row.archived),
+    )
+
+
+def _event_row(row: Any) -> Event:
+    return Event(
+        subject=row.subject,
+        cue=row.cue,
+        channel=row.channel,
+        kind=row.kind,
+        start_s=float(row.start_s),
+        end_s=None if row.end_s is None else float(row.end_s),
+        modifiers=model.parse_modifiers(row.modifiers),
+        comment=row.comment or "",
+        id=int(row.id),
+    )
+
+
+def _event_dict(event: Event | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "subject": event.subject,
+        "cue": event.cue,
+        "channel": event.channel,
+        "kind": event.kind,
+        "start_s": event.start_s,
+        "end_s": event.end_s,
+        "modifiers": dict(event.modifiers),
+        "comment": event.comment,
+    }
+
+
+def _event_from_dict(data: dict[str, Any] | None) -> Event | None:
+    return None if data is None else Event(**data)

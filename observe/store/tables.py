@@ -1,0 +1,148 @@
+"""The tables. Alembic migrations (``migrations/versions``) create and change them;
+this module describes the current shape for queries. Keep both in step: a test
+compares a migrated database with these definitions."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),  # pseudonymous code, e.g. K01
+    Column("display_name", String(200)),  # optional; shown only to counselor and supervisor
+    Column("special_needs", Boolean, nullable=False, default=False),  # ABK
+    Column("valence_profile", String(40), nullable=False, default="default"),
+    Column("valence_overrides", Text, nullable=False, default="{}"),  # JSON {cue: valence}
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+counselors = Table(
+    "counselors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("display_name", String(200)),
+    Column("role", String(20), nullable=False),  # administrator, supervisor, counselor, observer, researcher
+    Column("active", Boolean, nullable=False, default=True),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+schemes = Table(
+    "schemes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # JSON of CodingScheme.to_dict()
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("name", "version", name="uq_schemes_name_version"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(60), nullable=False, unique=True),  # e.g. K01-S03
+    Column("client_id", Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("counselor_id", Integer, ForeignKey("counselors.id", ondelete="RESTRICT"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1, 2, ... within the client
+    Column("date", Date, nullable=False),
+    Column("duration_s", Float),  # None until known (e.g. a live session still running)
+    Column("video_ref", Text),  # a path relative to the media folder, never a user file name
+    Column("parent_present", Boolean, nullable=False, default=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("attributes", Text, nullable=False, default="{}"),  # JSON (seating, camera setup, imported IVs)
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
+)
+
+session_observers = Table(
+    "session_observers",
+    metadata,
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("observer_id", Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("scheme_id", Integer, ForeignKey("schemes.id", ondelete="RESTRICT"), nullable=False),
+    Column("status", String(20), nullable=False, default="open"),  # open, finished
+    Column("is_reference", Boolean, nullable=False, default=False),
+    Column("has_redo", Boolean, nullable=False, default=False),  # an undone action waits for redo
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("observation_id", Integer, ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(40), nullable=False),
+    Column("cue", String(60), nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),  # state, point
+    Column("start_s", Float, nullable=False),
+    Column("end_s", Float),  # None: a point, or a state still running
+    Column("modifiers", Text, nullable=False, default=""),  # "intensity=2;context=K"
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Index("ix_events_lane", "observation_id", "subject", "channel", "start_s"),
+)
+
+# One row per user action on events (a keypress, an edit, a delete, an import), for
+# undo/redo and for idempotency: a re-sent keypress carries the same (client_key, client_seq).
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("observation_id", Integer, ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("undone", Boolean, nullable=False, default=False),
+    Column("client_key", String(64)),
+    Column("client_seq", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("changes", Text, nullable=False),  # JSON [[before, after], ...]; None = inserted / deleted
+    # also serves undo/redo look-ups by observation: one index less to write per keypress
+    UniqueConstraint("observation_id", "client_key", "client_seq", name="uq_actions_idempotency"),
+)
