@@ -44,4 +44,9 @@ EXHAUSTIVE_CHANNELS: tuple[str, ...] = ("FACE", "GAZE", "TRUNK", "ARMS", "SIT")
 
 def empty_events() -> pd.DataFrame:
     """An event frame with no rows and the right columns."""
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("start_s", "end_s", "duration_s") else "object") for c in EVENT_COLUMNS})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype="float64" if c in ("start_s", "end_s", "duration_s") else "object")
+            for c in EVENT_COLUMNS
+        }
+    )
