@@ -1069,6 +1069,17 @@ class Store:
             )
         return result
 
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A workspace setting (JSON value), or ``default``."""
+        with self._read() as conn:
+            value = conn.execute(select(T.settings.c.value).where(T.settings.c.key == key)).scalar()
+        return default if value is None else json.loads(value)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._write() as conn:
+            conn.execute(delete(T.settings).where(T.settings.c.key == key))
+            conn.execute(insert(T.settings).values(key=key, value=json.dumps(value)))
+
     def has_demo(self) -> bool:
         with self._read() as conn:
             return (

@@ -146,3 +146,11 @@ actions = Table(
     # also serves undo/redo look-ups by observation: one index less to write per keypress
     UniqueConstraint("observation_id", "client_key", "client_seq", name="uq_actions_idempotency"),
 )
+
+# Workspace settings (key → JSON value), e.g. whether the first-run demo was created.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -16,6 +16,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "settings",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
         "clients",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
@@ -146,6 +152,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("settings")
     op.drop_table("actions")
     op.drop_table("session_observers")
     op.drop_table("observations")

@@ -1,0 +1,290 @@
+"""The demo workspace: deterministic, clearly labelled, removable in one action.
+
+Three clients whose sessions tell the stories the dashboards are for:
+
+- **K01** (adult, default profile) opens up over six weekly sessions with C01;
+- **K02** (adult) stays resistant over five sessions with C02, who tries topic changes,
+  motivation and lowering the level — the referral heuristic (DOMAIN §4) is reached;
+- **K03** (a child with special needs, ABK) comes with a parent; gaze aversion and
+  restlessness are frequent, which the special-needs valence profile does not count as closure.
+
+Every session is coded for both persons by ``obs.ani``; K01's third session is double-coded
+by ``obs.budi`` (a slightly different reading) for the agreement page. The same seed always
+gives the same workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from observe.model import Event, make_event
+from observe.scheme import CodingScheme
+from observe.store import Store
+
+SEED = 20261128
+SESSION_S = 900.0  # 15-minute demo sessions keep the workspace small and quick to create
+FIRST_DAY = dt.date(2026, 8, 3)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one demo session should look: the client's and counselor's openness, resistance, disclosure."""
+
+    client: str
+    counselor: str
+    number: int
+    date: dt.date
+    client_open: float  # 0..1: share of open (vs closed) states and points
+    counselor_open: float
+    resistance: float  # 0..1: resistance episodes and R3 points
+    disclosure: float  # 0..1: disclosure episodes
+    parent_present: bool = False
+    special_needs: bool = False
+
+
+def _plans() -> list[_Plan]:
+    plans = []
+    for i in range(6):  # K01 opens up
+        plans.append(
+            _Plan(
+                "K01",
+                "C01",
+                i + 1,
+                FIRST_DAY + dt.timedelta(weeks=i),
+                0.25 + 0.11 * i,
+                0.8,
+                0.35 - 0.06 * i,
+                0.1 + 0.12 * i,
+            )
+        )
+    for i in range(5):  # K02 stays resistant
+        plans.append(
+            _Plan(
+                "K02",
+                "C02",
+                i + 1,
+                FIRST_DAY + dt.timedelta(days=2, weeks=i),
+                0.3 - 0.03 * i,
+                0.45,
+                0.8,
+                0.03,
+            )
+        )
+    for i in range(4):  # K03, a child with special needs and a parent present
+        plans.append(
+            _Plan(
+                "K03",
+                "C01",
+                i + 1,
+                FIRST_DAY + dt.timedelta(days=3, weeks=2 * i),
+                0.4 + 0.06 * i,
+                0.85,
+                0.25,
+                0.15,
+                True,
+                True,
+            )
+        )
+    return plans
+
+
+def ensure_first_run_demo(store: Store) -> bool:
+    """On a new, empty workspace create the demo once; never again after it was removed."""
+    if store.setting("demo_offered", False):
+        return False
+    created = not store.clients(include_archived=True)
+    if created:
+        create_demo(store)
+    store.set_setting("demo_offered", True)
+    return created
+
+
+def create_demo(store: Store, *, reset: bool = True) -> dict[str, int]:
+    """Create (or, with ``reset``, re-create) the demo workspace; returns what was created."""
+    if reset and store.has_demo():
+        store.remove_demo()
+    elif store.has_demo():
+        return store.counts()
+    store.add_counselor("C01", name="Demo counselor Rina", is_demo=True)
+    store.add_counselor("C02", name="Demo counselor Yusuf", is_demo=True)
+    store.add_client("K01", display_name="Demo client (opens up)", is_demo=True)
+    store.add_client("K02", display_name="Demo client (resistant)", is_demo=True)
+    store.add_client("K03", display_name="Demo child (ABK)", special_needs=True, is_demo=True)
+    for username, role in (("obs.ani", "observer"), ("obs.budi", "observer"), ("sup.dewi", "supervisor")):
+        store.add_user(
+            username, role=role, display_name=f"Demo {role} {username.split('.')[-1].title()}", is_demo=True
+        )
+    scheme = store.scheme()
+    for plan in _plans():
+        session = store.add_session(
+            plan.client,
+            plan.counselor,
+            number=plan.number,
+            date=plan.date,
+            duration_s=SESSION_S,
+            parent_present=plan.parent_present,
+            notes=_note(plan),
+            attributes={"seating": "90 degrees", "camera_setup": "two cameras, side view", "demo": True},
+        )
+        rng = np.random.default_rng([SEED, plan.number, ord(plan.client[-1])])
+        observation = store.open_observation(session.code, "obs.ani")
+        events = list(_session_events(scheme, plan, rng))
+        store.import_events(observation.id, events, label="demo")
+        store.finish_observation(observation.id)
+        if plan.client == "K01" and plan.number == 3:
+            second = store.open_observation(session.code, "obs.budi")
+            store.import_events(second.id, list(_second_reading(scheme, events, rng)), label="demo")
+            store.finish_observation(second.id)
+    return store.counts()
+
+
+def _note(plan: _Plan) -> str:
+    if plan.client == "K02":
+        return "Short answers, long silences; tried topic change and motivation. Discuss referral in supervision."
+    if plan.special_needs:
+        return "Child with special needs (ABK); parent present and involved. Restless but engaged with the worksheet."
+    return (
+        "Client spoke more freely than last week." if plan.number > 2 else "First sessions: building rapport."
+    )
+
+
+# -- generating the coded events -----------------------------------------------------------------------------
+
+_OPEN, _NEUTRAL, _CLOSED = 1.0, 0.0, -1.0
+
+
+def _session_events(scheme: CodingScheme, plan: _Plan, rng: np.random.Generator) -> Iterator[Event]:
+    for subject, openness in (("client", plan.client_open), ("counselor", plan.counselor_open)):
+        for channel in ("FACE", "GAZE", "TRUNK", "ARMS", "SIT"):
+            yield from _lane(scheme, subject, channel, openness, plan, rng)
+        yield from _points(scheme, subject, openness, plan, rng)
+    yield from _process(scheme, plan, rng)
+
+
+def _choices(scheme: CodingScheme, subject: str, channel: str, plan: _Plan) -> dict[float, list[str]]:
+    """The codes of a channel grouped by valence (special-needs profile for ABK clients)."""
+    valences = scheme.valences("special_needs" if plan.special_needs and subject == "client" else "default")
+    groups: dict[float, list[str]] = {_OPEN: [], _NEUTRAL: [], _CLOSED: []}
+    for cue in scheme.cues_for(subject):
+        value = valences.get((subject, cue.code), np.nan)
+        if cue.channel == channel and not np.isnan(value):
+            groups[value].append(cue.code)
+    if plan.special_needs and subject == "client" and channel == "GAZE":
+        groups[_NEUTRAL] += ["G_AWAY", "G_AWAY", "G_TASK"]  # gaze aversion is frequent for this child
+    if plan.special_needs and subject == "client" and channel == "SIT":
+        groups[_NEUTRAL] += ["S_RESTLESS", "S_RESTLESS"]
+    return groups
+
+
+def _lane(
+    scheme: CodingScheme, subject: str, channel: str, openness: float, plan: _Plan, rng: np.random.Generator
+) -> Iterator[Event]:
+    """Contiguous states over the whole session, each drawn open/neutral/closed by ``openness``."""
+    groups = _choices(scheme, subject, channel, plan)
+    not_visible = f"{channel[0]}_NV"  # F_NV, G_NV, T_NV, A_NV, S_NV
+    t = 0.0
+    while t < SESSION_S:
+        length = float(np.clip(rng.exponential(22.0), 3.0, 90.0))
+        end = min(SESSION_S, round(t + length, 1))
+        roll = rng.random()
+        if roll < 0.03:
+            code = not_visible
+        else:
+            weights = np.array([openness, 0.35, 1.0 - openness])
+            kind = rng.choice([_OPEN, _NEUTRAL, _CLOSED], p=weights / weights.sum())
+            options = groups[kind] or groups[_NEUTRAL]
+            code = str(rng.choice(options))
+        yield make_event(scheme, subject, code, round(t, 1), end)
+        t = end
+
+
+def _poisson_times(rate_per_min: float, rng: np.random.Generator) -> np.ndarray:
+    n = rng.poisson(rate_per_min * SESSION_S / 60.0)
+    return np.round(np.sort(rng.uniform(1.0, SESSION_S - 1.0, n)), 1)
+
+
+def _points(
+    scheme: CodingScheme, subject: str, openness: float, plan: _Plan, rng: np.random.Generator
+) -> Iterator[Event]:
+    rates = {
+        "P_NOD": 1.6 * openness,
+        "P_LAUGH": 0.4 * openness,
+        "P_SIGH": 0.2,
+        "P_SELFTOUCH": 0.3,
+        "P_SHAKE": 0.15,
+    }
+    if subject == "client":
+        rates |= {"P_LOOKAWAY_Q": 0.6 * (1 - openness), "P_TEARS": 0.05 * plan.disclosure}
+    for cue, rate in rates.items():
+        for t in _poisson_times(rate, rng):
+            intensity = str(rng.integers(1, 4))
+            yield make_event(scheme, subject, cue, float(t), modifiers={"intensity": intensity})
+
+
+def _process(scheme: CodingScheme, plan: _Plan, rng: np.random.Generator) -> Iterator[Event]:
+    """Resistance and disclosure episodes for the client, responses for the counselor."""
+    t = 20.0
+    while t < SESSION_S - 30:
+        roll = rng.random()
+        length = float(np.clip(rng.exponential(35.0), 5.0, 120.0))
+        end = min(SESSION_S, round(t + length, 1))
+        if roll < 0.5 * plan.resistance:
+            yield make_event(scheme, "client", str(rng.choice(["R1_FORMAL", "R2_SILENT"])), round(t, 1), end)
+        elif roll < 0.5 * plan.resistance + 0.5 * plan.disclosure:
+            yield make_event(
+                scheme,
+                "client",
+                str(rng.choice(["D_DISCLOSE", "D_DISCLOSE", "D_STRENGTH"])),
+                round(t, 1),
+                end,
+            )
+        t = end + float(rng.exponential(40.0))
+    for t in _poisson_times(0.9 * plan.resistance, rng):
+        yield make_event(
+            scheme, "client", str(rng.choice(["R3_WITHHOLD", "R3_AVOID", "R3_REFUSE", "R3_ARGUE"])), float(t)
+        )
+    responses = ["CR_TOPIC", "CR_MOTIV", "CR_LOWER", "CR_STRENGTH"] + (
+        ["CR_PARENT"] if plan.parent_present else []
+    )
+    for t in _poisson_times(0.3 + 0.4 * plan.resistance, rng):
+        yield make_event(scheme, "counselor", str(rng.choice(responses)), float(t))
+    if plan.client == "K02" and plan.number >= 4:
+        yield make_event(scheme, "counselor", "CR_REFER", SESSION_S - 60.0)
+
+
+def _second_reading(scheme: CodingScheme, events: list[Event], rng: np.random.Generator) -> Iterator[Event]:
+    """A second observer's coding: boundaries shifted by up to a second, a few codes read otherwise."""
+    alternatives = {
+        "G_DOWN": "G_AWAY",
+        "F_NEUT": "F_FLAT",
+        "T_UP": "T_BACK",
+        "A_MANIP": "A_OPEN",
+        "S_CROSS_TO": "S_RELAX",
+    }
+    lanes: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        if event.kind == "point":
+            if rng.random() < 0.9:  # some points are missed
+                t = float(np.clip(event.start_s + rng.normal(0, 0.4), 0, SESSION_S))
+                yield make_event(scheme, event.subject, event.cue, round(t, 1), modifiers=event.modifiers)
+        else:
+            lanes.setdefault((event.subject, event.channel), []).append(event)
+    for lane in lanes.values():
+        lane.sort(key=lambda e: e.start_s)
+        shifts = [0.0] + [float(rng.uniform(-1.0, 1.0)) for _ in lane[1:]]
+        for i, event in enumerate(lane):
+            start = event.start_s + shifts[i]
+            end = (
+                event.end_s
+                if i + 1 == len(lane) or event.end_s is None
+                else lane[i + 1].start_s + shifts[i + 1]
+            )
+            cue = alternatives.get(event.cue, event.cue) if rng.random() < 0.12 else event.cue
+            if event.subject not in scheme.cue(cue).subjects:
+                cue = event.cue
+            if end is not None and end - start >= 0.5:
+                yield make_event(scheme, event.subject, cue, round(start, 1), round(end, 1))

@@ -1,0 +1,131 @@
+"""The guard every page calls first: page config, language, the store, translated navigation.
+
+Streamlit routes by the ``pages/`` folder, so any page can be opened by URL without
+``app.py`` having run: everything a page needs is set up here, never in ``app.py`` only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import streamlit as st
+
+from observe.demo import ensure_first_run_demo
+from observe.errors import ObserveError
+from observe import i18n
+from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from observe.store import Store, resolve_url
+
+log = logging.getLogger("observe.ui")
+_ROOT = Path(__file__).resolve().parents[2]
+
+#: The pages in the sidebar, in order: (file, translation key of the title, icon).
+#: A page file that is not listed here still works by URL but is not in the menu.
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "nav.home", ":material/home:"),
+    ("pages/1_Record.py", "nav.record", ":material/radio_button_checked:"),
+    ("pages/2_Sessions.py", "nav.sessions", ":material/event_note:"),
+    ("pages/3_Coding_scheme.py", "nav.scheme", ":material/keyboard:"),
+    ("pages/4_Session_review.py", "nav.session_review", ":material/timeline:"),
+    ("pages/5_Client_progress.py", "nav.client_progress", ":material/trending_up:"),
+    ("pages/6_Counselor.py", "nav.counselor", ":material/person:"),
+    ("pages/7_Cue_patterns.py", "nav.cue_patterns", ":material/grid_on:"),
+    ("pages/8_Agreement.py", "nav.agreement", ":material/compare:"),
+    ("pages/9_Import_export.py", "nav.import_export", ":material/import_export:"),
+    ("pages/10_Synchrony.py", "nav.synchrony", ":material/graphic_eq:"),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page works with: the store and the user's language."""
+
+    store: Store
+    lang: str
+
+    def t(self, key: str, **params: Any) -> str:
+        return t(key, self.lang, **params)
+
+    def fail(self, error: ObserveError) -> NoReturn:
+        """Show a user error in the user's language and stop the page."""
+        st.error(error.message(self.lang), icon=":material/error:")
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str) -> Store:
+    store = Store.open(url)
+    ensure_first_run_demo(store)
+    return store
+
+
+def current_language() -> str:
+    """The language of this browser session: ``?lang=`` in the URL, else the last choice, else English."""
+    chosen = st.query_params.get("lang") or st.session_state.get("lang") or DEFAULT_LANGUAGE
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
+    """Configure the page and return its context; stops the page with a clear message if the
+    database cannot be opened."""
+    lang = current_language()
+    st.set_page_config(page_title=f"{t(title_key, lang)} · observe", page_icon=icon, layout="wide")
+    lang = _language_switch(lang)
+    try:
+        store = _open_store(resolve_url())
+    except ObserveError as exc:
+        log.exception("cannot open the database")
+        st.error(exc.message(lang), icon=":material/database:")
+        st.stop()
+    _navigation(lang)
+    return Page(store, lang)
+
+
+def _language_switch(lang: str) -> str:
+    names = list(LANGUAGES)
+    choice = st.sidebar.selectbox(
+        t("ui.language", lang),
+        names,
+        index=names.index(lang),
+        format_func=LANGUAGES.__getitem__,
+        key="ui_language",
+    )
+    st.session_state["lang"] = choice
+    if st.query_params.get("lang") != choice:
+        st.query_params["lang"] = choice
+    return choice
+
+
+def exists(path: str) -> bool:
+    """True if the app has this page file (the menu lists only pages that exist)."""
+    return (_ROOT / path).exists()
+
+
+def _navigation(lang: str) -> None:
+    """Translated links to every page (Streamlit's own menu shows file names, untranslated)."""
+    with st.sidebar:
+        st.markdown(f"**{t('app.name', lang)}**")
+        for path, key, icon in NAVIGATION:
+            if exists(path):
+                st.page_link(path, label=t(key, lang), icon=icon, query_params={"lang": lang})
+
+
+def number(value: float, lang: str, digits: int = 0) -> str:
+    """A number for display in the user's locale."""
+    return i18n.number(value, lang, digits)
+
+
+@st.dialog(" ")
+def _confirm_remove_demo(ctx: Page) -> None:
+    st.warning(ctx.t("home.remove_demo_confirm"))
+    if st.button(ctx.t("home.remove_demo_yes"), key="home_remove_demo_yes", type="primary"):
+        ctx.store.remove_demo()
+        st.rerun()
+
+
+def confirm_remove_demo(ctx: Page) -> None:
+    """Ask once, then delete the demo workspace (users' own data stays)."""
+    _confirm_remove_demo(ctx)
