@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
+from observe import i18n
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
-from observe import i18n
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
 
