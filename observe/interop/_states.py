@@ -40,9 +40,7 @@ class PairingResult:
     warnings: list[ImportWarning] = field(default_factory=list)
 
 
-def pair_records(
-    records: Iterable[Record], *, session: str, end_s: float | None
-) -> PairingResult:
+def pair_records(records: Iterable[Record], *, session: str, end_s: float | None) -> PairingResult:
     """Pair START/STOP records into states and keep POINT records as points.
 
     ``records`` must be in time order (stable). A STOP without an open START is
@@ -68,7 +66,9 @@ def pair_records(
             if earlier is not None:
                 result.rows.append(_row(session, earlier, "state", rec.time))
                 result.warnings.append(
-                    ImportWarning(earlier.row, "interop.warn.restarted", {"code": rec.code, "session": session})
+                    ImportWarning(
+                        earlier.row, "interop.warn.restarted", {"code": rec.code, "session": session}
+                    )
                 )
             open_states[key] = rec
         else:

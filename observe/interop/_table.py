@@ -146,13 +146,19 @@ def _from_rows(
             while header and not header[-1].strip():
                 header.pop()
             width = len(header)
-            body = pd.DataFrame([(r + [""] * width)[:width] for r in rows[i + 1 :]], columns=list(range(width)))
+            body = pd.DataFrame(
+                [(r + [""] * width)[:width] for r in rows[i + 1 :]], columns=list(range(width))
+            )
             return _table(header, body.astype(object), [list(r) for r in rows[:i]], warnings, filename)
     raise InvalidInput("interop.header_not_found", filename=filename, what=what)
 
 
 def _table(
-    header: list[str], body: pd.DataFrame, preamble: list[list[str]], warnings: list[ImportWarning], filename: str
+    header: list[str],
+    body: pd.DataFrame,
+    preamble: list[list[str]],
+    warnings: list[ImportWarning],
+    filename: str,
 ) -> Table:
     header_row = len(preamble) + 1
     body = body.copy()

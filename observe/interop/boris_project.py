@@ -217,7 +217,9 @@ def _read_observation(
         )
     for code, rows in unknown.items():
         warnings.append(
-            ImportWarning(None, "interop.warn.code_not_in_ethogram", {"code": code, "session": obs_id, "n": len(rows)})
+            ImportWarning(
+                None, "interop.warn.code_not_in_ethogram", {"code": code, "session": obs_id, "n": len(rows)}
+            )
         )
     # BORIS sorts the events by time when it opens a project; Python's sort is stable,
     # so records at the same time keep their list order, as in BORIS.
@@ -242,7 +244,9 @@ def _read_observation(
     warnings.extend(paired.warnings)
     warnings.extend(snap_exclusion_gaps(paired.rows, session=obs_id))
     ivs = obs.get("independent_variables")
-    attributes = {str(k): "" if v is None else str(v) for k, v in ivs.items()} if isinstance(ivs, dict) else {}
+    attributes = (
+        {str(k): "" if v is None else str(v) for k, v in ivs.items()} if isinstance(ivs, dict) else {}
+    )
     return ImportedObservation(
         name=obs_id,
         events=events_frame(paired.rows),
@@ -344,7 +348,9 @@ def write_boris_project(
     behaviors: dict[str, Any] = {}
     for i, (cue, kind) in enumerate(cue_kinds.items()):
         channel = str(channel_of.get(cue, ""))
-        siblings = [c for c, k in cue_kinds.items() if c != cue and k == "state" and channel_of.get(c) == channel]
+        siblings = [
+            c for c, k in cue_kinds.items() if c != cue and k == "state" and channel_of.get(c) == channel
+        ]
         behaviors[str(i)] = {
             "type": "State event" if kind == "state" else "Point event",
             "key": key_of[cue],
@@ -436,7 +442,9 @@ def _modifier_string(mods: str, sets: Sequence[tuple[str, tuple[str, ...]]]) -> 
 
 
 def _observation_json(
-    group: pd.DataFrame, modifier_sets: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]], ivs: Mapping[str, str]
+    group: pd.DataFrame,
+    modifier_sets: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
+    ivs: Mapping[str, str],
 ) -> dict[str, Any]:
     records: list[tuple[float, int, list[Any]]] = []
     for row in group.itertuples(index=False):
@@ -470,6 +478,12 @@ def _observation_json(
 def _iv_conf(attributes: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
     labels = list(dict.fromkeys(label for ivs in attributes.values() for label in ivs))
     return {
-        str(i): {"label": label, "description": "", "type": "text", "default value": "", "possible values": ""}
+        str(i): {
+            "label": label,
+            "description": "",
+            "type": "text",
+            "default value": "",
+            "possible values": "",
+        }
         for i, label in enumerate(labels)
     }

@@ -24,7 +24,7 @@ import pandas as pd
 from observe.errors import InvalidInput
 from observe.interop._read import normalize_header, parse_time_text
 from observe.interop._states import Record, pair_records, snap_exclusion_gaps
-from observe.interop._table import Table, column_index, has_columns, load_table
+from observe.interop._table import column_index, has_columns, load_table
 from observe.interop.bundle import (
     CueDefinition,
     ImportBundle,
@@ -193,16 +193,18 @@ def parse_boris_aggregated(data: bytes, *, filename: str = "aggregated.tsv") -> 
         "modifiers": _modifier_columns(header),
     }
     default_obs = _stem(filename)
-    types = _text(body, column_index(header, "Behavior type", "Behaviour type"), "STATE").str.strip().str.upper()
+    types = (
+        _text(body, column_index(header, "Behavior type", "Behaviour type"), "STATE").str.strip().str.upper()
+    )
     frame = pd.DataFrame(
         {
             "_row": body["_row"].to_numpy(),
             "session": _text(body, cols["obs"], default_obs),
             "subject": _subjects(_text(body, column_index(header, "Subject"), "")),
             "cue": _text(body, behavior, "").str.strip(),
-            "channel": _text(body, column_index(header, "Behavioral category", "Behavioural category"), "").replace(
-                "Not defined", ""
-            ),
+            "channel": _text(
+                body, column_index(header, "Behavioral category", "Behavioural category"), ""
+            ).replace("Not defined", ""),
             "kind": np.where(types == "POINT", "point", "state"),
             "modifiers": _modifier_strings(body, cols["modifiers"]),
             "comment": _text(body, column_index(header, "Comment start", "Comment"), ""),
@@ -247,7 +249,9 @@ def _columns(header: Sequence[str], *, old: bool) -> dict[str, object]:
         "subject": column_index(header, "Subject"),
         "behavior": column_index(header, "Behavior", "Behaviour", "Code"),
         "category": column_index(header, "Behavioral category", "Behavioural category", "Category"),
-        "status": column_index(header, "Status") if old else column_index(header, "Behavior type", "Behaviour type"),
+        "status": column_index(header, "Status")
+        if old
+        else column_index(header, "Behavior type", "Behaviour type"),
         "time": column_index(header, "Time", "Time (s)"),
         "comment": column_index(header, "Comment"),
         "modifiers": _modifier_columns(header),
@@ -302,7 +306,9 @@ def _modifier_pair(raw: str, number: int) -> tuple[str, str]:
     return (key, rest) if sep and key else (f"Modifier #{number}", value)
 
 
-def _times(values: pd.Series, rows: pd.Series, warnings: list[ImportWarning], report: bool = True) -> pd.Series:
+def _times(
+    values: pd.Series, rows: pd.Series, warnings: list[ImportWarning], report: bool = True
+) -> pd.Series:
     """Seconds from text: numbers directly; ``12,5`` or ``00:00:12.5`` converted (reported)."""
     numeric = pd.to_numeric(values.str.strip(), errors="coerce")
     numeric = numeric.where(np.isfinite(numeric))
@@ -316,10 +322,14 @@ def _times(values: pd.Series, rows: pd.Series, warnings: list[ImportWarning], re
     return numeric.astype(float)
 
 
-def _warn_rows(warnings: list[ImportWarning], rows: pd.Series | Sequence[int], key: str, **params: object) -> None:
+def _warn_rows(
+    warnings: list[ImportWarning], rows: pd.Series | Sequence[int], key: str, **params: object
+) -> None:
     row_list = [int(r) for r in rows]
     if row_list:
-        warnings.append(ImportWarning(None, key, {"rows": summarize_rows(row_list), "n": len(row_list), **params}))
+        warnings.append(
+            ImportWarning(None, key, {"rows": summarize_rows(row_list), "n": len(row_list), **params})
+        )
 
 
 def _drop_bad_rows(frame: pd.DataFrame, body: pd.DataFrame, warnings: list[ImportWarning]) -> pd.DataFrame:
@@ -417,7 +427,9 @@ def _observation_info(
     if media_col is not None:
         media = tuple(
             dict.fromkeys(
-                m for m in body.loc[body[cols["obs"]] == obs_id, media_col] if m not in ("", "NA", "Not found")
+                m
+                for m in body.loc[body[cols["obs"]] == obs_id, media_col]
+                if m not in ("", "NA", "Not found")
             )
             if cols.get("obs") is not None
             else dict.fromkeys(m for m in body[media_col] if m not in ("", "NA", "Not found"))
@@ -473,7 +485,9 @@ def _bundle(fmt: str, observations: list[ImportedObservation], warnings: list[Im
     subjects: dict[str, None] = {}
     for obs in observations:
         ev = obs.events
-        for cue, channel, kind, subject in zip(ev["cue"], ev["channel"], ev["kind"], ev["subject"], strict=True):
+        for cue, channel, kind, subject in zip(
+            ev["cue"], ev["channel"], ev["kind"], ev["subject"], strict=True
+        ):
             subjects.setdefault(subject, None)
             known = cues.get(cue)
             if known is None or (kind == "state" and known.kind != "state"):
@@ -559,11 +573,15 @@ def write_boris_tabular(
         ]
         comment = _flat(ev.comment)
         if ev.kind == "state":
-            rows.append((session, ev.start_s, 1, [*head, "START", f"{ev.start_s:.3f}", "NA", "NA", "NA", comment]))
+            rows.append(
+                (session, ev.start_s, 1, [*head, "START", f"{ev.start_s:.3f}", "NA", "NA", "NA", comment])
+            )
             if not math.isnan(ev.end_s):
                 rows.append((session, ev.end_s, 0, [*head, "STOP", f"{ev.end_s:.3f}", "NA", "NA", "NA", ""]))
         else:
-            rows.append((session, ev.start_s, 1, [*head, "POINT", f"{ev.start_s:.3f}", "NA", "NA", "NA", comment]))
+            rows.append(
+                (session, ev.start_s, 1, [*head, "POINT", f"{ev.start_s:.3f}", "NA", "NA", "NA", comment])
+            )
     order = {s: k for k, s in enumerate(dict.fromkeys(frame["session"]))}
     rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
     writer.writerows(r[3] for r in rows)

@@ -64,6 +64,32 @@ def read_rmea_text(path: str | Path, *, fps: float = 25.0) -> pd.DataFrame:
     return pd.DataFrame({"time_s": np.arange(len(data)) / fps, "client": data[:, 0], "counselor": data[:, 1]})
 
 
+def person_series(series: pd.DataFrame) -> pd.DataFrame:
+    """``time_s``, ``client``, ``counselor``: a person's own column, or the sum of its ROI columns.
+
+    ROI columns are ``client_<part>`` / ``counselor_<part>`` as written by
+    :func:`observe.video.motion.motion_energy`; rMEA likewise sums several
+    columns per subject. A sample is NaN only where all of a person's parts are.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"time_s": [0.04], "client_head": [1.0], "client_body": [2.0], "counselor_body": [4.0]})
+    >>> person_series(df).to_dict("list")
+    {'time_s': [0.04], 'client': [3.0], 'counselor': [4.0]}
+    """
+    out = pd.DataFrame({"time_s": series["time_s"]})
+    for person in PERSONS:
+        if person in series.columns:
+            out[person] = pd.to_numeric(series[person], errors="coerce")
+            continue
+        parts = [c for c in series.columns if str(c).startswith(person + "_")]
+        if not parts:
+            raise InvalidInput("synchrony.missing_columns", columns=person)
+        out[person] = series[parts].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+    out.attrs = dict(series.attrs)
+    return out
+
+
 def read_series_csv(path: str | Path) -> tuple[pd.DataFrame, float]:
     """Read our CSV (``time_s`` + ``client``/``counselor`` or per-region columns); return (series, fps).
 
@@ -77,16 +103,8 @@ def read_series_csv(path: str | Path) -> tuple[pd.DataFrame, float]:
         raise InvalidInput("synchrony.unreadable_file", path=str(path)) from exc
     if "time_s" not in raw.columns:
         raise InvalidInput("synchrony.missing_columns", columns="time_s")
-    out = pd.DataFrame({"time_s": pd.to_numeric(raw["time_s"], errors="coerce")})
-    for person in PERSONS:
-        if person in raw.columns:
-            out[person] = pd.to_numeric(raw[person], errors="coerce")
-            continue
-        parts = [c for c in raw.columns if str(c).startswith(person + "_")]
-        if not parts:
-            raise InvalidInput("synchrony.missing_columns", columns=person)
-        # rMEA sums the columns of one subject; NaN stays NaN only where all parts are NaN
-        out[person] = raw[parts].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+    raw["time_s"] = pd.to_numeric(raw["time_s"], errors="coerce")
+    out = person_series(raw)
     if len(out) < 2 or out["time_s"].isna().any():
         raise InvalidInput("synchrony.empty_series", path=path.name)
     steps = np.diff(out["time_s"].to_numpy())
