@@ -928,6 +928,98 @@ class Store:
                 _refuse_overlaps(lane)
             return self._apply(conn, observation_id, label, tuple(Change(None, e) for e in batch))
 
+    def import_frame(self, frame: pd.DataFrame, *, dry_run: bool = False) -> dict[str, int]:
+        """Write a tidy event frame (``observe.frames``) in ONE transaction: sessions, clients,
+        counselors, observers and observations named in it are created when missing; the
+        events of each (session, observer) become one undoable action. Any invalid row refuses
+        the whole import (the database is left as it was); ``dry_run`` checks without writing.
+        Returns counts of what was (or would be) created."""
+        from observe.store.importing import plan_import
+
+        plan = plan_import(self, frame)
+        if dry_run:
+            return plan.counts()
+        with self._write() as conn:
+            for observation_key, events in plan.events.items():
+                observation_id = self._ensure_observation(conn, plan, observation_key)
+                existing = self._lane_events(conn, observation_id)
+                lanes: dict[tuple[str, str], list[Event]] = {}
+                for e in existing + events:
+                    if e.kind == "state":
+                        lanes.setdefault((e.subject, e.channel), []).append(e)
+                try:
+                    for lane in lanes.values():
+                        _refuse_overlaps(lane)
+                except InvalidInput as exc:
+                    raise exc.at(f"{observation_key[0]} / {observation_key[1]}") from exc
+                self._apply(conn, observation_id, "import", tuple(Change(None, e) for e in events))
+        return plan.counts()
+
+    def _ensure_observation(self, conn: Connection, plan: Any, key: tuple[str, str]) -> int:
+        session_code, observer = key
+        facts = plan.sessions[session_code]
+        session_id = conn.execute(select(T.sessions.c.id).where(T.sessions.c.code == session_code)).scalar()
+        if session_id is None:
+            client_id = conn.execute(
+                select(T.clients.c.id).where(T.clients.c.code == facts["client"])
+            ).scalar()
+            if client_id is None:
+                client_id = conn.execute(
+                    insert(T.clients).values(
+                        code=facts["client"],
+                        special_needs=False,
+                        valence_profile="default",
+                        valence_overrides="{}",
+                        archived=False,
+                        is_demo=False,
+                        created_at=_now(),
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            counselor_id = conn.execute(
+                select(T.counselors.c.id).where(T.counselors.c.code == facts["counselor"])
+            ).scalar()
+            if counselor_id is None:
+                counselor_id = conn.execute(
+                    insert(T.counselors).values(
+                        code=facts["counselor"], archived=False, is_demo=False, created_at=_now()
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            session_id = conn.execute(
+                insert(T.sessions).values(
+                    code=session_code,
+                    client_id=client_id,
+                    counselor_id=counselor_id,
+                    number=facts["number"],
+                    date=facts["date"],
+                    duration_s=facts["duration_s"],
+                    parent_present=False,
+                    notes="",
+                    attributes="{}",
+                    archived=False,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        user_id = self._ensure_user(conn, observer)
+        observation_id = conn.execute(
+            select(T.observations.c.id).where(
+                T.observations.c.session_id == session_id, T.observations.c.observer_id == user_id
+            )
+        ).scalar()
+        if observation_id is None:
+            observation_id = conn.execute(
+                insert(T.observations).values(
+                    session_id=session_id,
+                    observer_id=user_id,
+                    scheme_id=plan.scheme_id,
+                    status="open",
+                    is_reference=False,
+                    has_redo=False,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(insert(T.session_observers).values(session_id=session_id, user_id=user_id))
+        return int(observation_id)
+
     # -- event internals --------------------------------------------------------------------------------------------------
     def _apply(
         self,

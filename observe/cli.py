@@ -1,0 +1,228 @@
+"""The command line: ``python -m observe [--db URL] COMMAND ...``.
+
+A second face of the same core for researchers and scripts. Every command takes
+``--db`` (an SQLAlchemy URL or an SQLite file path; default: ``OBSERVE_DB``, then
+``.streamlit/secrets.toml``, then ``data/observe.db``). Errors are one line on
+stderr and exit status 2; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from observe.errors import ObserveError
+from observe.frames import EXPORT_COLUMNS
+from observe.store import Store
+
+log = logging.getLogger("observe.cli")
+Command = Callable[[argparse.Namespace, Store], int]
+EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "scheme_version")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="database: an SQLAlchemy URL (sqlite:///file.db, postgresql://user@host/db) or an SQLite file path",
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m observe",
+        description="observe: record and analyse nonverbal behaviour in counseling sessions.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="create or reset the demo workspace")
+    demo.add_argument("--remove", action="store_true", help="remove the demo workspace instead")
+    demo.set_defaults(run=cmd_demo)
+
+    sessions = sub.add_parser("sessions", parents=[common], help="list sessions")
+    sessions.add_argument("--client", help="only this client's sessions")
+    sessions.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sessions.set_defaults(run=cmd_sessions)
+
+    events = sub.add_parser("events", parents=[common], help="export events as tidy CSV or JSON")
+    events.add_argument("--session", help="only this session (code, e.g. K01-S03)")
+    events.add_argument("--observer", help="only this observer")
+    events.add_argument("--client", help="only this client")
+    events.add_argument("--format", choices=("csv", "json"), default="csv")
+    events.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    events.set_defaults(run=cmd_events)
+
+    imp = sub.add_parser("import", parents=[common], help="import tidy CSV/JSON events (the `events` export)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what would be created; write nothing"
+    )
+    imp.set_defaults(run=cmd_import)
+
+    scheme = sub.add_parser(
+        "scheme", parents=[common], help="print the coding scheme (the hotkey cheat-sheet)"
+    )
+    scheme.add_argument("--format", choices=("csv", "json"), default="csv")
+    scheme.add_argument("--name", default="default")
+    scheme.add_argument("--version", type=int, help="a stored version (default: the latest)")
+    scheme.set_defaults(run=cmd_scheme)
+
+    check = sub.add_parser("check", parents=[common], help="integrity report of the stored data")
+    check.set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        store = Store.open(getattr(args, "db", None))
+    except ObserveError as exc:
+        return _fail(exc)
+    try:
+        return int(args.run(args, store))
+    except ObserveError as exc:
+        return _fail(exc)
+    except OSError as exc:
+        return _fail_text(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": "))
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for the log
+        log.exception("unexpected error")
+        return _fail_text(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in observe; please report it with the command you ran)"
+        )
+    finally:
+        store.close()
+
+
+def _fail(exc: ObserveError) -> int:
+    return _fail_text(exc.message("en"))
+
+
+def _fail_text(message: str) -> int:
+    print(f"observe: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _emit(text: str, output: Path | None = None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, store: Store) -> int:
+    from observe.demo import create_demo
+
+    if args.remove:
+        store.remove_demo()
+        print("demo workspace removed")
+        return 0
+    counts = create_demo(store, reset=True)
+    store.set_setting("demo_offered", True)
+    print("demo workspace created: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
+    observations = pd.DataFrame([o.__dict__ for o in store.observations()])
+    rows = []
+    for s in store.sessions(client=args.client):
+        mine = observations[observations["session"] == s.code] if not observations.empty else observations
+        rows.append(
+            {
+                "session": s.code,
+                "client": s.client,
+                "counselor": s.counselor,
+                "number": s.number,
+                "date": s.date.isoformat(),
+                "duration_s": s.duration_s,
+                "observers": " ".join(mine["observer"]) if len(mine) else "",
+                "events": int(mine["n_events"].sum()) if len(mine) else 0,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["session", "client", "counselor", "number", "date", "duration_s", "observers", "events"],
+    )
+    if args.format == "json":
+        _emit(frame.to_json(orient="records", indent=1) + "\n")
+    elif args.format == "csv":
+        _emit(frame.to_csv(index=False))
+    else:
+        _emit((frame.to_string(index=False) if len(frame) else "no sessions") + "\n")
+    return 0
+
+
+def export_frame(
+    store: Store, *, session: str | None = None, observer: str | None = None, client: str | None = None
+) -> pd.DataFrame:
+    """The events export: the contract columns first (``observe.frames.EXPORT_COLUMNS``), times to the ms."""
+    if session:
+        store.session(session)  # a clear "no such session" rather than an empty file
+    frame = store.events_frame(session=session, observer=observer, client=client)
+    out = frame[list(EXPORT_COLUMNS + EXPORT_EXTRAS)].copy()
+    out["start_s"] = out["start_s"].round(3)
+    out["end_s"] = out["end_s"].round(3)
+    out["session_date"] = out["session_date"].astype(str)
+    return out
+
+
+def cmd_events(args: argparse.Namespace, store: Store) -> int:
+    frame = export_frame(store, session=args.session, observer=args.observer, client=args.client)
+    if args.format == "json":
+        text = frame.to_json(orient="records", indent=1, double_precision=3) + "\n"
+    else:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, float_format="%.3f", lineterminator="\n")
+        text = buffer.getvalue()
+    _emit(text, args.output)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, store: Store) -> int:
+    from observe.interop.tidy import parse_tidy_csv, parse_tidy_json
+    from observe.store.importing import frame_from_bundle
+
+    data = args.file.read_bytes()
+    parse = parse_tidy_json if args.file.suffix.lower() == ".json" else parse_tidy_csv
+    bundle = parse(data, filename=args.file.name)
+    for warning in bundle.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    frame = frame_from_bundle(bundle)
+    counts = store.import_frame(frame, dry_run=args.dry_run)
+    verb = "would import" if args.dry_run else "imported"
+    print(
+        f"{verb} {counts['events']} events in {counts['observations']} observations ({counts['new_sessions']} new sessions)"
+    )
+    return 0
+
+
+def cmd_scheme(args: argparse.Namespace, store: Store) -> int:
+    from observe.scheme.sheet import cheat_sheet
+
+    sheet = cheat_sheet(store.scheme(args.name, args.version))
+    if args.format == "json":
+        _emit(json.dumps(sheet.to_dict("records"), ensure_ascii=False, indent=1) + "\n")
+    else:
+        _emit(sheet.to_csv(index=False, lineterminator="\n"))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, store: Store) -> int:
+    from observe.store.integrity import check
+
+    findings = check(store)
+    counts = store.counts()
+    print(f"schema revision {store.schema_revision()}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    for finding in findings:
+        print(f"- {finding.where}: {finding.problem}")
+    print("no problems found" if not findings else f"{len(findings)} problems found")
+    return 0 if not findings else 1
