@@ -280,7 +280,7 @@ def sample_states_at_midpoints(
     """
     mask = (events["kind"] == "state").to_numpy()
     if channels is not None:
-        mask &= events["channel"].isin(list(channels)).to_numpy()
+        mask = mask & events["channel"].isin(list(channels)).to_numpy()
     columns = [*by, "subject", "channel", "unit", "t_mid", "cue"]
     if not mask.any():
         return pd.DataFrame(columns=columns)
