@@ -169,12 +169,13 @@ def valence_hash(valences: Valences) -> str:
     >>> valence_hash({("client", "G_EYE"): 1}) == valence_hash({("client", "G_EYE"): 1.0})
     True
     """
-    items = sorted((s, c, None if _is_na(v) else float(v)) for (s, c), v in valences.items())
+    items = sorted((s, c, None if v is None or _is_na(v) else float(v)) for (s, c), v in valences.items())
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
 
 
 def _is_na(v: object) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+    # None, float NaN, numpy NaN and pd.NA all mean "missing" (DOMAIN §1: NA is never 0)
+    return v is None or bool(pd.isna(v))
 
 
 def swap_valences(valences: Valences) -> dict[tuple[str, str], float]:
@@ -234,10 +235,11 @@ def openness(
     else:
         session_windows = windows
     sessions = _sessions(session_windows, groups, params, by)
-    meta = {"params": params.as_dict(), "subject": subject, "valence_hash": valence_hash(valences)}
+    vhash = valence_hash(valences)
+    meta = {"params": params.as_dict(), "subject": subject, "valence_hash": vhash}
     windows.attrs.update(meta)
     sessions.attrs.update(meta)
-    return OpennessResult(windows, sessions, params.as_dict(), subject, meta["valence_hash"], unknown)
+    return OpennessResult(windows, sessions, params.as_dict(), subject, vhash, unknown)
 
 
 def openness_windows(
@@ -310,17 +312,10 @@ def openness_sessions(
 # --------------------------------------------------------------------------- windows
 
 
-def _valence_lookup(
-    subjects: np.ndarray, cues: np.ndarray, subject: str, valences: Valences
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Per distinct cue its valence for ``subject`` (NaN = NA), and which subject code to keep."""
-    values = np.array(
-        [math.nan if _is_na(v := valences.get((subject, str(c)))) else float(v) for c in cues],  # type: ignore[arg-type]
-        dtype=float,
-    )
-    unknown = sorted(str(c) for c in cues if (subject, str(c)) not in valences)
-    keep = np.array([s == subject for s in subjects], dtype=bool)
-    return values, keep, unknown
+def _valence_lookup(cues: np.ndarray, subject: str, valences: Valences) -> np.ndarray:
+    """Per distinct cue its valence for ``subject``; NA and cues missing from the mapping → NaN."""
+    values = [valences.get((subject, str(c))) for c in cues]
+    return np.array([math.nan if v is None or _is_na(v) else float(v) for v in values], dtype=np.float64)
 
 
 def _windows(
@@ -337,7 +332,8 @@ def _windows(
     subj_code, subj_uniq = pd.factorize(events["subject"])
     cue_code, cue_uniq = pd.factorize(events["cue"])
     chan_code, chan_uniq = pd.factorize(events["channel"])
-    cue_val, subj_keep, _ = _valence_lookup(np.asarray(subj_uniq), np.asarray(cue_uniq), subject, valences)
+    cue_val = _valence_lookup(np.asarray(cue_uniq), subject, valences)
+    subj_keep = np.array([s == subject for s in subj_uniq], dtype=bool)
     mine = subj_keep[subj_code] if len(subj_keep) else np.zeros(len(events), bool)
     used_cues = np.unique(cue_code[mine])
     unknown = tuple(

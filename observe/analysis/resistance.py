@@ -379,12 +379,12 @@ def referral_flag(
         reasons = tuple(Reason(f"analysis.referral.unknown.{k}") for k in unknown)
         return ReferralFlag(False, "not_enough_data", cond, reasons, sessions, params.as_dict())
     if all(cond.values()):
-        reasons = [Reason("analysis.referral.raised", {"n": n})]
+        said = [Reason("analysis.referral.raised", {"n": n})]
         if special_needs:
-            reasons.append(Reason("analysis.referral.involve_parents"))
-        reasons += [detail[k] for k in cond]
-        reasons.append(Reason("analysis.referral.heuristic"))
-        return ReferralFlag(True, "raised", cond, tuple(reasons), sessions, params.as_dict())
+            said.append(Reason("analysis.referral.involve_parents"))
+        said += [detail[k] for k in cond]
+        said.append(Reason("analysis.referral.heuristic"))
+        return ReferralFlag(True, "raised", cond, tuple(said), sessions, params.as_dict())
     failed = [detail[k] for k, v in cond.items() if not v]
     reasons = (Reason("analysis.referral.not_raised", {"n": n}), *failed)
     return ReferralFlag(False, "not_raised", cond, reasons, sessions, params.as_dict())
