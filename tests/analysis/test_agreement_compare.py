@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from observe.analysis.agreement import AgreementResult, alpha_by_channel, compare
+from observe.analysis.agreement import AgreementResult, alpha_by_channel, compare, compare_observers
 from observe.analysis.agreement.simulate import second_observer, simulate_observation
 from observe.errors import InvalidInput
 from observe.i18n import catalog
@@ -298,3 +298,15 @@ def test_every_message_key_is_in_the_catalogue_in_both_languages() -> None:
     for key in keys:
         assert key in messages, key
         assert messages[key].get("en") and messages[key].get("id"), key
+
+
+def test_compare_observers_picks_two_observers_of_one_session() -> None:
+    both = pd.concat([_ev(GAZE, observer="ana"), _ev(GAZE[:2], observer="budi"), _ev(GAZE, observer="cici")])
+    r = compare_observers(both, "ana", "budi", unit=0.5)
+    assert (r.observer_a, r.observer_b, r.unit) == ("ana", "budi", 0.5)
+    with pytest.raises(InvalidInput) as err:
+        compare_observers(both, "ana", "dodi")
+    assert err.value.key == "agreement.observer_not_found" and "budi, cici" in str(err.value)
+    with pytest.raises(InvalidInput) as err:
+        compare_observers(both, "ana", "ana")
+    assert err.value.key == "agreement.one_observer"

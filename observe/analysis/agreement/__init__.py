@@ -5,6 +5,7 @@ Public entry points:
 * :func:`compare` — two observations of one session → :class:`AgreementResult`
   (per subject × channel kappas, matrices, event matching, notes; ``to_dict()``
   for the CLI's JSON);
+* :func:`compare_observers` — the same, picking two observers from one session's frame;
 * :func:`alpha_by_channel` — Krippendorff's alpha when more than two observers coded;
 * :func:`icc_2_1` — ICC(2,1) of per-window scores (e.g. openness) between observers;
 * :func:`boris_kappa` — BORIS's composite-category time-unit kappa, for cross-checks;
@@ -12,7 +13,14 @@ Public entry points:
 """
 
 from observe.analysis.agreement.boris import BorisKappa, boris_kappa
-from observe.analysis.agreement.compare import NIL, AgreementResult, Note, alpha_by_channel, compare
+from observe.analysis.agreement.compare import (
+    NIL,
+    AgreementResult,
+    Note,
+    alpha_by_channel,
+    compare,
+    compare_observers,
+)
 from observe.analysis.agreement.stats import (
     VERDICTS,
     IccResult,
@@ -37,6 +45,7 @@ __all__ = [
     "alpha_by_channel",
     "boris_kappa",
     "compare",
+    "compare_observers",
     "icc_2_1",
     "icc_band",
     "kappa_from_table",

@@ -105,8 +105,7 @@ def boris_kappa(
     cue_list = sorted(both["cue"].unique())
     keys_a = _tick_keys(a, subject_list, cue_list, ticks, unit)
     keys_b = _tick_keys(b, subject_list, cue_list, ticks, unit)
-    uniq, inverse = np.unique(np.vstack((keys_a, keys_b)), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    uniq, inverse = _unique_rows(np.vstack((keys_a, keys_b)))
     n = len(keys_a)
     table = contingency(inverse[:n], inverse[n:], len(uniq))
     labels = [_label(row, subject_list, cue_list) for row in uniq]
@@ -180,6 +179,19 @@ def _tick_keys(
         subject_col = np.where(counts.any(axis=1), s_idx, -1)
         blocks.append(np.column_stack((subject_col, counts)))
     return np.vstack(blocks)
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows (sorted) and each row's index, via one byte-string view (much faster than axis=0)."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(as_bytes, return_index=True, return_inverse=True)
+    uniq = rows[first]
+    # np.unique on bytes orders rows differently from numbers; sort the distinct rows numerically
+    order = np.lexsort(uniq.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return uniq[order], rank[inverse.ravel()]
 
 
 def _points_near(points: np.ndarray, ticks: np.ndarray, half: float) -> np.ndarray:

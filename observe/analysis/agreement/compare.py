@@ -474,6 +474,50 @@ def compare(
     )
 
 
+def compare_observers(
+    events: pd.DataFrame, observer_a: str, observer_b: str, **options: Any
+) -> AgreementResult:
+    """:func:`compare` two observers' observations taken from one session's event frame.
+
+    This is what ``python -m observe agreement --session S --observers A B`` and
+    the agreement page need: the store returns one frame for the session, and
+    the two observers are picked by their ``observer`` column.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Tidy event frame of one session, several observers.
+    observer_a, observer_b : str
+        Usernames; A is the reference for precision and recall.
+    **options
+        Passed on to :func:`compare` (``unit``, ``tolerance``, ``cues``...).
+
+    Raises
+    ------
+    InvalidInput
+        ``agreement.observer_not_found`` naming the observers that did code the session.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"observer": ["ana", "budi"], "subject": "client", "channel": "GAZE",
+    ...                    "cue": "G_EYE", "kind": "state", "start_s": 0.0, "end_s": 5.0})
+    >>> compare_observers(ev, "ana", "budi").observer_b
+    'budi'
+    """
+    if "observer" not in events.columns:
+        raise InvalidInput("agreement.missing_columns", what="events", columns="observer")
+    available = sorted(events["observer"].dropna().astype(str).unique())
+    for name in (observer_a, observer_b):
+        if name not in available:
+            raise InvalidInput(
+                "agreement.observer_not_found", observer=name, available=", ".join(available) or "-"
+            )
+    if observer_a == observer_b:
+        raise InvalidInput("agreement.one_observer")
+    by = events["observer"].astype(str)
+    return compare(events[by == observer_a], events[by == observer_b], **options)
+
+
 def _check_number(key: str, value: float, *, positive: bool) -> None:
     ok = isinstance(value, int | float) and math.isfinite(value) and (value > 0 if positive else value >= 0)
     if not ok:
@@ -566,8 +610,8 @@ def _cue_units(
         rate_a=float(a.sum()) / n,
         rate_b=float(b.sum()) / n,
     )
-    labels = pd.Index(["absent", "present"])
-    matrix = pd.DataFrame(table, index=labels.rename("A"), columns=labels.rename("B"))
+    labels = np.array(["absent", "present"], dtype=object)
+    matrix = _matrix(table, labels, labels)
     return row, matrix
 
 
@@ -666,7 +710,7 @@ def _channel_events(
         "reason": reason,
     }
     full = np.append(labels, NIL)
-    matrix = pd.DataFrame(table, index=pd.Index(full, name="A"), columns=pd.Index(full, name="B"))
+    matrix = _matrix(table, full, full)
     return row, matrix, _pairs(ga, gb, m)
 
 
@@ -778,6 +822,14 @@ def alpha_by_channel(
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
+
+
+def _matrix(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> pd.DataFrame:
+    """Agreement table with labelled axes: rows observer A, columns observer B."""
+    # object-dtype labels: building Arrow-backed string indexes costs more than the table itself
+    return pd.DataFrame(
+        table, index=pd.Index(rows, name="A", dtype=object), columns=pd.Index(cols, name="B", dtype=object)
+    )
 
 
 def _concat_columns(parts: list[dict[str, np.ndarray]], columns: Sequence[str]) -> pd.DataFrame:
