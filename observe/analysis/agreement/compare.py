@@ -413,7 +413,7 @@ def compare(
         gb = obs_b.groups.get((subject, channel), _EMPTY_GROUP)
         if channel in exhaustive:
             nv = (nv_codes or {}).get(channel) or _nv_code(channel, ga, gb)
-            row, matrix, rates, runs = _channel_units(ga, gb, nv, allowed, mids, unit, span[0], window)
+            row, matrix, rates, runs = _channel_units(ga, gb, nv, allowed, mids, unit, window)
             row.update(subject=subject, channel=channel)
             unit_rows.append(row)
             unit_matrices[(subject, channel, WHOLE_CHANNEL)] = matrix
@@ -555,7 +555,6 @@ def _channel_units(
     allowed: frozenset[str] | None,
     mids: np.ndarray,
     unit: float,
-    origin: float,
     window: int,
 ) -> tuple[dict[str, Any], pd.DataFrame, list[dict[str, Any]], list[dict[str, Any]]]:
     """Kappa of one ME&E channel: the state at each unit midpoint, NV where nothing is coded."""
