@@ -132,26 +132,10 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
-    observations = pd.DataFrame([o.__dict__ for o in store.observations()])
-    rows = []
-    for s in store.sessions(client=args.client):
-        mine = observations[observations["session"] == s.code] if not observations.empty else observations
-        rows.append(
-            {
-                "session": s.code,
-                "client": s.client,
-                "counselor": s.counselor,
-                "number": s.number,
-                "date": s.date.isoformat(),
-                "duration_s": s.duration_s,
-                "observers": " ".join(mine["observer"]) if len(mine) else "",
-                "events": int(mine["n_events"].sum()) if len(mine) else 0,
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=["session", "client", "counselor", "number", "date", "duration_s", "observers", "events"],
-    )
+    from observe.workspace import sessions_overview
+
+    frame = sessions_overview(store, client=args.client)
+    frame["date"] = frame["date"].astype(str)
     if args.format == "json":
         _emit(frame.to_json(orient="records", indent=1) + "\n")
     elif args.format == "csv":

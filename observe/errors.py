@@ -13,7 +13,7 @@ from typing import Any
 class ObserveError(Exception):
     """Base of every error the app reports to a person (never a bug)."""
 
-    def __init__(self, key: str, *, where: str | None = None, **params: Any) -> None:
+    def __init__(self, key: str, /, *, where: str | None = None, **params: Any) -> None:
         self.key = key
         self.params = params
         self.where = where  # e.g. "default.cues.csv, line 12": where in a file the problem is

@@ -33,7 +33,7 @@ def catalog() -> dict[str, dict[str, str]]:
     return merged
 
 
-def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` with ``params`` filled in.
 
     An unknown key returns the key itself, so a missing translation is visible

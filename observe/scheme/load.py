@@ -86,27 +86,28 @@ def _read_cues(text: str, filename: str, subjects: list[str]) -> tuple[list[Cue]
     for row in reader:
         line = reader.line_num
         try:
-            cues.append(_cue_from_row(row, subjects))
+            cues.append(cue_from_row(row, subjects))
         except SchemeError as exc:
             raise exc.at(f"{filename}, line {line}") from exc
         lines.setdefault(row["code"], []).append(line)
     return cues, lines
 
 
-def _cue_from_row(row: dict[str, str], subjects: list[str]) -> Cue:
+def cue_from_row(row: dict[str, str], subjects: list[str]) -> Cue:
+    """One cue from a row of the cue table (the CSV file and the page's editor share it)."""
     keys: dict[str, Hotkey] = {}
     valences: dict[str, float] = {}
     for subject in subjects:
-        if key := (row.get(f"key_{subject}") or "").strip():
+        if key := str(row.get(f"key_{subject}") or "").strip():
             keys[subject] = Hotkey.parse(key)
-        raw = (row.get(f"valence_{subject}") or "").strip()
+        raw = str(row.get(f"valence_{subject}") or "").strip()
         if raw:
             valences[subject] = _valence(raw, row["code"])
     return Cue(
-        code=row["code"].strip(),
-        channel=row["channel"].strip(),
-        kind=row["kind"].strip(),
-        labels={"en": row["en"].strip(), "id": row["id"].strip()},
+        code=str(row["code"] or "").strip(),
+        channel=str(row["channel"] or "").strip(),
+        kind=str(row["kind"] or "").strip(),
+        labels={"en": str(row["en"] or "").strip(), "id": str(row["id"] or "").strip()},
         keys=keys,
         valences=valences,
     )
