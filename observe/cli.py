@@ -9,12 +9,15 @@ stderr and exit status 2; nothing is half-written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import logging
+import pkgutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -75,16 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", parents=[common], help="integrity report of the stored data")
     check.set_defaults(run=cmd_check)
+
+    for module in _command_modules():
+        module.register(sub, common)
     return parser
+
+
+def _command_modules() -> list[Any]:
+    """The modules of ``observe.commands``, in name order."""
+    import observe.commands as package
+
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    store = None
     try:
-        store = Store.open(getattr(args, "db", None))
-    except ObserveError as exc:
-        return _fail(exc)
-    try:
+        if getattr(args, "needs_store", True):
+            store = Store.open(getattr(args, "db", None))
         return int(args.run(args, store))
     except ObserveError as exc:
         return _fail(exc)
@@ -96,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unexpected {type(exc).__name__}: {exc} (a bug in observe; please report it with the command you ran)"
         )
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def _fail(exc: ObserveError) -> int:
