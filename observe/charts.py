@@ -109,7 +109,7 @@ def timeline_figure(
         if "duration_s" in states:
             end = end.fillna(states["duration_s"].astype(float))
         end = end.fillna(end_all)
-        name = t(f"charts.valence.{cls}", lang)
+        name = t(f"chart.valence.{'none' if cls == 'na' else cls}", lang)
         hover = "%{customdata[0]}<br>%{customdata[1]:.3f}–%{customdata[2]:.3f} s<extra></extra>"
         fig.add_trace(
             go.Bar(
@@ -147,7 +147,7 @@ def timeline_figure(
         barmode="overlay",
         height=40 + 22 * len(lanes),
         margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        xaxis={"title": t("charts.time_s", lang), "rangemode": "tozero"},
+        xaxis={"title": t("chart.time_s", lang), "rangemode": "tozero"},
         yaxis={
             "categoryorder": "array",
             "categoryarray": [label for *_, label in reversed(lanes)],
