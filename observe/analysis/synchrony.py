@@ -525,6 +525,8 @@ def wlcc(series: pd.DataFrame, params: SynchronyParams | None = None) -> Synchro
         mat[w] = _transform(_window_r(seg1, seg2, win, lag), params)
         if np.isnan(mat[w]).all():
             reasons[w] = "no_variance"
+    if all(reasons):
+        raise InvalidInput("synchrony.no_valid_windows", n_windows=count)
     lag_s = lags / params.fps
     ccf = pd.DataFrame(mat, columns=pd.Index(lag_s, name="lag_s"))
     ccf.index = pd.RangeIndex(1, count + 1, name="window")

@@ -282,6 +282,7 @@ series_strategy = st.lists(
 @settings(max_examples=25, deadline=None)
 @given(series_strategy, st.floats(min_value=0.1, max_value=50))
 def test_swapping_persons_mirrors_lags_and_scaling_does_not_matter(a: np.ndarray, k: float) -> None:
+    a = a + np.arange(a.size) % 3  # every window varies, so no window is all NA
     rng = np.random.default_rng(int(a.sum()) % 1000)
     b = rng.permutation(a) + rng.normal(size=a.size)
     p = SynchronyParams(fps=10, lag_s=1, win_s=5, inc_s=3, smooth_s=None, outlier_sd=None, scale=False)
@@ -370,6 +371,16 @@ def test_locally_constant_window_is_na_with_reason() -> None:
     assert w.loc[0, "reason"] == "no_variance" and np.isnan(w.loc[0, "all_lags"])
 
 
+def test_all_windows_na_is_an_error_not_a_nan_table() -> None:
+    x = np.full(300, np.nan)
+    x[::3] = 1.0  # two thirds missing everywhere
+    df = pd.DataFrame({"client": x, "counselor": np.arange(300.0) % 7})
+    p = SynchronyParams(fps=10, lag_s=0.5, win_s=5, inc_s=5, smooth_s=None, outlier_sd=None, scale=False)
+    with pytest.raises(InvalidInput) as err:
+        wlcc(df, p)
+    assert err.value.key == "synchrony.no_valid_windows"
+
+
 def test_bad_parameters() -> None:
     with pytest.raises(InvalidInput):
         SynchronyParams(fps=0)
@@ -416,6 +427,15 @@ def test_synchrony_report_is_strict_json(tmp_path: Path) -> None:
     assert len(report["windows"]) == n_windows(1500, SynchronyParams(lag_s=1, win_s=10, inc_s=5))
     assert report["summary"]["best_lag_median_s"] == pytest.approx(0.2)
     assert report["surrogates"]["n"] == 5 and "grand_aver" in text
+
+
+def test_synchrony_report_on_rmea_text_file_reproduces_golden() -> None:
+    path = rmea_dir() / "data" / "normal" / "200_01.txt"
+    report = synchrony_report(path, fps=25, n_surrogates=0, rmea_compat=True)
+    ref = golden()["dyads"]["normal_200_1"]
+    assert report["summary"]["grand_aver"] == pytest.approx(ref["grandAver"], abs=TOL)
+    assert [w["best_lag_s"] for w in report["windows"]] == pytest.approx(ref["bestLag"], abs=TOL)
+    assert "surrogates" not in report and report["params"]["rmea_compat"] is True
 
 
 def test_every_error_key_is_translated() -> None:

@@ -298,3 +298,14 @@ def test_video_info_and_synthetic_fallback_codec(tmp_path: Path) -> None:
     info = video_info(v.path)
     assert (info.width, info.height, info.fps, info.n_frames) == (96, 64, 25.0, 25)
     assert v.codec == "mp4v" and v.expected_lag_s == pytest.approx(-0.4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=8, max_size=8))
+def test_roi_overlap_agrees_with_pixel_sets(v: list[int]) -> None:
+    a = Roi("client_head", v[0], v[1], v[2] + 1, v[3] + 1)
+    b = Roi("counselor_head", v[4], v[5], v[6] + 1, v[7] + 1)
+    canvas = np.zeros((40, 40), int)
+    for r in (a, b):
+        canvas[r.y : r.y + r.h, r.x : r.x + r.w] += 1
+    assert a.overlaps(b) == b.overlaps(a) == bool((canvas == 2).any())
