@@ -1,0 +1,59 @@
+"""Run every benchmark (``bench/bench_*.py``) and print one table of ratios, then JSON.
+
+Each module's ``run(quick=False)`` returns rows ``{"name", "ours_s", "floor_s", "ratio", "target"}``:
+our time over the time of the unavoidable floor measured in the same run (raw sqlite3, a
+bare pandas pass, OpenCV decoding alone...), so machines of different speed compare.
+``python -m bench --quick`` runs smaller sizes; ``python -m bench store openness`` runs some.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("only", nargs="*", help="benchmark names (store, openness, ...); default all")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    folder = Path(__file__).parent
+    names = sorted(
+        m.name[len("bench_") :] for m in pkgutil.iter_modules([str(folder)]) if m.name.startswith("bench_")
+    )
+    chosen = [n for n in names if not args.only or n in args.only]
+    rows = []
+    for name in chosen:
+        started = time.perf_counter()
+        module = importlib.import_module(f"bench.bench_{name}")
+        for row in module.run(quick=args.quick):
+            rows.append(
+                {"bench": name, **row, "pass": row["ratio"] <= row["target"] if row.get("target") else None}
+            )
+        print(f"[{name}: {time.perf_counter() - started:.0f} s]", file=sys.stderr)
+    _table(rows)
+    text = json.dumps(rows, indent=1, default=float)
+    print(text)
+    if args.json:
+        args.json.write_text(text)
+    return 0 if all(r["pass"] is not False for r in rows) else 1
+
+
+def _table(rows: list[dict]) -> None:
+    print(f"{'benchmark':<80} {'ours s':>9} {'floor s':>9} {'ratio':>7} {'target':>7}  ok")
+    for r in rows:
+        target = f"≤{r['target']:g}" if r.get("target") else "-"
+        ok = {True: "yes", False: "NO", None: ""}[r["pass"]]
+        print(
+            f"{r['name'][:80]:<80} {r['ours_s']:>9.3f} {r['floor_s']:>9.3f} {r['ratio']:>7.2f} {target:>7}  {ok}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
