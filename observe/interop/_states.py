@@ -11,6 +11,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 from observe.interop.bundle import ImportWarning, summarize_rows
 
 #: BORIS stops an excluded state 1 ms before the next one starts (FORMATS §1.3).
@@ -114,25 +117,31 @@ def _row(session: str, rec: Record, kind: str, end: float, comment: str | None =
     }
 
 
-def snap_exclusion_gaps(rows: list[dict[str, object]], *, session: str) -> list[ImportWarning]:
-    """Close 1 ms gaps between consecutive states of one subject's channel, in place.
+def snap_exclusion_gaps(events: pd.DataFrame, *, session: str) -> tuple[pd.DataFrame, list[ImportWarning]]:
+    """Close 1 ms gaps between consecutive states of one subject's channel.
 
     BORIS writes the STOP of an excluded state at ``t − 0.001`` when the next one
     starts at ``t`` (FORMATS §1.3); in our model such states are contiguous. Only
-    states with a channel (behavioural category) are touched.
+    states with a channel (behavioural category) and a different cue are touched.
     """
-    by_channel: dict[tuple[str, str], list[dict[str, object]]] = {}
-    for row in rows:
-        if row["kind"] == "state" and row["channel"]:
-            by_channel.setdefault((str(row["subject"]), str(row["channel"])), []).append(row)
-    snapped = 0
-    for states in by_channel.values():
-        states.sort(key=lambda r: float(r["start_s"]))  # type: ignore[arg-type]
-        for prev, nxt in zip(states, states[1:], strict=False):
-            end, start = float(prev["end_s"]), float(nxt["start_s"])  # type: ignore[arg-type]
-            if end < start and start - end <= SNAP_TOLERANCE_S + 1e-9 and prev["cue"] != nxt["cue"]:
-                prev["end_s"] = start
-                snapped += 1
-    if not snapped:
-        return []
-    return [ImportWarning(None, "interop.warn.snapped", {"n": snapped, "session": session})]
+    states = events[(events["kind"] == "state") & (events["channel"] != "")]
+    if len(states) < 2:
+        return events, []
+    ordered = states.sort_values(["subject", "channel", "start_s"], kind="stable")
+    same = (ordered["subject"].to_numpy()[1:] == ordered["subject"].to_numpy()[:-1]) & (
+        ordered["channel"].to_numpy()[1:] == ordered["channel"].to_numpy()[:-1]
+    )
+    next_start = ordered["start_s"].to_numpy()[1:]
+    end = ordered["end_s"].to_numpy()[:-1]
+    gap = np.round(next_start - end, 6)
+    snap = (
+        same
+        & (gap > 0)
+        & (gap <= SNAP_TOLERANCE_S + 1e-9)
+        & (ordered["cue"].to_numpy()[1:] != ordered["cue"].to_numpy()[:-1])
+    )
+    if not snap.any():
+        return events, []
+    events = events.copy()
+    events.loc[ordered.index[:-1][snap], "end_s"] = next_start[snap]
+    return events, [ImportWarning(None, "interop.warn.snapped", {"n": int(snap.sum()), "session": session})]

@@ -69,7 +69,7 @@ def load_table(data: bytes, filename: str, is_header: HeaderTest, *, what: str) 
         if found is None:
             continue
         preamble, header, offset = found
-        if delimiter != expected:
+        if delimiter != expected and filename.lower().endswith((".csv", ".tsv", ".tab", ".txt")):
             warnings.append(
                 ImportWarning(None, "interop.warn.delimiter", {"found": _delimiter_name(delimiter)})
             )
@@ -116,7 +116,7 @@ def _read_body(text: str, delimiter: str, width: int, warnings: list[ImportWarni
             sep=delimiter,
             header=None,
             names=list(range(width)),
-            dtype=str,
+            dtype=object,
             na_filter=False,
             keep_default_na=False,
             skip_blank_lines=False,

@@ -62,9 +62,9 @@ def parse_boris_project(data: bytes, *, filename: str = "project.boris") -> Impo
 
     Examples
     --------
-    >>> raw = b'{"project_format_version": "7.0", "behaviors_conf": {"0": {"code": "s", '
+    >>> raw = (b'{"project_format_version": "7.0", "behaviors_conf": {"0": {"code": "s", '
     ...        b'"type": "State event"}}, "observations": {"o1": {"type": "LIVE", '
-    ...        b'"events": [[1.0, "", "s", "", ""], [3.5, "", "s", "", ""]]}}}'
+    ...        b'"events": [[1.0, "", "s", "", ""], [3.5, "", "s", "", ""]]}}}')
     >>> b = parse_boris_project(raw, filename="x.boris")
     >>> b.observations[0].events[["cue", "kind", "start_s", "end_s"]].values.tolist()
     [['s', 'state', 1.0, 3.5]]
@@ -149,7 +149,8 @@ def _read_modifier_sets(conf: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if not name or name in names:
             name = f"Modifier #{i + 1}"
         names.add(name)
-        raw_values = mod.get("values") if isinstance(mod.get("values"), list) else []
+        raw = mod.get("values")
+        raw_values: list[Any] = raw if isinstance(raw, list) else []
         sets.append((name, tuple(_clean_value(str(v)) for v in raw_values)))
     return tuple(sets)
 
@@ -176,7 +177,8 @@ def _read_observation(
         obs_type = "MEDIA"
     media = _media_files(obs.get("file"))
     duration = _observation_end(obs, media)
-    raw_events = obs.get("events") if isinstance(obs.get("events"), list) else []
+    events_value = obs.get("events")
+    raw_events: list[Any] = events_value if isinstance(events_value, list) else []
     parsed: list[tuple[float, int, str, str, str, str]] = []
     bad_rows: list[int] = []
     clamped: list[int] = []
@@ -242,14 +244,15 @@ def _read_observation(
         )
     paired = pair_records(records, session=obs_id, end_s=duration)
     warnings.extend(paired.warnings)
-    warnings.extend(snap_exclusion_gaps(paired.rows, session=obs_id))
+    events, snapped = snap_exclusion_gaps(events_frame(paired.rows), session=obs_id)
+    warnings.extend(snapped)
     ivs = obs.get("independent_variables")
     attributes = (
         {str(k): "" if v is None else str(v) for k, v in ivs.items()} if isinstance(ivs, dict) else {}
     )
     return ImportedObservation(
         name=obs_id,
-        events=events_frame(paired.rows),
+        events=events,
         date=str(obs.get("date") or ""),
         description=str(obs.get("description") or ""),
         media=tuple(media),

@@ -30,7 +30,6 @@ from observe.interop.bundle import (
     ImportBundle,
     ImportedObservation,
     ImportWarning,
-    clean_modifier_value,
     events_frame,
     format_modifiers,
     parse_modifiers,
@@ -138,7 +137,7 @@ def parse_boris_tabular(data: bytes, *, filename: str = "events.tsv") -> ImportB
     cols = _columns(table.header, old=old)
     meta = _old_metadata(table.preamble) if old else {}
     body = table.body
-    default_obs = meta.get("Observation id") or _stem(filename)
+    default_obs = str(meta.get("Observation id") or _stem(filename))
     obs_ids = _text(body, cols.get("obs"), default_obs)
     if cols.get("obs") is None and not old:
         warnings.append(ImportWarning(None, "interop.warn.no_observation_id", {"name": default_obs}))
@@ -151,7 +150,7 @@ def parse_boris_tabular(data: bytes, *, filename: str = "events.tsv") -> ImportB
             "channel": _text(body, cols.get("category"), ""),
             "status": _text(body, cols["status"], "").str.strip().str.upper(),
             "comment": _text(body, cols.get("comment"), ""),
-            "modifiers": _modifier_strings(body, cols["modifiers"]),
+            "modifiers": _modifier_strings(body, _modifier_columns(table.header)),
         }
     )
     frame["time"] = _times(_text(body, cols["time"], ""), body["_row"], warnings)
@@ -188,10 +187,7 @@ def parse_boris_aggregated(data: bytes, *, filename: str = "aggregated.tsv") -> 
     behavior = column_index(header, "Behavior", "Behaviour")
     if behavior is None:
         raise InvalidInput("interop.missing_columns", columns="Behavior")
-    cols = {
-        "obs": column_index(header, "Observation id"),
-        "modifiers": _modifier_columns(header),
-    }
+    cols = {"obs": column_index(header, "Observation id")}
     default_obs = _stem(filename)
     types = (
         _text(body, column_index(header, "Behavior type", "Behaviour type"), "STATE").str.strip().str.upper()
@@ -206,7 +202,7 @@ def parse_boris_aggregated(data: bytes, *, filename: str = "aggregated.tsv") -> 
                 body, column_index(header, "Behavioral category", "Behavioural category"), ""
             ).replace("Not defined", ""),
             "kind": np.where(types == "POINT", "point", "state"),
-            "modifiers": _modifier_strings(body, cols["modifiers"]),
+            "modifiers": _modifier_strings(body, _modifier_columns(header)),
             "comment": _text(body, column_index(header, "Comment start", "Comment"), ""),
         }
     )
@@ -254,7 +250,6 @@ def _columns(header: Sequence[str], *, old: bool) -> dict[str, object]:
         else column_index(header, "Behavior type", "Behaviour type"),
         "time": column_index(header, "Time", "Time (s)"),
         "comment": column_index(header, "Comment"),
-        "modifiers": _modifier_columns(header),
     }
     required = {"behavior": "Behavior", "status": "Status" if old else "Behavior type", "time": "Time"}
     missing = [name for key, name in required.items() if cols[key] is None]
@@ -288,22 +283,33 @@ def _subjects(values: pd.Series) -> pd.Series:
 
 
 def _modifier_strings(body: pd.DataFrame, columns: Sequence[tuple[int, int]]) -> pd.Series:
-    if not columns:
-        return pd.Series([""] * len(body), index=body.index, dtype=object)
-    per_row: list[list[tuple[str, str]]] = [[] for _ in range(len(body))]
+    """``"k=v;k=v"`` per row from the ``Modifier #i`` columns (vectorised; see module docstring)."""
+    result = np.full(len(body), "", dtype=object)
     for col, number in columns:
-        for i, raw in enumerate(body[col].astype(str)):
-            if number == 0:  # an old single "Modifiers" column holds the whole "a|b" string
-                per_row[i].extend((f"Modifier #{k + 1}", v) for k, v in enumerate(raw.split("|")))
-            else:
-                per_row[i].append(_modifier_pair(raw, number))
-    return pd.Series([format_modifiers(p) for p in per_row], index=body.index, dtype=object)
-
-
-def _modifier_pair(raw: str, number: int) -> tuple[str, str]:
-    value = clean_modifier_value(raw)
-    key, sep, rest = value.partition("=")
-    return (key, rest) if sep and key else (f"Modifier #{number}", value)
+        if number == 0:  # an old single "Modifiers" column holds the whole "a|b" string
+            parts = np.array(
+                [
+                    format_modifiers((f"Modifier #{k + 1}", v) for k, v in enumerate(raw.split("|")))
+                    for raw in body[col].astype(str)
+                ],
+                dtype=object,
+            )
+        else:
+            values = body[col].astype(str).str.strip()
+            unset = values.isin(["", "None", "NA", "nan"]).to_numpy()
+            keyed = values.str.match(r"^[^=]+=.").to_numpy()
+            parts = np.where(
+                unset,
+                "",
+                np.where(
+                    keyed,
+                    values.to_numpy(dtype=object),
+                    f"Modifier #{number}=" + values.to_numpy(dtype=object),
+                ),
+            )
+        glue = np.where((result != "") & (parts != ""), ";", "")
+        result = result + glue + parts
+    return pd.Series(result, index=body.index, dtype=object)
 
 
 def _times(
@@ -358,7 +364,29 @@ def _observation_from_records(
     if len(times) > 1 and (np.diff(times) < 0).any():
         warnings.append(ImportWarning(None, "interop.warn.unsorted", {"session": obs_id}))
         group = group.sort_values("time", kind="stable")
-    records = [
+    duration = info.get("duration")
+    end_s = duration if isinstance(duration, float) else None
+    events = _pair_clean(obs_id, group)
+    if events is None:  # something to fix: the record-by-record path reports each repair
+        paired = pair_records(_records(group), session=obs_id, end_s=end_s)
+        warnings.extend(paired.warnings)
+        events = events_frame(paired.rows)
+    events, snapped = snap_exclusion_gaps(events, session=obs_id)
+    warnings.extend(snapped)
+    return ImportedObservation(
+        name=obs_id,
+        events=events,
+        date=str(info.get("date", "")),
+        description=str(info.get("description", "")),
+        media=tuple(info.get("media", ())),  # type: ignore[arg-type]
+        duration_s=end_s,
+        attributes=dict(info.get("attributes", {})),  # type: ignore[call-overload]
+        source_records=len(group),
+    )
+
+
+def _records(group: pd.DataFrame) -> list[Record]:
+    return [
         Record(int(r), float(t), s, c, m, st, cm, ch, m)
         for r, t, s, c, m, st, cm, ch in zip(
             group["_row"],
@@ -372,20 +400,56 @@ def _observation_from_records(
             strict=True,
         )
     ]
-    duration = info.get("duration")
-    paired = pair_records(records, session=obs_id, end_s=duration if isinstance(duration, float) else None)
-    warnings.extend(paired.warnings)
-    warnings.extend(snap_exclusion_gaps(paired.rows, session=obs_id))
-    return ImportedObservation(
-        name=obs_id,
-        events=events_frame(paired.rows),
-        date=str(info.get("date", "")),
-        description=str(info.get("description", "")),
-        media=tuple(info.get("media", ())),  # type: ignore[arg-type]
-        duration_s=duration if isinstance(duration, float) else None,
-        attributes=dict(info.get("attributes", {})),  # type: ignore[call-overload]
-        source_records=len(group),
+
+
+def _pair_clean(obs_id: str, group: pd.DataFrame) -> pd.DataFrame | None:
+    """Vectorised pairing when every (subject, behaviour, modifiers) alternates START, STOP, … evenly.
+
+    Returns None when anything needs a repair (orphan STOP, unpaired START, restart),
+    so the slower record-by-record path can report it. Same result as
+    :func:`~observe.interop._states.pair_records` on clean input.
+    """
+    is_point = (group["status"] == "POINT").to_numpy()
+    states = group[~is_point]
+    if len(states) % 2:
+        return None
+    keys = [states["subject"], states["code"], states["modifiers"]]
+    key_id = states.groupby(keys, sort=False).ngroup().to_numpy()
+    position = states.groupby(keys, sort=False).cumcount().to_numpy()
+    if not np.array_equal((states["status"] == "START").to_numpy(), position % 2 == 0):
+        return None
+    if (np.bincount(key_id) % 2).any():
+        return None
+    ordered = states.iloc[np.lexsort((position, key_id))]
+    starts, stops = ordered.iloc[0::2], ordered.iloc[1::2]
+    first, second = starts["comment"].to_numpy(dtype=object), stops["comment"].to_numpy(dtype=object)
+    comment = np.where(second == "", first, np.where(first == "", second, first + " " + second))
+    points = group[is_point]
+    frame = pd.DataFrame(
+        {
+            "session": obs_id,
+            "subject": np.concatenate(
+                [starts["subject"].to_numpy(dtype=object), points["subject"].to_numpy(dtype=object)]
+            ),
+            "channel": np.concatenate(
+                [starts["channel"].to_numpy(dtype=object), points["channel"].to_numpy(dtype=object)]
+            ),
+            "cue": np.concatenate(
+                [starts["code"].to_numpy(dtype=object), points["code"].to_numpy(dtype=object)]
+            ),
+            "kind": np.array(["state"] * len(starts) + ["point"] * len(points), dtype=object),
+            "start_s": np.concatenate(
+                [starts["time"].to_numpy(dtype=float), points["time"].to_numpy(dtype=float)]
+            ),
+            "end_s": np.concatenate([stops["time"].to_numpy(dtype=float), np.full(len(points), np.nan)]),
+            "modifiers": np.concatenate(
+                [starts["modifiers"].to_numpy(dtype=object), points["modifiers"].to_numpy(dtype=object)]
+            ),
+            "comment": np.concatenate([comment, points["comment"].to_numpy(dtype=object)]),
+        }
     )
+    frame = frame.sort_values(["start_s", "subject", "cue"], kind="stable").reset_index(drop=True)
+    return events_frame(frame)
 
 
 def _cell(row: pd.Series | None, col: object) -> str:
@@ -536,7 +600,7 @@ def write_boris_tabular(
     Examples
     --------
     >>> ev = events_frame([{"session": "s1", "subject": "", "cue": "p", "kind": "point", "start_s": 2.0}])
-    >>> write_boris_tabular(ev).decode().splitlines()[1].split("\\t")[12:17]
+    >>> write_boris_tabular(ev).decode().splitlines()[1].split("\\t")[9:14]
     ['No focal subject', 'p', '', 'POINT', '2.000']
     """
     frame = events_frame(events)

@@ -146,7 +146,7 @@ def events_frame(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFra
     Examples
     --------
     >>> f = events_frame([{"session": "s1", "cue": "G_EYE", "kind": "point", "start_s": 1.2345}])
-    >>> list(f.columns) == list(EXPORT_COLUMNS), f.loc[0, "start_s"], f.loc[0, "subject"]
+    >>> list(f.columns) == list(EXPORT_COLUMNS), float(f.loc[0, "start_s"]), f.loc[0, "subject"]
     (True, 1.234, '')
     """
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))

@@ -15,8 +15,8 @@ from observe.interop._read import (
     normalize_header,
     read_xlsx_rows,
     require_data,
-    split_lines,
     sniff_delimiter,
+    split_lines,
 )
 from observe.interop.boris_project import parse_boris_project
 from observe.interop.boris_tabular import (

@@ -77,7 +77,7 @@ def parse_eaf(data: bytes, *, filename: str = "annotations.eaf") -> ImportBundle
         info = _tier_info(eaf, str(tier_id), attrib, len(align) + len(ref), props, used)
         tiers.append(info)
         if info.role != "events":
-            for ann_id, (parent_id, value, _prev, _svg) in ref.items():
+            for parent_id, value, _prev, _svg in ref.values():
                 extra[info.role][str(parent_id)] = (value or "").strip()
             continue
         annotations = []
@@ -102,7 +102,9 @@ def parse_eaf(data: bytes, *, filename: str = "annotations.eaf") -> ImportBundle
     rows.sort(key=lambda r: (float(r["start_s"]), str(r["subject"]), str(r["channel"]), str(r["cue"])))  # type: ignore[arg-type]
     events = events_frame(rows)
     media = tuple(
-        str(m.get("RELATIVE_MEDIA_URL") or m.get("MEDIA_URL") or "") for m in eaf.media_descriptors if isinstance(m, dict)
+        str(m.get("RELATIVE_MEDIA_URL") or m.get("MEDIA_URL") or "")
+        for m in eaf.media_descriptors
+        if isinstance(m, dict)
     )
     observation = ImportedObservation(
         name=session,
@@ -218,13 +220,17 @@ def _tier_events(
     trimmed = 0
     for i, (start, end, value, ann_id) in enumerate(annotations):
         if end < start:
-            warnings.append(ImportWarning(None, "interop.warn.eaf_reversed", {"tier": info.tier_id, "cue": value}))
+            warnings.append(
+                ImportWarning(None, "interop.warn.eaf_reversed", {"tier": info.tier_id, "cue": value})
+            )
             continue
         if info.kind == "state" and i + 1 < len(annotations) and annotations[i + 1][0] < end:
             end = annotations[i + 1][0]  # one state at a time per tier: cut at the next start
             trimmed += 1
         if info.kind == "state" and end <= start:
-            warnings.append(ImportWarning(None, "interop.warn.eaf_empty_span", {"tier": info.tier_id, "cue": value}))
+            warnings.append(
+                ImportWarning(None, "interop.warn.eaf_empty_span", {"tier": info.tier_id, "cue": value})
+            )
             continue
         rows.append(
             {
@@ -307,9 +313,10 @@ def write_eaf(
     >>> b"ANNOTATION_DOCUMENT" in write_eaf(ev)
     True
     """
+    from xml.etree import ElementTree
+
     import pympi
     from pympi.Elan import to_adocument
-    from xml.etree import ElementTree
 
     frame = events_frame(events)
     sessions = list(dict.fromkeys(frame["session"]))
@@ -317,7 +324,9 @@ def write_eaf(
         raise InvalidInput("interop.eaf.one_session", n=len(sessions))
     eaf = pympi.Elan.Eaf(author=author)
     eaf.adocument.update(
-        VERSION="3.0", FORMAT="3.0", **{"xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"}
+        VERSION="3.0",
+        FORMAT="3.0",
+        **{"xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"},
     )
     eaf.remove_tier("default")
     eaf.header["TIME_UNITS"] = "milliseconds"
@@ -392,14 +401,18 @@ def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFr
         tier = base if n == 0 else f"{base}-{n + 1}"
         eaf.add_tier(tier, ling=lt, part=subject or None)
         eaf.add_property(
-            f"{_PROPERTY_PREFIX}tier:{tier}", json.dumps({"subject": subject, "channel": channel, "kind": kind})
+            f"{_PROPERTY_PREFIX}tier:{tier}",
+            json.dumps({"subject": subject, "channel": channel, "kind": kind}),
         )
         for start_ms, end_ms, row in lane:
             eaf.add_annotation(tier, start_ms, end_ms, cues[row])
         ids = {
             (eaf.timeslots[b], eaf.timeslots[e]): aid for aid, (b, e, _v, _s) in eaf.tiers[tier][0].items()
         }
-        for role, lt_child, values in (("modifiers", MODIFIER_TYPE, modifiers), ("comments", COMMENT_TYPE, comments)):
+        for role, lt_child, values in (
+            ("modifiers", MODIFIER_TYPE, modifiers),
+            ("comments", COMMENT_TYPE, comments),
+        ):
             if not any(values[row] for _, _, row in lane):
                 continue
             child = f"{tier}-{role}"

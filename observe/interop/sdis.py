@@ -107,7 +107,9 @@ def _session_ends(raw: pd.DataFrame, frame: pd.DataFrame, durations: Mapping[str
     return ends
 
 
-def _intervals(group: pd.DataFrame, end: float, prefixes: Mapping[str, str]) -> list[tuple[float, float, str]]:
+def _intervals(
+    group: pd.DataFrame, end: float, prefixes: Mapping[str, str]
+) -> list[tuple[float, float, str]]:
     items = []
     for row in group.itertuples(index=False):
         code = sdis_code(row.subject, row.cue, prefixes)
@@ -131,7 +133,8 @@ def _nv_intervals(
         for channel, nv in nv_codes.items():
             bouts = states[(states["subject"] == subject) & (states["channel"] == channel)]
             spans = sorted(
-                (s, e if not math.isnan(e) else end) for s, e in zip(bouts["start_s"], bouts["end_s"], strict=True)
+                (s, e if not math.isnan(e) else end)
+                for s, e in zip(bouts["start_s"], bouts["end_s"], strict=True)
             )
             cursor = 0.0
             for start, stop in [*spans, (end, end)]:

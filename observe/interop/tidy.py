@@ -56,7 +56,7 @@ def parse_tidy_json(data: bytes, *, filename: str = "events.json") -> ImportBund
     Examples
     --------
     >>> raw = b'[{"session": "S1", "cue": "P_NOD", "kind": "point", "start_s": 3.25, "end_s": null}]'
-    >>> parse_tidy_json(raw).observations[0].events.loc[0, "start_s"]
+    >>> float(parse_tidy_json(raw).observations[0].events.loc[0, "start_s"])
     3.25
     """
     warnings: list[ImportWarning] = []
@@ -85,7 +85,8 @@ def parse_tidy_parquet(data: bytes, *, filename: str = "events.parquet") -> Impo
     if not data.startswith(PARQUET_MAGIC):
         raise InvalidInput("interop.bad_parquet", filename=filename)
     try:
-        frame = pd.read_parquet(io.BytesIO(data))
+        # astype(object) materialises every value here, where a damaged string page fails
+        frame = pd.read_parquet(io.BytesIO(data)).astype(object)
     except Exception as exc:  # pyarrow raises several types on a damaged file
         raise InvalidInput("interop.bad_parquet", filename=filename) from exc
     missing = [c for c in _REQUIRED if c not in frame.columns]
@@ -102,7 +103,9 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and a mask of values that had to be converted from text."""
-    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numeric = np.array(
+        pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan), copy=True
+    )
     numeric[~np.isfinite(numeric)] = np.nan
     text = values.map(lambda v: "" if v is None else str(v).strip()).to_numpy(dtype=object)
     converted = np.zeros(len(values), dtype=bool)
@@ -151,7 +154,7 @@ def _bundle_from_frame(
     out = out[~duplicated]
     extras = frame.loc[out.index]
     observations = []
-    for (session, client, observer), group in out.groupby(["session", "client", "observer"], sort=False):
+    for (session, _client, observer), group in out.groupby(["session", "client", "observer"], sort=False):
         first = extras.loc[group.index[0]]
         name = str(session) if out["session"].eq(session).sum() == len(group) else f"{session} / {observer}"
         duration = pd.to_numeric(pd.Series([first.get("duration_s")]), errors="coerce").iloc[0]

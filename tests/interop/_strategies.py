@@ -18,13 +18,17 @@ CUES = {
     "P_NOD": ("POINT", "point"),
     "R3_REFUSE": ("PROCESS", "point"),
 }
-_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=6)
+_WORD = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=6
+)
 _SAFE_TEXT = st.text(alphabet="abcdefghij XYZ0123456789_.!?éü", max_size=12).map(str.strip)
 
 
 @st.composite
 def modifiers(draw: st.DrawFn) -> str:
-    keys = draw(st.lists(st.sampled_from(["intensity", "context", "Modifier #1", "side"]), unique=True, max_size=3))
+    keys = draw(
+        st.lists(st.sampled_from(["intensity", "context", "Modifier #1", "side"]), unique=True, max_size=3)
+    )
     values = [draw(_WORD.filter(lambda v: v not in ("None", "NA", "nan"))) for _ in keys]
     return ";".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
 
@@ -92,7 +96,10 @@ def canonical(
     ``sort_modifiers`` compares modifier pairs as a set (BORIS projects store them in
     the behaviour's set order, not the order an event listed them).
     """
-    cols = list(columns or ("session", "subject", "channel", "cue", "kind", "start_s", "end_s", "modifiers", "comment"))
+    cols = list(
+        columns
+        or ("session", "subject", "channel", "cue", "kind", "start_s", "end_s", "modifiers", "comment")
+    )
     out = []
     for row in frame[cols].to_dict("records"):
         if sort_modifiers and "modifiers" in row:

@@ -58,14 +58,18 @@ def test_fixture_counts_match_summary(name: str) -> None:
         records = Counter()
         for row in ev.itertuples():
             key = f"{row.subject or NO_FOCAL}|{row.cue}"
-            records[key] += 1 if row.kind == "point" or (isinstance(row.end_s, float) and math.isnan(row.end_s)) else 2
+            records[key] += (
+                1 if row.kind == "point" or (isinstance(row.end_s, float) and math.isnan(row.end_s)) else 2
+            )
         assert dict(records) == expected["events_by_subject_behavior"]
         bouts: dict[str, list[float]] = {}
         for row in paired.itertuples():
             raw = _raw_modifier(row.modifiers, sets[row.cue])
             key = f"{row.subject or NO_FOCAL}|{row.cue}" + (f"|{raw}" if raw else "")
             bouts.setdefault(key, []).append(row.end_s - row.start_s)
-        assert {k: len(v) for k, v in bouts.items()} == {k: v["n_bouts"] for k, v in expected["state_bouts"].items()}
+        assert {k: len(v) for k, v in bouts.items()} == {
+            k: v["n_bouts"] for k, v in expected["state_bouts"].items()
+        }
         for key, durations in bouts.items():
             assert sum(durations) == pytest.approx(expected["state_bouts"][key]["total_duration_s"], abs=1e-6)
         assert [(r.subject or NO_FOCAL, r.cue, r.start_s) for r in unpaired.itertuples()] == [
@@ -90,7 +94,12 @@ def test_expected_bouts_of_observation_2() -> None:
     obs = {o.name: o for o in parse_boris_project(data, filename="test.boris").observations}["observation #2"]
     s = obs.events[(obs.events["cue"] == "s") & (obs.events["subject"] == "")]
     assert list(zip(s["start_s"], s["end_s"], strict=True)) == [
-        (1.8, 8.125), (10.25, 23.35), (26.775, 31.475), (227.765, 253.49), (255.34, 261.14), (303.79, 307.765)
+        (1.8, 8.125),
+        (10.25, 23.35),
+        (26.775, 31.475),
+        (227.765, 253.49),
+        (255.34, 261.14),
+        (303.79, 307.765),
     ]
     assert obs.duration_s == pytest.approx(539.92)
 
@@ -115,9 +124,9 @@ def test_gzip_project_reads_the_same() -> None:
     [
         (b"", "interop.empty_file"),
         (b"   \n", "interop.empty_file"),
-        (b"{\"project_format_version\": \"7.0\", \"observ", "interop.bad_json"),
+        (b'{"project_format_version": "7.0", "observ', "interop.bad_json"),
         (b"[1, 2]", "interop.boris.not_project"),
-        (b"{\"name\": 1}", "interop.boris.not_project"),
+        (b'{"name": 1}', "interop.boris.not_project"),
     ],
 )
 def test_refused_inputs(data: bytes, key: str) -> None:
@@ -139,12 +148,21 @@ def test_truncated_and_empty_gzip_are_refused() -> None:
 
 def _project(events: list, behaviors: dict | None = None) -> bytes:
     behaviors = behaviors or {
-        "0": {"code": "A", "type": "State event", "category": "GAZE", "modifiers": {"0": {"name": "i", "values": ["1", "2"]}}},
+        "0": {
+            "code": "A",
+            "type": "State event",
+            "category": "GAZE",
+            "modifiers": {"0": {"name": "i", "values": ["1", "2"]}},
+        },
         "1": {"code": "B", "type": "State event", "category": "GAZE", "excluded": "A"},
         "2": {"code": "p", "type": "Point event"},
     }
     return json.dumps(
-        {"project_format_version": "7.0", "behaviors_conf": behaviors, "observations": {"o": {"type": "LIVE", "events": events}}}
+        {
+            "project_format_version": "7.0",
+            "behaviors_conf": behaviors,
+            "observations": {"o": {"type": "LIVE", "events": events}},
+        }
     ).encode()
 
 
@@ -169,7 +187,12 @@ def test_records_are_sorted_by_time_before_toggling() -> None:
 
 
 def test_exclusion_stop_one_ms_earlier_is_snapped() -> None:
-    events = [[1.0, "", "A", "", ""], [4.999, "", "A", "", ""], [5.0, "", "B", "", ""], [8.0, "", "B", "", ""]]
+    events = [
+        [1.0, "", "A", "", ""],
+        [4.999, "", "A", "", ""],
+        [5.0, "", "B", "", ""],
+        [8.0, "", "B", "", ""],
+    ]
     bundle = parse_boris_project(_project(events), filename="p.boris")
     ev = bundle.observations[0].events
     assert ev.loc[ev["cue"] == "A", "end_s"].tolist() == [5.0]
@@ -177,7 +200,14 @@ def test_exclusion_stop_one_ms_earlier_is_snapped() -> None:
 
 
 def test_damaged_records_are_skipped_with_their_positions() -> None:
-    events = [[1.0, "", "p", "", ""], ["x", "", "p", "", ""], [2.0], None, [float("nan"), "", "p", "", ""], [-1, "", "p"]]
+    events = [
+        [1.0, "", "p", "", ""],
+        ["x", "", "p", "", ""],
+        [2.0],
+        None,
+        [float("nan"), "", "p", "", ""],
+        [-1, "", "p"],
+    ]
     raw = _project(events).replace(b"NaN", b"NaN")
     bundle = parse_boris_project(raw, filename="p.boris")
     ev = bundle.observations[0].events
@@ -189,9 +219,33 @@ def test_damaged_records_are_skipped_with_their_positions() -> None:
 def test_export_is_a_boris_project_with_toggle_pairs() -> None:
     ev = events_frame(
         [
-            {"session": "S1", "subject": "client", "channel": "GAZE", "cue": "G_EYE", "kind": "state", "start_s": 0.0, "end_s": 2.0, "modifiers": "intensity=2"},
-            {"session": "S1", "subject": "client", "channel": "GAZE", "cue": "G_DOWN", "kind": "state", "start_s": 2.0, "end_s": 3.5},
-            {"session": "S1", "subject": "counselor", "channel": "POINT", "cue": "P_NOD", "kind": "point", "start_s": 1.25},
+            {
+                "session": "S1",
+                "subject": "client",
+                "channel": "GAZE",
+                "cue": "G_EYE",
+                "kind": "state",
+                "start_s": 0.0,
+                "end_s": 2.0,
+                "modifiers": "intensity=2",
+            },
+            {
+                "session": "S1",
+                "subject": "client",
+                "channel": "GAZE",
+                "cue": "G_DOWN",
+                "kind": "state",
+                "start_s": 2.0,
+                "end_s": 3.5,
+            },
+            {
+                "session": "S1",
+                "subject": "counselor",
+                "channel": "POINT",
+                "cue": "P_NOD",
+                "kind": "point",
+                "start_s": 1.25,
+            },
         ]
     )
     project = json.loads(write_boris_project(ev, keys={"G_EYE": "e"}))
