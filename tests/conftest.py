@@ -18,3 +18,75 @@ def shared_fixtures() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared fixtures not found at {path} (clone ../shared beside the repo)")
     return path
+
+
+# -- PostgreSQL: a fresh database per test (tests/store, tests/test_cli.py) -------------------------
+
+from collections.abc import Iterator  # noqa: E402  (appended section: shared file)
+from contextlib import contextmanager  # noqa: E402
+
+PG_BASE_ENV = "OBSERVE_TEST_PG"
+PG_BASE_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def pg_base_url() -> str:
+    """The maintenance database tests create their own databases from (env ``OBSERVE_TEST_PG``)."""
+    import os
+
+    return os.environ.get(PG_BASE_ENV) or PG_BASE_DEFAULT
+
+
+def _pg_url(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_base_url()).set(drivername="postgresql", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create ``observe_test_<random>`` and yield its URL; drop it afterwards.
+
+    An unreachable server FAILS the test with a clear message (CI starts PostgreSQL;
+    deselect locally with ``-m "not postgres"``), it never skips silently.
+    """
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    admin_url = _pg_url(make_url_database(pg_base_url()))
+    name = f"observe_test_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {pg_base_url()} ({str(exc).strip().splitlines()[0]}). "
+            f"Start the server, set {PG_BASE_ENV} to a reachable maintenance database URL, "
+            'or deselect these tests with -m "not postgres".',
+            pytrace=False,
+        )
+    try:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        yield _pg_url(name)
+    finally:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.close()
+
+
+def make_url_database(url: str) -> str:
+    """The database name in a URL (``postgres`` when the URL names none)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or "postgres"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    with fresh_postgres_database() as url:
+        yield url
