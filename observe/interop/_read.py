@@ -10,7 +10,6 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Sequence
 from typing import Any
 
 from observe.errors import InvalidInput
@@ -126,15 +125,6 @@ def _cell_text(value: Any) -> str:
 def normalize_header(name: str) -> str:
     """Header name for matching: case-folded, spaces collapsed, BOM removed."""
     return re.sub(r"\s+", " ", str(name).replace("\ufeff", "")).strip().casefold()
-
-
-def find_header(rows: Sequence[Sequence[str]], required: Sequence[str], limit: int = 200) -> int | None:
-    """Index of the first row whose normalized cells include every ``required`` name."""
-    need = {normalize_header(r) for r in required}
-    for i, row in enumerate(rows[:limit]):
-        if need <= {normalize_header(c) for c in row}:
-            return i
-    return None
 
 
 TIME_TEXT = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
