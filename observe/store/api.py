@@ -743,7 +743,7 @@ class Store:
                 done = conn.execute(
                     _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
                 ).scalar()
-            return Recorded(int(done), (), duplicate=True)
+            return Recorded(None if done is None else int(done), (), duplicate=True)
 
     def _record(
         self,
@@ -818,7 +818,7 @@ class Store:
             unknown = set(changes) - allowed
             if unknown:
                 raise InvalidInput("record.unknown_fields", fields=", ".join(sorted(unknown)))
-            merged = {
+            merged: dict[str, Any] = {
                 "subject": old.subject,
                 "cue": old.cue,
                 "start_s": old.start_s,

@@ -126,5 +126,5 @@ def _observation_lookup(
     return lookup
 
 
-def _dtype(column: str) -> str | type:
+def _dtype(column: str) -> str | np.dtype:
     return "float64" if column in ("start_s", "end_s", "duration_s") else np.dtype("O")

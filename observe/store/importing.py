@@ -121,9 +121,9 @@ def _session_facts(code: str, row: dict[str, Any], known: dict[str, Any]) -> dic
     return {
         "client": client,
         "counselor": check_code(counselor or "unknown", "counselor"),
-        "number": int(number),
+        "number": int(number),  # type: ignore[arg-type]  # checked by _blank above
         "date": day,
-        "duration_s": None if _blank(duration) else float(duration),
+        "duration_s": None if _blank(duration) else float(duration),  # type: ignore[arg-type]
     }
 
 
