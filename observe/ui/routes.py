@@ -5,6 +5,11 @@ Custom routes live under ``/api/`` (Streamlit reserves ``/media/`` and others).
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-ROUTES: list[BaseRoute] = []
+from observe.ui.record_video import video
+
+ROUTES: list[BaseRoute] = [
+    # Session videos with HTTP range requests (206), so seeking a long video is instant.
+    Route("/api/video/{token}", video, methods=["GET", "HEAD"]),
+]

@@ -1,0 +1,200 @@
+"""The hotkey video coder: the component (``coder_assets.py``) and the Python end of its outbox.
+
+A keypress reaches Python as the whole unacknowledged outbox (client id + sequence number per
+item); :func:`observe.recording.apply_outbox` writes it through the store, idempotently, and
+the acknowledgements go back in the component's ``data`` on the rerun that follows. Reruns
+can overlap (``runner.fastReruns``), so the callback holds a per-session lock and *replaces*
+what it keeps in session state (never mutates it): a rerun still drawing the old mapping
+must not see it change under it.
+
+Components v2 (inline HTML/JS, no iframe, no build step) is used rather than v1: the
+component must hear keys on the whole page (the v1 iframe only hears them while it has the
+focus) and must not reload the video on every rerun.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from observe import recording
+from observe.errors import ObserveError
+from observe.i18n import t
+from observe.model import Change, Event
+from observe.scheme import CodingScheme
+from observe.store import Store
+from observe.ui.coder_assets import CSS, HTML, JS
+
+_component = st.components.v2.component("observe_coder", html=HTML, css=CSS, js=JS)
+_LOCK = "rec_lock"
+_nonce = itertools.count(1)
+
+#: Texts the component shows, by its own name → catalogue key.
+_TEXT_KEYS = (
+    "sheet_button",
+    "sheet_title",
+    "sheet_transport",
+    "channel",
+    "cue",
+    "layer",
+    "pending",
+    "saved",
+    "start",
+    "pause",
+    "resume",
+    "reset",
+    "comment_placeholder",
+    "nothing_to_annotate",
+    "annotated",
+    "undo",
+    "redo",
+    "no_cue",
+    "no_video",
+    "video_unplayable",
+    "video_missing",
+    "window",
+    "whole",
+    "state_now",
+)
+#: Reserved keys (DOMAIN §1) shown under the cheat-sheet: key label → catalogue key of what it does.
+TRANSPORT: tuple[tuple[str, str], ...] = (
+    ("Space", "record.key.play"),
+    ("← / →", "record.key.jump"),
+    ("Shift+← / →", "record.key.frame"),
+    ("↑ / ↓", "record.key.speed"),
+    ("Backspace", "record.key.undo"),
+    ("Shift+Backspace", "record.key.redo"),
+    ("`", "record.key.swap"),
+    ("Enter", "record.key.note"),
+    ("Esc", "record.key.sheet"),
+)
+
+
+@dataclass(frozen=True)
+class CoderSetup:
+    """What the coder needs to know about the observation being coded."""
+
+    observation_id: int
+    scheme: CodingScheme
+    valences: Mapping[tuple[str, str], float]
+    lang: str
+    mode: str = "video"  # "video" or "live" (a session clock, no video)
+    src: str | None = None  # URL of the video (``/api/video/<token>``)
+    fps: float | None = None
+    duration_s: float | None = None
+
+
+# -- what the page keeps per observation (view state only: the events themselves are in the store) --
+
+
+def _key(name: str, observation_id: int) -> str:
+    return f"rec_{name}_{observation_id}"
+
+
+def _lock() -> threading.Lock:
+    lock = st.session_state.get(_LOCK)
+    if lock is None:
+        lock = st.session_state.setdefault(_LOCK, threading.Lock())
+    return lock
+
+
+def events(store: Store, observation_id: int) -> dict[int, Event]:
+    """The observation's events as the page shows them (read from the store once, then kept up to date)."""
+    cached = st.session_state.get(_key("events", observation_id))
+    if cached is None:
+        cached = {e.id: e for e in store.events(observation_id) if e.id is not None}
+        st.session_state[_key("events", observation_id)] = cached
+    return cached
+
+
+def forget(observation_id: int) -> None:
+    """Read the events from the store again on the next use (after an outside change)."""
+    st.session_state.pop(_key("events", observation_id), None)
+
+
+def apply(observation_id: int, changes: tuple[Change, ...]) -> None:
+    """Bring the page's events up to date with changes the store reported."""
+    cached = st.session_state.get(_key("events", observation_id))
+    if cached is not None:
+        st.session_state[_key("events", observation_id)] = recording.apply_changes(cached, changes)
+
+
+def seek(observation_id: int, t_s: float) -> None:
+    """Ask the video to jump to ``t_s`` on the next render."""
+    st.session_state[_key("seek", observation_id)] = {"t": float(t_s), "n": next(_nonce)}
+
+
+def show_errors(observation_id: int, errors: tuple[ObserveError, ...], lang: str) -> None:
+    """Errors to show inside the coder (the keys keep working)."""
+    if errors:
+        text = " ".join(dict.fromkeys(e.message(lang) for e in errors))
+        st.session_state[_key("errors", observation_id)] = {"id": next(_nonce), "text": text}
+
+
+# -- the component ----------------------------------------------------------------------------------------
+
+
+def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
+    """A trigger from the browser: write the outbox, keep the acknowledgements and the events."""
+    with _lock():
+        value = st.session_state.get(key) or {}
+        payload = value.get("outbox") if hasattr(value, "get") else None
+        items = (payload or {}).get("items") or []
+        acks = st.session_state.get(_key("acks", observation_id), {})
+        outcome = recording.apply_outbox(store, observation_id, items, acks)
+        st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
+        if outcome.stale:
+            forget(observation_id)
+        elif outcome.changes:
+            apply(observation_id, outcome.changes)
+        show_errors(observation_id, outcome.errors, lang)
+
+
+def _texts(lang: str) -> dict[str, str]:
+    return {name: t(f"record.coder.{name}", lang) for name in _TEXT_KEYS}
+
+
+def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
+    """The component's ``data``: bindings, texts, the timeline and the acknowledgements."""
+    obs, lang, scheme = setup.observation_id, setup.lang, setup.scheme
+    sheet = recording.cheat_sheet(scheme, lang)
+    return {
+        "obs": obs,
+        "mode": setup.mode,
+        "src": setup.src,
+        "fps": setup.fps or 25,
+        "duration": setup.duration_s,
+        "bindings": {b.id: [b.subject, b.cue, b.label] for b in recording.bindings(scheme, lang)},
+        "subjects": {s.code: s.labels.get(lang) or s.labels["en"] for s in scheme.subjects},
+        "modifiers": [
+            {"code": m.code, "label": m.labels.get(lang) or m.labels["en"], "values": list(m.values)}
+            for m in scheme.modifiers
+        ],
+        "sheet": sheet.drop(columns="cue").values.tolist(),
+        "transport": [[k, t(v, lang)] for k, v in TRANSPORT],
+        "text": _texts(lang),
+        "timeline": recording.timeline_data(events(store, obs).values(), scheme, setup.valences, lang),
+        "ack": st.session_state.get(_key("acks", obs), {}),
+        "seek": st.session_state.get(_key("seek", obs)),
+        "errors": st.session_state.get(_key("errors", obs)),
+    }
+
+
+def coder(store: Store, setup: CoderSetup) -> None:
+    """Mount the coder for one observation (call it inside an ``st.fragment``).
+
+    The mount key holds the observation id: the same observation keeps its element (and the
+    video its position) across reruns; another observation gets a fresh outbox.
+    """
+    key = f"rec_coder_{setup.observation_id}"
+    _component(
+        key=key,
+        data=coder_data(store, setup),
+        on_outbox_change=lambda: _on_outbox(store, setup.observation_id, key, setup.lang),
+        height="content",
+    )

@@ -1,0 +1,366 @@
+"""The Record page's parts: choosing what to code, attaching a video, the recorder fragment,
+the event list with its edit form, the cheat-sheet and the whole-session timeline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from observe import media, recording
+from observe.charts import timeline_figure
+from observe.errors import ObserveError
+from observe.model import Observation, Session
+from observe.scheme import CodingScheme
+from observe.scheme.sheet import cheat_sheet_view
+from observe.ui import coder
+from observe.ui.page import Page
+from observe.ui.widgets import attempt, table
+
+LATEST = 50  # rows the event list shows while coding (the newest first to check); "all" shows every event
+_MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The session and observation being coded, with what the recorder needs."""
+
+    session: Session
+    observation: Observation
+    setup: coder.CoderSetup
+
+
+# -- choosing --------------------------------------------------------------------------------------------
+
+
+def choose(ctx: Page) -> tuple[Session, str, str] | None:
+    """Session, observer and mode (video or live) pickers in one row; None (with a hint) when
+    there is nothing to code yet."""
+    sessions = ctx.store.sessions()
+    if not sessions:
+        st.info(ctx.t("record.page.no_sessions"), icon=":material/event_note:")
+        return None
+    codes = [s.code for s in sessions]
+    by_code = {s.code: s for s in sessions}
+    # ?session=K01-S02&observer=ani opens a session directly (links from other pages, the browser tests)
+    wanted = st.query_params.get("session")
+    left, right, third = st.columns([3, 2, 2])
+    code = left.selectbox(
+        ctx.t("record.page.session"),
+        codes,
+        index=codes.index(wanted) if wanted in codes else 0,
+        format_func=lambda c: f"{c} · {by_code[c].date.isoformat()} · {by_code[c].counselor}",
+        key="rec_session",
+    )
+    assigned = ctx.store.observers_of(code)
+    others = [u.username for u in ctx.store.users() if u.username not in assigned and u.active]
+    options = assigned + others
+    wanted_observer = st.query_params.get("observer")
+    if wanted_observer and wanted_observer not in options:
+        options.append(wanted_observer)
+    observer = right.selectbox(
+        ctx.t("record.page.observer"),
+        options,
+        index=options.index(wanted_observer) if wanted_observer else (0 if options else None),
+        accept_new_options=True,
+        placeholder=ctx.t("record.page.observer_new"),
+        key="rec_observer",
+    )
+    with third:
+        chosen_mode = mode(ctx, by_code[code])
+    if not observer:
+        st.info(ctx.t("record.page.pick_observer"), icon=":material/person:")
+        return None
+    return by_code[code], observer, chosen_mode
+
+
+def observation(ctx: Page, session: Session, observer: str) -> Observation | None:
+    """The observer's observation of the session; created only when they ask to start coding."""
+    found = ctx.store.observations(session=session.code, observer=observer)
+    if found:
+        return found[0]
+    st.info(ctx.t("record.page.new_observation", observer=observer, session=session.code))
+    if st.button(ctx.t("record.page.start_coding"), key="rec_start", type="primary"):
+        created = attempt(ctx, lambda: ctx.store.open_observation(session.code, observer))
+        if created is not None:
+            st.rerun()
+    return None
+
+
+def mode(ctx: Page, session: Session) -> str:
+    """Video or live coding (live: a session clock, for a one-way mirror or the room)."""
+    choice = st.segmented_control(
+        ctx.t("record.page.mode"),
+        ["video", "live"],
+        default="video" if session.video_ref else "live",
+        format_func=lambda m: ctx.t(f"record.page.mode.{m}"),
+        key=f"rec_mode_{session.code}",
+    )
+    return choice or "video"
+
+
+# -- the video ---------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _video_info(token: str, mtime: float) -> media.VideoInfo:
+    return media.probe(media.video_path(token))
+
+
+def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | None]:
+    """The session video's URL and facts, or (None, None) with a message; the attach form."""
+    src = info = None
+    problem = None
+    if session.video_ref:
+        try:
+            path = media.video_path(session.video_ref)
+            info = _video_info(session.video_ref, path.stat().st_mtime)
+            media.check_playable(info, session.video_ref)
+            src = f"/api/video/{session.video_ref}"
+        except ObserveError as exc:
+            problem = exc
+            st.error(exc.message(ctx.lang), icon=":material/videocam_off:")
+    with st.expander(ctx.t("record.page.attach"), expanded=src is None):
+        if problem is None and src is None:
+            st.caption(ctx.t("record.page.no_video"))
+        _attach_form(ctx, session)
+    return src, info
+
+
+def _attach_form(ctx: Page, session: Session) -> None:
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    upload_tab, path_tab = st.tabs([ctx.t("record.page.upload"), ctx.t("record.page.server_file")])
+    with upload_tab:
+        uploaded = st.file_uploader(
+            ctx.t("record.page.upload_label", limit=limit_mb),
+            type=[e.lstrip(".") for e in media.EXTENSIONS],
+            key=f"rec_upload_{session.code}",
+        )
+        if uploaded is not None and st.button(ctx.t("record.page.attach_button"), key="rec_attach_upload"):
+            with st.spinner(ctx.t("record.page.checking")):
+                done = attempt(
+                    ctx,
+                    lambda: media.attach(
+                        ctx.store,
+                        session.code,
+                        *media.store_upload(uploaded, uploaded.name, max_bytes=limit_mb * _MB),
+                    ),
+                )
+            if done is not None:
+                st.rerun()
+    with path_tab:
+        path = st.text_input(ctx.t("record.page.server_path"), key=f"rec_server_path_{session.code}")
+        if path and st.button(ctx.t("record.page.attach_button"), key="rec_attach_path"):
+            done = attempt(ctx, lambda: media.attach(ctx.store, session.code, *media.link_server_file(path)))
+            if done is not None:
+                st.rerun()
+
+
+def setup(
+    ctx: Page, session: Session, obs: Observation, mode: str, src: str | None, info: media.VideoInfo | None
+) -> coder.CoderSetup:
+    """Everything the coder needs about this observation (valences follow the client's profile)."""
+    scheme = ctx.store.observation_scheme(obs.id)
+    try:
+        client = ctx.store.client(session.client)
+        valences = scheme.valences(client.valence_profile, client.valence_overrides)
+    except ObserveError:
+        valences = scheme.valences()
+    duration = session.duration_s or (info.duration_s if info else None)
+    return coder.CoderSetup(
+        observation_id=obs.id,
+        scheme=scheme,
+        valences=valences,
+        lang=ctx.lang,
+        mode=mode,
+        src=src if mode == "video" else None,
+        fps=info.fps if info else None,
+        duration_s=duration,
+    )
+
+
+# -- the recorder fragment ---------------------------------------------------------------------------------
+
+
+@st.fragment
+def recorder(ctx: Page, setup: coder.CoderSetup) -> None:
+    """The coder, undo/redo and the event list: a keypress reruns only this fragment."""
+    coder.coder(ctx.store, setup)
+    obs = setup.observation_id
+    can_undo, can_redo = ctx.store.can_undo_redo(obs)
+    events = coder.events(ctx.store, obs)
+    left, mid, right = st.columns([1, 1, 4])
+    if left.button(ctx.t("record.page.undo"), icon=":material/undo:", disabled=not can_undo, key="rec_undo"):
+        _run(ctx, obs, lambda: ctx.store.undo(obs))
+    if mid.button(ctx.t("record.page.redo"), icon=":material/redo:", disabled=not can_redo, key="rec_redo"):
+        _run(ctx, obs, lambda: ctx.store.redo(obs))
+    right.caption(ctx.t("record.page.count", n=len(events)))
+    event_list(ctx, setup, coder.events(ctx.store, obs))
+
+
+def _run(ctx: Page, obs: int, action) -> None:  # type: ignore[no-untyped-def]
+    recorded = attempt(ctx, action)
+    if recorded is not None:
+        coder.apply(obs, recorded.changes)
+        st.rerun(scope="fragment")
+
+
+def event_list(ctx: Page, setup: coder.CoderSetup, events: dict) -> None:  # type: ignore[type-arg]
+    """The coded events: click a row to jump there and edit or delete it."""
+    obs = setup.observation_id
+    scope = st.segmented_control(
+        ctx.t("record.page.list"),
+        ["latest", "all"],
+        default="latest",
+        format_func=lambda s: ctx.t(f"record.page.list.{s}", n=LATEST),
+        key="rec_list_scope",
+    )
+    frame = recording.event_table(events, setup.scheme, ctx.lang, latest=LATEST if scope != "all" else None)
+    ids = tuple(int(i) for i in frame["id"])
+    table_key = f"rec_table_{obs}_{hash(ids)}"  # new rows: a new widget, so a selection never shifts rows
+
+    def picked() -> None:
+        rows = st.session_state[table_key].selection.rows
+        if rows:
+            chosen = ids[rows[0]]
+            st.session_state[f"rec_selected_{obs}"] = chosen
+            coder.seek(obs, float(frame.loc[rows[0], "start_s"]))
+
+    running, point = ctx.t("record.col.running"), ctx.t("record.col.point")
+    shown = (
+        frame.drop(columns="id")
+        .assign(
+            end_s=[
+                point if kind == "point" else running if end is None or end != end else f"{end:.3f}"
+                for kind, end in zip(frame["kind"], frame["end_s"], strict=True)
+            ]
+        )
+        .drop(columns="kind")
+    )
+    table(
+        ctx,
+        shown,
+        "record.col",
+        key=table_key,
+        on_select=picked,
+        selection_mode="single-row",
+        height=260,
+        column_config={
+            ctx.t("record.col.start_s"): st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    selected = st.session_state.get(f"rec_selected_{obs}")
+    if selected in events:
+        edit_form(ctx, setup, events[selected])
+
+
+def edit_form(ctx: Page, setup: coder.CoderSetup, event) -> None:  # type: ignore[no-untyped-def]
+    """Change an event's time, end, subject, cue, modifiers or comment; or delete it."""
+    scheme, obs = setup.scheme, setup.observation_id
+    st.markdown(ctx.t("record.edit.title", id=event.id))
+    with st.form(key=f"rec_edit_{event.id}", border=True):
+        c1, c2, c3, c4 = st.columns(4)
+        start = c1.number_input(
+            ctx.t("record.col.start_s"), value=event.start_s, min_value=0.0, step=0.1, format="%.3f"
+        )
+        end = c2.number_input(
+            ctx.t("record.col.end_s"),
+            value=event.end_s,
+            min_value=0.0,
+            step=0.1,
+            format="%.3f",
+            disabled=event.kind == "point",
+            help=ctx.t("record.edit.end_help"),
+        )
+        subjects = list(scheme.subject_codes)
+        subject = c3.selectbox(
+            ctx.t("record.col.subject"),
+            subjects,
+            index=subjects.index(event.subject),
+            format_func=lambda s: scheme.subjects[subjects.index(s)].labels.get(ctx.lang, s),
+        )
+        cues = [c.code for c in scheme.cues]
+        cue = c4.selectbox(
+            ctx.t("record.col.cue"),
+            cues,
+            index=cues.index(event.cue) if event.cue in cues else 0,
+            format_func=lambda c: f"{c} — {scheme.cue(c).label(ctx.lang)}",
+        )
+        modifiers = {}
+        columns = st.columns(max(1, len(scheme.modifiers)) + 1)
+        for column, modifier in zip(columns, scheme.modifiers, strict=False):
+            options = ["", *modifier.values]
+            value = column.selectbox(
+                modifier.labels.get(ctx.lang) or modifier.labels["en"],
+                options,
+                index=options.index(event.modifiers.get(modifier.code, "")),
+                format_func=lambda v: v or "—",
+            )
+            if value:
+                modifiers[modifier.code] = value
+        comment = columns[-1].text_input(ctx.t("record.col.comment"), value=event.comment)
+        save = st.form_submit_button(ctx.t("record.edit.save"), type="primary")
+    if save:
+        end_s = (
+            None
+            if event.kind == "point" or end is None or (isinstance(end, float) and math.isnan(end))
+            else end
+        )
+        _run(
+            ctx,
+            obs,
+            lambda: ctx.store.edit_event(
+                event.id,
+                start_s=start,
+                end_s=end_s,
+                subject=subject,
+                cue=cue,
+                modifiers=modifiers,
+                comment=comment,
+            ),
+        )
+    left, right, _ = st.columns([1, 1, 4])
+    if left.button(
+        ctx.t("record.edit.delete"),
+        icon=":material/delete:",
+        key=f"rec_delete_{event.id}",
+        help=ctx.t("record.edit.delete_help"),
+    ):
+        st.session_state.pop(f"rec_selected_{obs}", None)
+        _run(ctx, obs, lambda: ctx.store.delete_event(event.id))
+    if right.button(ctx.t("record.edit.close"), key=f"rec_close_{event.id}"):
+        st.session_state.pop(f"rec_selected_{obs}", None)
+        st.rerun(scope="fragment")
+
+
+# -- below the recorder ------------------------------------------------------------------------------------
+
+
+def cheat_sheet(ctx: Page, scheme: CodingScheme) -> None:
+    """The hotkeys in the user's language (also inside the coder: Esc)."""
+    with st.expander(ctx.t("record.page.cheat_sheet")):
+        st.markdown(ctx.t("record.page.layers"))
+        for column, subject in zip(st.columns(len(scheme.subjects)), scheme.subjects, strict=True):
+            with column:
+                st.markdown(f"**{subject.labels.get(ctx.lang) or subject.labels['en']}**")
+                table(
+                    ctx,
+                    cheat_sheet_view(scheme, subject.code, ctx.lang),
+                    "scheme.col",
+                    key=f"rec_sheet_{subject.code}",
+                )
+        keys = pd.DataFrame([(k, ctx.t(v)) for k, v in coder.TRANSPORT], columns=["key", "action"])
+        table(ctx, keys, "record.col", key="rec_sheet_transport")
+
+
+def overview(ctx: Page, setup: coder.CoderSetup) -> None:
+    """The whole session as a plotly timeline (drawn on request: the live one is in the coder)."""
+    if st.toggle(ctx.t("record.page.overview"), key="rec_overview"):
+        frame = ctx.store.events_frame(observation_id=setup.observation_id)
+        if frame.empty:
+            st.caption(ctx.t("record.page.nothing_coded"))
+            return
+        fig = timeline_figure(frame, setup.scheme, ctx.lang, valences=setup.valences)
+        st.plotly_chart(fig, key="rec_overview_chart", use_container_width=True)

@@ -1,0 +1,31 @@
+"""Record: code a session video (or a live session) with hotkeys, for counselor and client.
+
+Every keypress is written to the store at once (observe/recording.py); this page only picks
+what to code and lays out the parts (observe/ui/record_panels.py, observe/ui/coder.py).
+"""
+
+import streamlit as st
+
+from observe.ui import coder, page, record_panels
+
+ctx = page.setup("nav.record", ":material/radio_button_checked:")
+st.title(ctx.t("nav.record"))
+
+picked = record_panels.choose(ctx)
+if picked is None:
+    st.stop()
+session, observer, mode = picked
+obs = record_panels.observation(ctx, session, observer)
+if obs is None:
+    st.stop()
+
+src, info = record_panels.video(ctx, session) if mode == "video" else (None, None)
+setup = record_panels.setup(ctx, session, obs, mode, src, info)
+
+# A full page run re-reads the events (another tab or the CLI may have changed them);
+# keypresses rerun only the recorder fragment, which keeps its view up to date itself.
+coder.forget(obs.id)
+st.caption(ctx.t("record.page.help"))
+record_panels.recorder(ctx, setup)
+record_panels.cheat_sheet(ctx, setup.scheme)
+record_panels.overview(ctx, setup)
