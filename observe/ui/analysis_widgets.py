@@ -1,0 +1,206 @@
+"""Widgets shared by the analysis pages (session review, client progress, counselor, cue patterns).
+
+Parameter forms that turn into the analysis parameter objects, charts and tables with their
+downloads, the parameters box beside each result, the limitations note, and the cached calls
+into :mod:`observe.dashboards` (keyed by the parameters and :func:`observe.dashboards.data_version`
+so that a new event shows at once).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from observe import dashboards
+from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
+from observe.analysis.resistance import ReferralParams
+from observe.errors import ObserveError
+from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.store import Store
+from observe.ui.page import Page
+
+RECORD_PAGE = "pages/1_Record.py"
+R = TypeVar("R")
+
+
+# -- cached calls: the key is the database URL, the inputs, the parameters and the data version ----------
+@st.cache_data(show_spinner=False, max_entries=64)
+def session_review(_store: Store, url: str, session: str, observer: str | None, params: OpennessParams,
+                   version: tuple[Any, ...]) -> dashboards.SessionReview:  # fmt: skip
+    return dashboards.session_review(_store, session, observer, params)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def client_progress(_store: Store, url: str, client: str, observer: str | None, params: OpennessParams,
+                    referral: ReferralParams, version: tuple[Any, ...]) -> dashboards.ClientProgress:  # fmt: skip
+    return dashboards.client_progress(_store, client, params, referral, observer=observer)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def counselor_view(_store: Store, url: str, counselor: str, observer: str | None, params: OpennessParams,
+                   version: tuple[Any, ...]) -> dashboards.CounselorView:  # fmt: skip
+    return dashboards.counselor_view(_store, counselor, params, observer=observer)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cue_patterns(_store: Store, url: str, given: tuple[str, ...], target: tuple[str, ...],
+                 options: tuple[tuple[str, Any], ...], filters: dashboards.SessionFilter,
+                 version: tuple[Any, ...]) -> dashboards.CuePatterns:  # fmt: skip
+    return dashboards.cue_patterns(_store, given, target, filters=filters, **dict(options))
+
+
+def run(ctx: Page, cached: Callable[..., R], *args: Any, client: str | None = None,
+        session: str | None = None) -> R:  # fmt: skip
+    """Call one of the cached dashboards above; a user error is shown in the user's language and stops
+    the page. ``client``/``session`` narrow the data-version read to what the dashboard uses."""
+    version = dashboards.data_version(ctx.store, client=client, session=session)
+    try:
+        return cached(ctx.store, ctx.store.url, *args, version)
+    except ObserveError as exc:
+        ctx.fail(exc)
+
+
+# -- parameter forms ---------------------------------------------------------------------------------------------
+def openness_params(ctx: Page, prefix: str, *, plot_step: bool = False) -> OpennessParams:
+    """Every openness parameter as a widget (DOMAIN §3 defaults), in an expander."""
+    d = OpennessParams()
+    with st.expander(ctx.t("dash.params.openness"), icon=":material/tune:"):
+        a, b, c, e = st.columns(4)
+        window = a.number_input(ctx.t("dash.p.window_s"), 5.0, 600.0, d.window_s, 5.0, key=f"{prefix}_window")
+        step = (
+            b.number_input(
+                ctx.t("dash.p.step_s"),
+                5.0,
+                600.0,
+                30.0,
+                5.0,
+                key=f"{prefix}_step",
+                help=ctx.t("dash.p.step_help"),
+            )  # fmt: skip
+            if plot_step
+            else window
+        )
+        c_min = c.number_input(ctx.t("dash.p.c_min"), 0.0, 1.0, d.c_min, 0.05, key=f"{prefix}_cmin")
+        lam = e.number_input(ctx.t("dash.p.lam"), 0.0, 20.0, d.lam, 0.5, key=f"{prefix}_lam")
+        a, b, c, e = st.columns(4)
+        m = a.number_input(ctx.t("dash.p.m"), 1, 50, d.m, key=f"{prefix}_m")
+        block = b.number_input(ctx.t("dash.p.block"), 1, 50, d.block, key=f"{prefix}_block")
+        n_boot = c.number_input(ctx.t("dash.p.n_boot"), 0, 20000, d.n_boot, 500, key=f"{prefix}_boot")
+        seed = e.number_input(ctx.t("dash.p.seed"), 0, 2**31 - 1, d.seed, key=f"{prefix}_seed")
+        cols = st.columns(len(EXHAUSTIVE_CHANNELS) + 1)
+        weights = {
+            ch: col.number_input(f"ω {ch}", 0.0, 5.0, 1.0, 0.5, key=f"{prefix}_w_{ch}")
+            for ch, col in zip(EXHAUSTIVE_CHANNELS, cols, strict=False)
+        }
+        point = cols[-1].number_input(ctx.t("dash.p.point_weight"), 0.0, 5.0, 1.0, 0.5, key=f"{prefix}_wp")
+    try:
+        return OpennessParams(window_s=window, step_s=step, c_min=c_min, lam=lam, m=int(m), weights=weights,
+                              point_weight=point, block=int(block), n_boot=int(n_boot), seed=int(seed))  # fmt: skip
+    except ObserveError as exc:
+        ctx.fail(exc)
+
+
+def referral_params(ctx: Page, prefix: str) -> ReferralParams:
+    """The referral-flag thresholds (DOMAIN §4 defaults) as widgets."""
+    d = ReferralParams()
+    with st.expander(ctx.t("dash.params.referral"), icon=":material/flag:"):
+        a, b, c, e, f = st.columns(5)
+        n = a.number_input(ctx.t("dash.p.n_sessions"), 2, 20, d.n_sessions, key=f"{prefix}_n")
+        rho = b.number_input(ctx.t("dash.p.rho"), 0.0, 60.0, d.rho, 0.5, key=f"{prefix}_rho")
+        delta = c.number_input(ctx.t("dash.p.delta"), -1.0, 1.0, d.delta, 0.01, key=f"{prefix}_delta")
+        k = e.number_input(ctx.t("dash.p.k"), 0, 5, d.k, key=f"{prefix}_k")
+        share = f.number_input(
+            ctx.t("dash.p.min_share"), 0.0, 1.0, d.min_defined_share, 0.05, key=f"{prefix}_sh"
+        )
+    try:
+        return ReferralParams(n_sessions=int(n), rho=rho, delta=delta, k=int(k), min_defined_share=share)
+    except ObserveError as exc:
+        ctx.fail(exc)
+
+
+# -- showing results -----------------------------------------------------------------------------------------------
+def chart(ctx: Page, fig: go.Figure, key: str, filename: str, **kwargs: Any) -> Any:
+    """A plotly chart (PNG from its toolbar camera) with a self-contained HTML download below it."""
+    config = {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+    state = st.plotly_chart(fig, key=key, config=config, **kwargs)
+    st.download_button(
+        ctx.t("dash.download_html"),
+        data=lambda: fig.to_html(include_plotlyjs=True, full_html=True),  # built only when clicked
+        file_name=f"{filename}.html",
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    return state
+
+
+def table(ctx: Page, frame: pd.DataFrame, key: str, filename: str) -> None:
+    """A table with translated headers (``dash.col.<column>``, else the column name) and a CSV download."""
+    shown = frame.rename(columns={c: _label(ctx, c) for c in frame.columns})
+    st.dataframe(shown, hide_index=True, key=key)
+    st.download_button(ctx.t("dash.download_csv"), data=frame.to_csv(index=False).encode(),
+                       file_name=f"{filename}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
+                       icon=":material/download:")  # fmt: skip
+
+
+def _label(ctx: Page, column: str) -> str:
+    text = ctx.t(f"dash.col.{column}")
+    return column if text == f"dash.col.{column}" else text
+
+
+def params_box(ctx: Page, params: Mapping[str, Any]) -> None:
+    """The parameters a result was computed with, beside it (also in every export)."""
+    lines = [f"- **{k}**: {_fmt_param(v)}" for k, v in params.items()]
+    with st.container(border=True):
+        st.caption(ctx.t("dash.params.used"))
+        st.markdown("\n".join(lines))
+
+
+def _fmt_param(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_fmt_param(v)}" for k, v in value.items()) or "–"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "–"
+    return "–" if value is None else str(value)
+
+
+def limitations(ctx: Page) -> None:
+    """The short limitations note with the long text (DOMAIN §3) in an expander."""
+    st.caption(":material/info: " + ctx.t("dash.limitations.short"))
+    with st.expander(ctx.t("dash.limitations.more")):
+        st.markdown(ctx.t(LIMITATIONS_KEY))
+
+
+def not_enough(ctx: Page, key: str, **params: Any) -> None:
+    """A clear "not enough data" message instead of an empty chart."""
+    st.info(ctx.t(key, **params), icon=":material/hourglass_empty:")
+
+
+def index_text(ctx: Page, index: Mapping[str, Any]) -> tuple[str, str | None]:
+    """``("0.42", "95% CI 0.30 to 0.51")`` for a metric, or the reason it is missing."""
+    oi = index.get("oi", math.nan)
+    if oi is None or pd.isna(oi):
+        return "–", ctx.t(index.get("reason") or dashboards.NO_EVENTS)
+    low, high = index.get("ci_low", math.nan), index.get("ci_high", math.nan)
+    if pd.isna(low):
+        return f"{oi:+.2f}", ctx.t(index.get("ci_reason") or "analysis.openness.ci_off")
+    return f"{oi:+.2f}", ctx.t("dash.ci", low=f"{low:+.2f}", high=f"{high:+.2f}")
+
+
+def record_link(ctx: Page, session: str, observer: str | None, t_s: float) -> dict[str, str]:
+    """Query parameters that open the Record page on ``session``/``observer`` at ``t_s`` seconds."""
+    params = {"session": session, "t": f"{t_s:.3f}", "lang": ctx.lang}
+    if observer:
+        params["observer"] = observer
+    return params

@@ -1,0 +1,75 @@
+"""Cue patterns (researchers): does a given cue precede a target cue? Per session and pooled over a
+filtered set of sessions: adjusted residuals, Yule's Q and the circular time-shift p-value (DOMAIN §5)."""
+
+import streamlit as st
+
+from observe import charts, dashboards
+from observe.ui import analysis_widgets as aw
+from observe.ui import page
+
+ctx = page.setup("nav.cue_patterns", ":material/grid_on:")
+st.title(ctx.t("nav.cue_patterns"))
+store = ctx.store
+sessions = store.sessions()
+if not sessions:
+    aw.not_enough(ctx, "dash.no_sessions")
+    st.stop()
+
+scheme = store.scheme()
+options = [dashboards.format_code((s, c.code)) for s in scheme.subject_codes for c in scheme.cues_for(s)]
+labels = {dashboards.format_code((s, c.code)): f"{ctx.t(f'dash.subject.{s}')}: {c.label(ctx.lang)} ({c.code})"
+          for s in scheme.subject_codes for c in scheme.cues_for(s)}  # fmt: skip
+left, right = st.columns(2)
+given = left.multiselect(ctx.t("dash.chart.given"), options, default=["counselor:T_FWD"],
+                         format_func=lambda o: labels.get(o, o), key="cues_given")  # fmt: skip
+target = right.multiselect(ctx.t("dash.chart.target"), options, default=["client:G_EYE"],
+                           format_func=lambda o: labels.get(o, o), key="cues_target")  # fmt: skip
+
+a, b, c, d, e = st.columns(5)
+window = a.number_input(ctx.t("dash.p.seq_window"), 0.5, 120.0, 5.0, 0.5, key="cues_window")
+unit = b.number_input(ctx.t("dash.p.unit_s"), 0.1, 10.0, 1.0, 0.1, key="cues_unit")
+control = c.selectbox(ctx.t("dash.p.control"), ["after", "before"], format_func=lambda v: ctx.t(f"dash.control.{v}"),
+                      key="cues_control")  # fmt: skip
+n_perm = d.number_input(ctx.t("dash.p.n_perm"), 0, 10000, 1000, 100, key="cues_perm")
+seed = e.number_input(ctx.t("dash.p.seed"), 0, 2**31 - 1, 0, key="cues_seed")
+
+with st.expander(ctx.t("dash.filters"), icon=":material/filter_alt:", expanded=True):
+    f1, f2, f3 = st.columns(3)
+    clients = f1.multiselect(ctx.t("dash.client"), [x.code for x in store.clients()], key="cues_clients")
+    counselors = f2.multiselect(
+        ctx.t("dash.counselor"), [x.code for x in store.counselors()], key="cues_counselors"
+    )
+    special = f3.selectbox(ctx.t("dash.special_needs"), [None, True, False], key="cues_special",
+                           format_func=lambda v: ctx.t({None: "dash.any", True: "dash.yes", False: "dash.no"}[v]))  # fmt: skip
+    f1, f2 = st.columns(2)
+    dates = sorted(s.date for s in sessions)
+    period = f1.date_input(ctx.t("dash.dates"), (dates[0], dates[-1]), key="cues_dates")
+    top = max(s.number for s in sessions)
+    numbers = f2.slider(ctx.t("dash.numbers"), 1, max(top, 2), (1, max(top, 2)), key="cues_numbers")
+filters = dashboards.SessionFilter(
+    clients=tuple(clients), counselors=tuple(counselors), special_needs=special, numbers=tuple(numbers),
+    date_from=period[0] if len(period) > 0 else None, date_to=period[1] if len(period) > 1 else None,
+)  # fmt: skip
+settings = (("window_s", float(window)), ("unit_s", float(unit)), ("n_perm", int(n_perm)), ("seed", int(seed)),
+            ("offset_s", -float(window) if control == "before" else 0.0))  # fmt: skip
+
+result = aw.run(ctx, aw.cue_patterns, tuple(given), tuple(target), settings, filters)
+if result.problems:
+    aw.not_enough(ctx, result.problems[0])
+    st.stop()
+st.caption(ctx.t("dash.pooled_over", n=len(result.sessions), sessions=", ".join(result.sessions)))
+
+main, side = st.columns([4, 1])
+with main:
+    value = st.segmented_control(ctx.t("dash.measure"), ["pooled_z", "pooled_q", "mean_q"], default="pooled_z",
+                                 format_func=lambda v: ctx.t(f"dash.chart.{v}"), key="cues_value")  # fmt: skip
+    fig = charts.residual_heatmap_figure(result.pooled, ctx.lang, value=value or "pooled_z")
+    aw.chart(ctx, fig, "cues_heatmap", "cue_patterns_heatmap")
+with side:
+    aw.params_box(ctx, result.params)
+st.caption(ctx.t("dash.q_note"))
+
+st.subheader(ctx.t("dash.pooled_table"))
+aw.table(ctx, result.pooled, "cues_pooled", "cue_patterns_pooled")
+st.subheader(ctx.t("dash.session_table"))
+aw.table(ctx, result.table, "cues_table", "cue_patterns_sessions")

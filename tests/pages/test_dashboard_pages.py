@@ -1,0 +1,131 @@
+"""AppTest of the four analysis pages on the demo workspace (widgets found by key)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from observe.demo import create_demo
+from observe.store import Store
+
+TIMEOUT = 60
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dash") / "demo.db"
+    store = Store.open(str(path))
+    create_demo(store)
+    store.set_setting("demo_offered", True)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def app(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("OBSERVE_DB", str(demo_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [s.value for s in at.success] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+def _charts(at: AppTest) -> list[object]:
+    return at.get("plotly_chart")
+
+
+def test_session_review_shows_indices_and_charts(app: AppTest) -> None:
+    at = _open(app, "pages/4_Session_review.py")
+    at.selectbox(key="review_session").set_value("K01-S06").run()
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Openness index (session)"].startswith("+")
+    assert labels["Attending index (counselor)"].startswith("+")
+    assert len(_charts(at)) == 3  # timeline, openness curve, time budget
+    assert "descriptive supervision aid" in _texts(at)  # the limitations note beside the index
+    assert "window_s" in _texts(at)  # the parameters beside the result
+
+
+def test_session_review_parameter_change_changes_the_result(app: AppTest) -> None:
+    at = _open(app, "pages/4_Session_review.py")
+    at.selectbox(key="review_session").set_value("K02-S01").run()
+    assert "15 of 15 windows" in _texts(at)  # 900 s in 60 s windows
+    at.number_input(key="review_window").set_value(120.0).run()
+    assert not at.exception
+    assert "**window_s**: 120" in _texts(at)
+    assert "8 of 8 windows" in _texts(at)  # 7 full windows and a last one of 60 s (≥ half of W)
+
+
+def test_new_event_shows_at_once(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "pages/4_Session_review.py")
+    at.selectbox(key="review_session").set_value("K01-S01").run()
+    before = {m.label: m.value for m in at.metric}["Resistance per 10 min"]
+    store = Store.open(str(demo_db))
+    obs = next(o for o in store.observations(session="K01-S01") if o.observer == "obs.ani")
+    store.reopen_observation(obs.id)
+    scheme = store.observation_scheme(obs.id)
+    from observe.model import make_event
+
+    added = store.import_events(
+        obs.id, [make_event(scheme, "client", "R3_REFUSE", 400.0 + i) for i in range(20)]
+    )
+    store.close()
+    at.run()
+    after = {m.label: m.value for m in at.metric}["Resistance per 10 min"]
+    assert after != before, added
+
+
+def test_client_progress_flags_k02(app: AppTest) -> None:
+    at = _open(app, "pages/5_Client_progress.py")
+    at.selectbox(key="progress_client").set_value("K02").run()
+    assert any("alih tangan kasus" in e.value for e in at.error)
+    assert len(_charts(at)) == 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download chart (HTML)", "Download table (CSV)", "Printable summary (HTML)"]
+
+
+def test_client_progress_in_indonesian_and_not_enough_data(app: AppTest, demo_db: Path) -> None:
+    store = Store.open(str(demo_db))
+    if "K99" not in [c.code for c in store.clients()]:
+        store.add_client("K99")
+    store.close()
+    at = _open(app, "pages/5_Client_progress.py")
+    at.selectbox(key="ui_language").set_value("id").run()
+    at.selectbox(key="progress_client").set_value("K99").run()
+    assert not at.exception
+    assert any("Data belum cukup" in i.value for i in at.info)
+
+
+def test_counselor_view(app: AppTest) -> None:
+    at = _open(app, "pages/6_Counselor.py")
+    at.selectbox(key="counselor_pick").set_value("C01").run()
+    assert len(_charts(at)) == 1
+    assert {m.label for m in at.metric} >= {"Mean attending index", "Median r, same window"}
+
+
+def test_cue_patterns_filters(app: AppTest) -> None:
+    at = _open(app, "pages/7_Cue_patterns.py")
+    at.number_input(key="cues_perm").set_value(100).run()
+    assert len(_charts(at)) == 1
+    assert "Pooled over 15 sessions" in _texts(at)
+    at.multiselect(key="cues_clients").set_value(["K01"]).run()
+    assert "Pooled over 6 sessions" in _texts(at)
+    at.selectbox(key="cues_special").set_value(True).run()
+    assert any("Not enough data" in i.value for i in at.info)
