@@ -23,7 +23,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from observe import model
-from observe.errors import DatabaseError, InvalidInput, NotFound
+from observe.access import ADMIN, Principal, Target, allows, require
+from observe.errors import DatabaseError, InvalidInput, NotFound, PermissionDenied
 from observe.model import (
     Change,
     Client,
@@ -61,6 +62,10 @@ _Q_CONTEXT = (
         T.observations.c.status,
         T.sessions.c.duration_s,
         T.observations.c.has_redo,
+        # for the permission check (observe.access): no extra query per keypress
+        T.observations.c.observer_id,
+        T.observations.c.session_id,
+        T.sessions.c.counselor_id,
     )
     .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
     .where(T.observations.c.id == bindparam("obs"))
@@ -118,11 +123,144 @@ class Store:
     'K01'
     """
 
-    def __init__(self, engine: Engine, url: str, actor: str = LOCAL_ADMIN) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        url: str,
+        actor: str = LOCAL_ADMIN,
+        *,
+        schemes: dict[int, CodingScheme] | None = None,
+    ) -> None:
         self.engine = engine
         self.url = url
-        self.actor = actor
-        self._schemes: dict[int, CodingScheme] = {}
+        self.actor = actor  # the acting user's name, recorded as created_by and in the audit trail
+        self._schemes: dict[int, CodingScheme] = {} if schemes is None else schemes
+        self._principal: Principal | None = None
+
+    def as_user(self, username: str) -> Store:
+        """A view of the same database acting as ``username`` (sharing the engine and the
+        scheme cache, so it is cheap to make per request); refused for an unknown or
+        disabled user."""
+        view = Store(self.engine, self.url, username, schemes=self._schemes)
+        view.principal  # noqa: B018 - look the user up now: a bad name fails here, not later
+        return view
+
+    # -- the acting user and permissions (observe.access) -------------------------------------------------
+    @property
+    def principal(self) -> Principal:
+        """The acting user with what their role reaches, looked up once per store view."""
+        if self._principal is None:
+            self._principal = self._load_principal()
+        return self._principal
+
+    def refresh(self) -> None:
+        """Look the acting user's links (supervisions, assignments) up again on next use."""
+        self._principal = None
+
+    def _load_principal(self) -> Principal:
+        if self.actor == LOCAL_ADMIN:
+            return Principal(LOCAL_ADMIN, ADMIN)
+        with self._read() as conn:
+            row = conn.execute(select(T.users).where(T.users.c.username == self.actor)).first()
+            if row is None or not row.active:
+                raise PermissionDenied("access.unknown_user", username=self.actor)
+            supervised = conn.execute(
+                select(T.supervisions.c.counselor_id).where(T.supervisions.c.supervisor_id == row.id)
+            ).scalars()
+            assigned = conn.execute(
+                select(T.session_observers.c.session_id).where(T.session_observers.c.user_id == row.id)
+            ).scalars()
+            finished = conn.execute(
+                select(T.observations.c.session_id).where(
+                    T.observations.c.observer_id == row.id, T.observations.c.status == "finished"
+                )
+            ).scalars()
+            return Principal(
+                row.username,
+                row.role,
+                user_id=int(row.id),
+                counselor_id=row.counselor_id,
+                supervised=frozenset(int(i) for i in supervised),
+                assigned=frozenset(int(i) for i in assigned),
+                finished=frozenset(int(i) for i in finished),
+                is_demo=bool(row.is_demo),
+            )
+
+    def _allow(self, action: str, target: Target | None = None) -> None:
+        """Refuse what the acting user may not do (every public method calls this first)."""
+        require(self.principal, action, target)
+
+    def may(self, action: str, target: Target | None = None) -> bool:
+        """True if the acting user may do ``action`` (pages use it to hide what would be refused)."""
+        return allows(self.principal, action, target)
+
+    def _audit(
+        self,
+        conn: Connection,
+        action: str,
+        entity: str,
+        entity_id: object = None,
+        *,
+        client_id: Any = None,
+        **detail: Any,
+    ) -> None:
+        """Append one audit row in the caller's transaction (it commits or rolls back with the change).
+        ``detail`` names what changed, never personal values (names, notes)."""
+        conn.execute(
+            insert(T.audit).values(
+                at=_now(),
+                username=self.actor,
+                action=action,
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id)[:80],
+                client_id=client_id,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+            )
+        )
+
+    def _client_target(self, conn: Connection, client_id: int) -> Target:
+        """A client belongs to its responsible counselor and to the counselors of its sessions."""
+        own = conn.execute(select(T.clients.c.counselor_id).where(T.clients.c.id == client_id)).scalar()
+        rows = conn.execute(
+            select(T.sessions.c.id, T.sessions.c.counselor_id).where(T.sessions.c.client_id == client_id)
+        ).all()
+        return Target.of(counselors=[own, *(r.counselor_id for r in rows)], sessions=[r.id for r in rows])
+
+    def _client_targets(self, conn: Connection) -> dict[int, Target]:
+        """Every client's target in two queries (for filtering lists)."""
+        counselors: dict[int, set[int]] = {}
+        sessions: dict[int, set[int]] = {}
+        for cid, own in conn.execute(select(T.clients.c.id, T.clients.c.counselor_id)):
+            counselors[cid] = {own} if own is not None else set()
+            sessions[cid] = set()
+        for sid, cid, kid in conn.execute(
+            select(T.sessions.c.id, T.sessions.c.client_id, T.sessions.c.counselor_id)
+        ):
+            counselors.setdefault(cid, set()).add(kid)
+            sessions.setdefault(cid, set()).add(sid)
+        return {cid: Target.of(counselors=counselors[cid], sessions=sessions[cid]) for cid in counselors}
+
+    def _counselor_target(self, conn: Connection, counselor_id: int) -> Target:
+        sessions = conn.execute(
+            select(T.sessions.c.id).where(T.sessions.c.counselor_id == counselor_id)
+        ).scalars()
+        return Target.of(counselors=[counselor_id], sessions=sessions)
+
+    @staticmethod
+    def _session_target(row: Any) -> Target:
+        return Target.of(counselors=[row.counselor_id], sessions=[row.id])
+
+    def _observation_target(self, observer_id: int, session_id: int, counselor_id: int) -> Target:
+        return Target.of(counselors=[counselor_id], sessions=[session_id], observer=observer_id)
+
+    def _may_read_observation(self, observer_id: int, session_id: int, counselor_id: int) -> bool:
+        """One's own coding needs ``event.read``; another observer's, ``observation.read_others``."""
+        me = self.principal
+        if me.user_id is not None and observer_id == me.user_id:
+            return allows(me, "event.read", self._observation_target(observer_id, session_id, counselor_id))
+        return allows(
+            me, "observation.read_others", Target.of(counselors=[counselor_id], sessions=[session_id])
+        )
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -197,6 +335,10 @@ class Store:
     # -- coding schemes ---------------------------------------------------------------------------------
     def save_scheme(self, scheme: CodingScheme) -> int:
         """Store a scheme version (validated); an existing identical version is reused."""
+        self._allow("scheme.save")
+        return self._save_scheme(scheme)
+
+    def _save_scheme(self, scheme: CodingScheme) -> int:
         scheme.validate()
         definition = json.dumps(scheme.to_dict(), ensure_ascii=False, sort_keys=True)
         with self._write() as conn:
@@ -209,16 +351,19 @@ class Store:
                 if json.loads(row.definition) != json.loads(definition):
                     raise InvalidInput("scheme.version_exists", name=scheme.name, version=scheme.version)
                 return int(row.id)
-            return int(
+            new_id = int(
                 conn.execute(
                     insert(T.schemes).values(
                         name=scheme.name, version=scheme.version, definition=definition, created_at=_now()
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
+            self._audit(conn, "scheme.save", "scheme", f"{scheme.name} v{scheme.version}")
+            return new_id
 
     def scheme(self, name: str = "default", version: int | None = None) -> CodingScheme:
         """A stored scheme (the latest version unless ``version`` is given)."""
+        self._allow("scheme.read")
         query = select(T.schemes.c.id).where(T.schemes.c.name == name)
         query = (
             query.where(T.schemes.c.version == version)
@@ -229,12 +374,13 @@ class Store:
             scheme_id = conn.execute(query.limit(1)).scalar()
         if scheme_id is None:
             if name == "default" and version in (None, default_scheme().version):
-                return self._scheme_by_id(self.save_scheme(default_scheme()))
+                return self._scheme_by_id(self._save_scheme(default_scheme()))
             raise NotFound("scheme.not_found", name=name, version=version or "-")
         return self._scheme_by_id(int(scheme_id))
 
     def schemes(self) -> list[tuple[str, int]]:
         """All stored (name, version) pairs, newest version first within a name."""
+        self._allow("scheme.read")
         with self._read() as conn:
             rows = conn.execute(
                 select(T.schemes.c.name, T.schemes.c.version).order_by(
@@ -265,20 +411,38 @@ class Store:
         valence_profile: str | None = None,
         valence_overrides: Mapping[str, float] | None = None,
         is_demo: bool = False,
+        counselor: str | None = None,
     ) -> Client:
-        """A new client. The valence profile defaults to special_needs for ABK clients (DOMAIN §2)."""
+        """A new client. The valence profile defaults to special_needs for ABK clients (DOMAIN §2).
+        ``counselor`` (the responsible counselor) defaults to the acting counselor user's own."""
+        self._allow("client.create")
         profile = valence_profile or ("special_needs" if special_needs else "default")
         values = self._client_values(code, display_name, special_needs, profile, valence_overrides)
+        counselor_id = self._counselor_row(counselor).id if counselor else self.principal.counselor_id
         with self._write() as conn:
             self._refuse_duplicate(conn, T.clients, T.clients.c.code, values["code"], "record.client_exists")
-            conn.execute(
-                insert(T.clients).values(**values, archived=False, is_demo=is_demo, created_at=_now())
-            )
-        return self.client(values["code"])
+            new_id = conn.execute(
+                insert(T.clients).values(
+                    **values, archived=False, is_demo=is_demo, counselor_id=counselor_id, created_at=_now()
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            self._audit(conn, "client.create", "client", values["code"], client_id=new_id)
+        return self._client_out(self._client_row(values["code"]))
 
     def update_client(self, code: str, **changes: Any) -> Client:
-        """Change a client's display name, special-needs flag, profile, overrides or archived flag."""
-        old = self.client(code)
+        """Change a client's display name, special-needs flag, profile, overrides, archived flag
+        or responsible ``counselor``."""
+        old = _client(self._client_row(code))
+        with self._read() as conn:
+            target = self._client_target(conn, old.id)
+        changed = sorted(k for k in changes if changes[k] != getattr(old, k, None))
+        self._allow("client.archive" if changed == ["archived"] else "client.update", target)
+        if "display_name" in changed:
+            self._allow("client.identity", target)
+        counselor_id: Any = None
+        if "counselor" in changes:
+            counselor_id = self._counselor_row(changes["counselor"]).id if changes["counselor"] else None
+            self._allow("client.update", Target.of(counselors=[counselor_id]))
         values = self._client_values(
             old.code,
             changes.get("display_name", old.display_name),
@@ -287,9 +451,12 @@ class Store:
             changes.get("valence_overrides", old.valence_overrides),
         )
         values["archived"] = bool(changes.get("archived", old.archived))
+        if "counselor" in changes:
+            values["counselor_id"] = counselor_id
         with self._write() as conn:
             conn.execute(update(T.clients).where(T.clients.c.id == old.id).values(**values))
-        return self.client(code)
+            self._audit(conn, "client.update", "client", old.code, client_id=old.id, fields=changed)
+        return self._client_out(self._client_row(code))
 
     def _client_values(
         self,
@@ -313,24 +480,61 @@ class Store:
             "valence_overrides": json.dumps(checked, sort_keys=True),
         }
 
-    def client(self, code: str) -> Client:
+    def _client_row(self, code: str) -> Any:
+        """The client's row, unchecked (internal look-ups only)."""
         with self._read() as conn:
             row = conn.execute(select(T.clients).where(T.clients.c.code == code)).first()
         if row is None:
             raise NotFound("record.no_client", code=code)
-        return _client(row)
+        return row
+
+    def _client_out(self, row: Any, target: Target | None = None) -> Client:
+        """The client as the acting user may see it: without the display name unless allowed."""
+        if target is None and not self.principal.is_admin:
+            with self._read() as conn:
+                target = self._client_target(conn, int(row.id))
+        client = _client(row)
+        if self.principal.is_admin or allows(self.principal, "client.identity", target):
+            return client
+        return replace(client, display_name=None)
+
+    def client(self, code: str) -> Client:
+        row = self._client_row(code)
+        with self._read() as conn:
+            target = self._client_target(conn, int(row.id))
+        self._allow("client.read", target)
+        return self._client_out(row, target)
 
     def clients(self, *, include_archived: bool = False) -> list[Client]:
+        """The clients the acting user may see (codes; display names only where allowed)."""
+        self._allow("client.read")
         query = select(T.clients).order_by(T.clients.c.code)
         if not include_archived:
             query = query.where(T.clients.c.archived.is_(False))
         with self._read() as conn:
-            return [_client(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+            if self.principal.is_admin:
+                return [_client(r) for r in rows]
+            targets = self._client_targets(conn)
+        me = self.principal
+        return [self._client_out(r, targets[r.id]) for r in rows if allows(me, "client.read", targets[r.id])]
+
+    def client_counselor(self, code: str) -> str | None:
+        """The code of the client's responsible counselor, if any."""
+        self.client(code)
+        with self._read() as conn:
+            return conn.execute(
+                select(T.counselors.c.code)
+                .join(T.clients, T.clients.c.counselor_id == T.counselors.c.id)
+                .where(T.clients.c.code == code)
+            ).scalar()
 
     def add_counselor(self, code: str, *, name: str | None = None, is_demo: bool = False) -> Counselor:
+        self._allow("counselor.create")
         code = check_code(code)
         with self._write() as conn:
             self._refuse_duplicate(conn, T.counselors, T.counselors.c.code, code, "record.counselor_exists")
+            self._audit(conn, "counselor.create", "counselor", code)
             conn.execute(
                 insert(T.counselors).values(
                     code=code,
@@ -340,13 +544,16 @@ class Store:
                     created_at=_now(),
                 )
             )
-        return self.counselor(code)
+        return self._counselor_out(self._counselor_row(code))
 
     def update_counselor(
         self, code: str, *, name: str | None = None, archived: bool | None = None
     ) -> Counselor:
-        old = self.counselor(code)
+        old = self._counselor_out(self._counselor_row(code))
+        action = "counselor.archive" if name is None and archived is not None else "counselor.update"
+        self._allow(action, Target.of(counselors=[old.id]))
         with self._write() as conn:
+            self._audit(conn, action, "counselor", code)
             conn.execute(
                 update(T.counselors)
                 .where(T.counselors.c.id == old.id)
@@ -355,33 +562,53 @@ class Store:
                     archived=old.archived if archived is None else archived,
                 )
             )
-        return self.counselor(code)
+        return self._counselor_out(self._counselor_row(code))
 
-    def counselor(self, code: str) -> Counselor:
+    def _counselor_row(self, code: str) -> Any:
         with self._read() as conn:
             row = conn.execute(select(T.counselors).where(T.counselors.c.code == code)).first()
         if row is None:
             raise NotFound("record.no_counselor", code=code)
+        return row
+
+    @staticmethod
+    def _counselor_out(row: Any) -> Counselor:
         return Counselor(row.id, row.code, row.name, bool(row.archived), bool(row.is_demo))
 
+    def counselor(self, code: str) -> Counselor:
+        row = self._counselor_row(code)
+        if not self.principal.is_admin:
+            with self._read() as conn:
+                self._allow("counselor.read", self._counselor_target(conn, int(row.id)))
+        return self._counselor_out(row)
+
     def counselors(self, *, include_archived: bool = False) -> list[Counselor]:
+        """The counselors the acting user may see."""
+        self._allow("counselor.read")
         query = select(T.counselors).order_by(T.counselors.c.code)
         if not include_archived:
             query = query.where(T.counselors.c.archived.is_(False))
         with self._read() as conn:
-            return [
-                Counselor(r.id, r.code, r.name, bool(r.archived), bool(r.is_demo))
-                for r in conn.execute(query)
-            ]
+            rows = conn.execute(query).all()
+            if self.principal.is_admin:
+                return [self._counselor_out(r) for r in rows]
+            targets = {int(r.id): self._counselor_target(conn, int(r.id)) for r in rows}
+        return [
+            self._counselor_out(r)
+            for r in rows
+            if allows(self.principal, "counselor.read", targets[int(r.id)])
+        ]
 
     def add_user(
         self, username: str, *, role: str = "observer", display_name: str | None = None, is_demo: bool = False
     ) -> User:
+        self._allow("users.manage")
         username = check_code(username, "username")
         if role not in model.ROLES:
             raise InvalidInput("record.bad_role", role=role, allowed=", ".join(model.ROLES))
         with self._write() as conn:
             self._refuse_duplicate(conn, T.users, T.users.c.username, username, "record.user_exists")
+            self._audit(conn, "user.create", "user", username, role=role)
             conn.execute(
                 insert(T.users).values(
                     username=username,
@@ -394,19 +621,128 @@ class Store:
             )
         return self.user(username)
 
-    def user(self, username: str) -> User:
+    def _user_row(self, username: str) -> Any:
         with self._read() as conn:
             row = conn.execute(select(T.users).where(T.users.c.username == username)).first()
         if row is None:
             raise NotFound("record.no_user", username=username)
-        return _user(row)
+        return row
+
+    def user(self, username: str) -> User:
+        """A user; anyone may look themselves up, others need ``users.read``."""
+        if username != self.actor:
+            self._allow("users.read")
+        return _user(self._user_row(username))
 
     def users(self, *, role: str | None = None) -> list[User]:
+        """All users (``users.read``); without it, only the acting user."""
         query = select(T.users).order_by(T.users.c.username)
         if role:
             query = query.where(T.users.c.role == role)
+        if not self.may("users.read"):
+            query = query.where(T.users.c.username == self.actor)
         with self._read() as conn:
             return [_user(r) for r in conn.execute(query)]
+
+    # -- accounts (team mode): passwords, roles, links, supervisions ------------------------------------------
+    def set_password(self, username: str, password: str) -> None:
+        """Store an argon2 hash of ``password`` (never the password); users may change their own."""
+        from observe.auth import hash_password
+
+        if username != self.actor:
+            self._allow("users.manage")
+        row = self._user_row(username)
+        hashed = hash_password(password)
+        with self._write() as conn:
+            conn.execute(update(T.users).where(T.users.c.id == row.id).values(password_hash=hashed))
+            self._audit(conn, "user.password", "user", username)
+
+    def set_role(self, username: str, role: str) -> User:
+        self._allow("users.manage")
+        if role not in model.ROLES:
+            raise InvalidInput("record.bad_role", role=role, allowed=", ".join(model.ROLES))
+        row = self._user_row(username)
+        with self._write() as conn:
+            conn.execute(update(T.users).where(T.users.c.id == row.id).values(role=role))
+            self._audit(conn, "user.role", "user", username, role=role)
+        return _user(self._user_row(username))
+
+    def set_active(self, username: str, active: bool) -> User:
+        """Enable or disable an account (a disabled user cannot sign in; their coding stays)."""
+        self._allow("users.manage")
+        row = self._user_row(username)
+        with self._write() as conn:
+            conn.execute(update(T.users).where(T.users.c.id == row.id).values(active=bool(active)))
+            self._audit(conn, "user.active", "user", username, active=bool(active))
+        return _user(self._user_row(username))
+
+    def link_counselor(self, username: str, counselor: str | None) -> None:
+        """Make a counselor user *be* a counselor record (None removes the link)."""
+        self._allow("users.manage")
+        row = self._user_row(username)
+        counselor_id = self._counselor_row(counselor).id if counselor else None
+        with self._write() as conn:
+            conn.execute(update(T.users).where(T.users.c.id == row.id).values(counselor_id=counselor_id))
+            self._audit(conn, "user.counselor", "user", username, counselor=counselor)
+
+    def linked_counselor(self, username: str) -> str | None:
+        """The counselor code a user is linked to, if any."""
+        if username != self.actor:
+            self._allow("users.read")
+        with self._read() as conn:
+            return conn.execute(
+                select(T.counselors.c.code)
+                .join(T.users, T.users.c.counselor_id == T.counselors.c.id)
+                .where(T.users.c.username == username)
+            ).scalar()
+
+    def supervise(self, supervisor: str, counselor: str) -> None:
+        """Let ``supervisor`` (a supervisor user) see the sessions of ``counselor``."""
+        self._allow("users.manage")
+        user_row, counselor_row = self._user_row(supervisor), self._counselor_row(counselor)
+        with self._write() as conn:
+            found = conn.execute(
+                select(T.supervisions).where(
+                    T.supervisions.c.supervisor_id == user_row.id,
+                    T.supervisions.c.counselor_id == counselor_row.id,
+                )
+            ).first()
+            if found is None:
+                conn.execute(
+                    insert(T.supervisions).values(supervisor_id=user_row.id, counselor_id=counselor_row.id)
+                )
+                self._audit(conn, "supervision.add", "user", supervisor, counselor=counselor)
+
+    def unsupervise(self, supervisor: str, counselor: str) -> None:
+        self._allow("users.manage")
+        user_row, counselor_row = self._user_row(supervisor), self._counselor_row(counselor)
+        with self._write() as conn:
+            conn.execute(
+                delete(T.supervisions).where(
+                    T.supervisions.c.supervisor_id == user_row.id,
+                    T.supervisions.c.counselor_id == counselor_row.id,
+                )
+            )
+            self._audit(conn, "supervision.remove", "user", supervisor, counselor=counselor)
+
+    def supervisions(self) -> list[tuple[str, str]]:
+        """(supervisor username, counselor code) pairs."""
+        self._allow("users.read")
+        with self._read() as conn:
+            rows = conn.execute(
+                select(T.users.c.username, T.counselors.c.code)
+                .join(T.supervisions, T.supervisions.c.supervisor_id == T.users.c.id)
+                .join(T.counselors, T.counselors.c.id == T.supervisions.c.counselor_id)
+                .order_by(T.users.c.username, T.counselors.c.code)
+            )
+            return [(r.username, r.code) for r in rows]
+
+    def authenticate(self, username: str, password: str, *, now: dt.datetime | None = None) -> User:
+        """Sign-in: the user if the password is right; failed attempts per username are counted
+        in the database and a locked-out name is refused without checking the password."""
+        from observe.auth import check_sign_in
+
+        return check_sign_in(self, username, password, now=now or _now())
 
     def _ensure_user(self, conn: Connection, username: str, role: str = "observer") -> int:
         found = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar()
@@ -444,8 +780,15 @@ class Store:
         attributes: Mapping[str, object] | None = None,
     ) -> Session:
         """A new session of ``client`` with ``counselor``; numbered next for the client unless given."""
-        c = self.client(client)
-        k = self.counselor(counselor)
+        c = _client(self._client_row(client))
+        k = self._counselor_out(self._counselor_row(counselor))
+        with self._read() as conn:
+            client_target = self._client_target(conn, c.id)
+        self._allow("session.create", Target.of(counselors=[k.id]))
+        if client_target.counselors:  # a client already someone's: the user must reach it too
+            self._allow("client.update", client_target)
+        if notes:
+            self._allow("client.identity", Target.of(counselors=[k.id]))
         duration = _check_duration(duration_s)
         if not isinstance(date, dt.date):
             raise InvalidInput("record.bad_date", value=date)
@@ -478,14 +821,24 @@ class Store:
                     created_at=_now(),
                 )
             )
-        return self.session(code)
+            self._audit(conn, "session.create", "session", code, client_id=c.id)
+        return self._session_out(self._session_row(code))
 
     def update_session(self, code: str, **changes: Any) -> Session:
         """Change a session's counselor, date, duration, video, parent flag, notes, attributes or archived flag."""
-        old = self.session(code)
+        row = self._session_row(code)
+        old = _session(row)
+        target = self._session_target(row)
+        changed = sorted(k for k in changes if changes[k] != getattr(old, k, None))
+        self._allow("session.archive" if changed == ["archived"] else "session.update", target)
+        if "notes" in changed:
+            self._allow("client.identity", target)
+        if "video_ref" in changed:
+            self._allow("video.upload", target)
         values: dict[str, Any] = {}
         if "counselor" in changes:
-            values["counselor_id"] = self.counselor(changes.pop("counselor")).id
+            values["counselor_id"] = self._counselor_row(changes.pop("counselor")).id
+            self._allow("session.update", Target.of(counselors=[values["counselor_id"]]))
         if "duration_s" in changes:
             values["duration_s"] = _check_duration(changes.pop("duration_s"))
         if "date" in changes:
@@ -503,7 +856,8 @@ class Store:
             raise InvalidInput("record.unknown_fields", fields=", ".join(changes))
         with self._write() as conn:
             conn.execute(update(T.sessions).where(T.sessions.c.id == old.id).values(**values))
-        return self.session(code)
+            self._audit(conn, "session.update", "session", old.code, client_id=row.client_id, fields=changed)
+        return self._session_out(self._session_row(code))
 
     def _session_query(self) -> Any:
         return (
@@ -516,8 +870,8 @@ class Store:
             .join(T.counselors, T.counselors.c.id == T.sessions.c.counselor_id)
         )
 
-    def session(self, ref: str | int) -> Session:
-        """A session by code (``K01-S03``) or numeric id."""
+    def _session_row(self, ref: str | int) -> Any:
+        """The session's row, unchecked (internal look-ups only)."""
         query = self._session_query()
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             query = query.where(T.sessions.c.id == int(ref))
@@ -527,11 +881,30 @@ class Store:
             row = conn.execute(query).first()
         if row is None:
             raise NotFound("record.no_session", ref=ref)
-        return _session(row)
+        return row
+
+    def _session_out(self, row: Any) -> Session:
+        """The session as the acting user may see it: notes only with ``client.identity``."""
+        session = _session(row)
+        if self.principal.is_admin or allows(self.principal, "client.identity", self._session_target(row)):
+            return session
+        return replace(session, notes="")
+
+    def session(self, ref: str | int) -> Session:
+        """A session by code (``K01-S03``) or numeric id."""
+        row = self._session_row(ref)
+        self._allow("session.read", self._session_target(row))
+        return self._session_out(row)
+
+    def session_target(self, ref: str | int) -> Target:
+        """What permissions about this session are asked about (for pages and helpers: ``store.may``)."""
+        return self._session_target(self._session_row(ref))
 
     def sessions(
         self, *, client: str | None = None, counselor: str | None = None, include_archived: bool = False
     ) -> list[Session]:
+        """The sessions the acting user may see."""
+        self._allow("session.read")
         query = self._session_query().order_by(T.clients.c.code, T.sessions.c.number)
         if client:
             query = query.where(T.clients.c.code == client)
@@ -540,12 +913,20 @@ class Store:
         if not include_archived:
             query = query.where(T.sessions.c.archived.is_(False))
         with self._read() as conn:
-            return [_session(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+        me = self.principal
+        return [
+            self._session_out(r)
+            for r in rows
+            if me.is_admin or allows(me, "session.read", self._session_target(r))
+        ]
 
     def assign_observer(self, session: str, username: str) -> None:
         """Attach an observer (a user) to a session: they may code it."""
-        s = self.session(session)
-        u = self.user(username)
+        row = self._session_row(session)
+        self._allow("session.assign", self._session_target(row))
+        s = _session(row)
+        u = _user(self._user_row(username))
         with self._write() as conn:
             exists = conn.execute(
                 select(T.session_observers).where(
@@ -554,15 +935,23 @@ class Store:
             ).first()
             if exists is None:
                 conn.execute(insert(T.session_observers).values(session_id=s.id, user_id=u.id))
+                self._audit(
+                    conn, "session.assign", "session", s.code, client_id=row.client_id, observer=username
+                )
 
     def unassign_observer(self, session: str, username: str) -> None:
-        s = self.session(session)
-        u = self.user(username)
+        row = self._session_row(session)
+        self._allow("session.assign", self._session_target(row))
+        s = _session(row)
+        u = _user(self._user_row(username))
         with self._write() as conn:
             conn.execute(
                 delete(T.session_observers).where(
                     T.session_observers.c.session_id == s.id, T.session_observers.c.user_id == u.id
                 )
+            )
+            self._audit(
+                conn, "session.unassign", "session", s.code, client_id=row.client_id, observer=username
             )
 
     def observers_of(self, session: str) -> list[str]:
@@ -581,9 +970,12 @@ class Store:
         self, session: str | int, observer: str, *, scheme: CodingScheme | None = None
     ) -> Observation:
         """The observer's observation of the session, created (with the latest default scheme
-        unless ``scheme`` is given) on first use."""
-        s = self.session(session)
-        scheme_id = self.save_scheme(scheme) if scheme else self._latest_scheme_id("default")
+        unless ``scheme`` is given) on first use. Opening one for someone else is assigning them."""
+        row = self._session_row(session)
+        target = self._session_target(row)
+        self._allow("observation.open" if observer == self.actor else "session.assign", target)
+        s = _session(row)
+        scheme_id = self._save_scheme(scheme) if scheme else self._latest_scheme_id("default")
         with self._write() as conn:
             user_id = self._ensure_user(conn, observer)
             found = conn.execute(
@@ -603,6 +995,9 @@ class Store:
                         created_at=_now(),
                     )
                 )
+                self._audit(
+                    conn, "observation.open", "session", s.code, client_id=row.client_id, observer=observer
+                )
                 if (
                     conn.execute(
                         select(T.session_observers).where(
@@ -612,7 +1007,8 @@ class Store:
                     is None
                 ):
                     conn.execute(insert(T.session_observers).values(session_id=s.id, user_id=user_id))
-        return next(o for o in self.observations(session=s.code) if o.observer == observer)
+        self.refresh()  # the acting user may now be assigned to this session
+        return next(o for o in self._observation_list(session=s.code) if o.observer == observer)
 
     def _latest_scheme_id(self, name: str) -> int:
         with self._read() as conn:
@@ -622,9 +1018,17 @@ class Store:
                 .order_by(T.schemes.c.version.desc())
                 .limit(1)
             ).scalar()
-        return int(found) if found is not None else self.save_scheme(default_scheme())
+        return int(found) if found is not None else self._save_scheme(default_scheme())
 
     def observations(self, *, session: str | None = None, observer: str | None = None) -> list[Observation]:
+        """The observations the acting user may read: their own, and others' where their role
+        allows (an observer's peers only after finishing their own: ``observation.read_others``)."""
+        self._allow("event.read")
+        return self._observation_list(session=session, observer=observer, checked=True)
+
+    def _observation_list(
+        self, *, session: str | None = None, observer: str | None = None, checked: bool = False
+    ) -> list[Observation]:
         counts = (
             select(T.events.c.observation_id, func.count().label("n"))
             .group_by(T.events.c.observation_id)
@@ -638,6 +1042,7 @@ class Store:
                 T.schemes.c.name.label("scheme_name"),
                 T.schemes.c.version.label("scheme_version"),
                 func.coalesce(counts.c.n, 0).label("n_events"),
+                T.sessions.c.counselor_id,
             )
             .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
             .join(T.users, T.users.c.id == T.observations.c.observer_id)
@@ -650,36 +1055,67 @@ class Store:
         if observer:
             query = query.where(T.users.c.username == observer)
         with self._read() as conn:
-            return [
-                Observation(
-                    r.id,
-                    r.session_code,
-                    r.username,
-                    r.scheme_name,
-                    int(r.scheme_version),
-                    r.status,
-                    bool(r.is_reference),
-                    int(r.n_events),
-                )
-                for r in conn.execute(query)
-            ]
+            rows = conn.execute(query).all()
+        admin = self.principal.is_admin
+        return [
+            Observation(
+                r.id,
+                r.session_code,
+                r.username,
+                r.scheme_name,
+                int(r.scheme_version),
+                r.status,
+                bool(r.is_reference),
+                int(r.n_events),
+            )
+            for r in rows
+            if admin
+            or not checked
+            or self._may_read_observation(int(r.observer_id), int(r.session_id), int(r.counselor_id))
+        ]
 
     def observation(self, observation_id: int) -> Observation:
-        for obs in self.observations():
+        self._check_observation_read(observation_id)
+        for obs in self._observation_list():
             if obs.id == observation_id:
                 return obs
         raise NotFound("record.no_observation", id=observation_id)
 
-    def _observation_context(self, conn: Connection, observation_id: int) -> _Context:
-        """What a write needs to know about an observation; locks it for writing on PostgreSQL."""
+    def _check_observation_read(self, observation_id: int) -> None:
+        """Refuse reading an observation the acting user may not see (NotFound if there is none)."""
+        with self._read() as conn:
+            row = conn.execute(_Q_CONTEXT, {"obs": observation_id}).first()
+        if row is None:
+            raise NotFound("record.no_observation", id=observation_id)
+        if self.principal.is_admin:
+            return
+        if not self._may_read_observation(int(row.observer_id), int(row.session_id), int(row.counselor_id)):
+            mine = self.principal.user_id == row.observer_id
+            raise PermissionDenied(
+                "access.denied",
+                action="event.read" if mine else "observation.read_others",
+                role=self.principal.role,
+            )
+
+    def _observation_context(
+        self, conn: Connection, observation_id: int, action: str = "event.write"
+    ) -> _Context:
+        """What a write needs to know about an observation; locks it for writing on PostgreSQL.
+        Refuses ``action`` if the acting user may not do it on this observation."""
         row = conn.execute(_Q_CONTEXT_LOCKED, {"obs": observation_id}).first()
         if row is None:
             raise NotFound("record.no_observation", id=observation_id)
+        if not self.principal.is_admin:
+            self._allow(
+                action,
+                self._observation_target(int(row.observer_id), int(row.session_id), int(row.counselor_id)),
+            )
         return _Context(
             self._scheme_by_id(int(row.scheme_id), conn), row.duration_s, row.status, bool(row.has_redo)
         )
 
     def observation_scheme(self, observation_id: int) -> CodingScheme:
+        self._check_observation_read(observation_id)
         with self._read() as conn:
             scheme_id = conn.execute(
                 select(T.observations.c.scheme_id).where(T.observations.c.id == observation_id)
@@ -691,7 +1127,9 @@ class Store:
     def finish_observation(self, observation_id: int) -> Recorded:
         """Mark coding finished: states still running close at the session end."""
         with self._write() as conn:
-            _scheme, duration, _status, _redo = self._observation_context(conn, observation_id)
+            _scheme, duration, _status, _redo = self._observation_context(
+                conn, observation_id, "observation.finish"
+            )
             running = [e for e in self._lane_events(conn, observation_id) if e.running]
             end = duration if duration is not None else max((e.start_s for e in running), default=0.0)
             recorded = (
@@ -704,16 +1142,30 @@ class Store:
                 .where(T.observations.c.id == observation_id)
                 .values(status="finished", finished_at=_now())
             )
+            self._audit_observation(conn, observation_id, "observation.finish")
+        self.refresh()  # an observer may now read the others' coding of this session
         return recorded
 
     def reopen_observation(self, observation_id: int) -> None:
         with self._write() as conn:
-            self._observation_context(conn, observation_id)
+            self._observation_context(conn, observation_id, "observation.finish")
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
                 .values(status="open", finished_at=None)
             )
+            self._audit_observation(conn, observation_id, "observation.reopen")
+        self.refresh()
+
+    def _audit_observation(self, conn: Connection, observation_id: int, action: str, **detail: Any) -> None:
+        """An audit row about an observation, tagged with its client (found in the same statement)."""
+        client_of = (
+            select(T.sessions.c.client_id)
+            .join(T.observations, T.observations.c.session_id == T.sessions.c.id)
+            .where(T.observations.c.id == observation_id)
+            .scalar_subquery()
+        )
+        self._audit(conn, action, "observation", observation_id, client_id=client_of, **detail)
 
     # -- events ------------------------------------------------------------------------------------------------------
     def record(
@@ -813,7 +1265,7 @@ class Store:
         """Change an event's time, end, cue, subject, modifiers or comment (validated)."""
         with self._write() as conn:
             old, observation_id = self._event(conn, event_id)
-            scheme, duration, _status, _redo = self._observation_context(conn, observation_id)
+            scheme, duration, _status, _redo = self._observation_context(conn, observation_id, "event.edit")
             allowed = {"start_s", "end_s", "cue", "subject", "modifiers", "comment"}
             unknown = set(changes) - allowed
             if unknown:
@@ -845,13 +1297,13 @@ class Store:
     def delete_event(self, event_id: int) -> Recorded:
         with self._write() as conn:
             old, observation_id = self._event(conn, event_id)
-            self._observation_context(conn, observation_id)
+            self._observation_context(conn, observation_id, "event.delete")
             return self._apply(conn, observation_id, f"delete #{event_id}", model.plan_delete(old))
 
     def undo(self, observation_id: int) -> Recorded:
         """Undo the observation's last action (keypress, edit, delete); nothing if none is left."""
         with self._write() as conn:
-            self._observation_context(conn, observation_id)
+            self._observation_context(conn, observation_id, "event.undo")
             action_id = conn.execute(
                 select(func.max(T.actions.c.id)).where(
                     T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
@@ -864,12 +1316,15 @@ class Store:
                 self._apply_change(conn, observation_id, change)
             conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=True))
             self._set_has_redo(conn, observation_id, True)
+            self._audit_observation(
+                conn, observation_id, "event.undo", action_id=int(action_id), events=_event_ids(changes)
+            )
             return Recorded(int(action_id), changes)
 
     def redo(self, observation_id: int) -> Recorded:
         """Redo the action undone last; nothing if there is none (a new action clears redo)."""
         with self._write() as conn:
-            self._observation_context(conn, observation_id)
+            self._observation_context(conn, observation_id, "event.undo")
             action_id = conn.execute(
                 select(func.min(T.actions.c.id)).where(
                     T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True)
@@ -881,6 +1336,9 @@ class Store:
             for change in changes:
                 self._apply_change(conn, observation_id, change)
             conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=False))
+            self._audit_observation(
+                conn, observation_id, "event.redo", action_id=int(action_id), events=_event_ids(changes)
+            )
             left = conn.execute(
                 select(T.actions.c.id)
                 .where(T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True))
@@ -897,6 +1355,7 @@ class Store:
         )
 
     def can_undo_redo(self, observation_id: int) -> tuple[bool, bool]:
+        self._check_observation_read(observation_id)
         with self._read() as conn:
             rows = conn.execute(
                 select(T.actions.c.undone, func.count())
@@ -908,6 +1367,7 @@ class Store:
 
     def events(self, observation_id: int) -> list[Event]:
         """The observation's events in time order."""
+        self._check_observation_read(observation_id)
         with self._read() as conn:
             return self._lane_events(conn, observation_id, kinds=("state", "point"))
 
@@ -936,7 +1396,15 @@ class Store:
         Returns counts of what was (or would be) created."""
         from observe.store.importing import plan_import
 
+        self._allow("data.import")
         plan = plan_import(self, frame)
+        if not self.principal.is_admin:  # every session must be of a counselor the user reaches
+            for facts in plan.sessions.values():
+                try:
+                    counselor_id = self._counselor_row(facts["counselor"]).id
+                except NotFound:
+                    counselor_id = None
+                self._allow("data.import", Target.of(counselors=[counselor_id]))
         if dry_run:
             return plan.counts()
         with self._write() as conn:
@@ -1056,6 +1524,15 @@ class Store:
             if client_key is None:
                 raise
             raise _AlreadyStored() from None
+        # one audit row per action (a keypress, an edit, an import), naming the events it changed
+        self._audit_observation(
+            conn,
+            observation_id,
+            "event.change",
+            action_id=int(action_id),
+            label=label[:80],
+            events=_event_ids(applied),
+        )
         return Recorded(int(action_id), applied)
 
     def _apply_change(self, conn: Connection, observation_id: int, change: Change) -> Change:
@@ -1134,15 +1611,22 @@ class Store:
         observer: str | None = None,
         client: str | None = None,
     ) -> pd.DataFrame:
-        """The tidy event frame (``observe.frames.EVENT_COLUMNS``) of the chosen events."""
+        """The tidy event frame (``observe.frames.EVENT_COLUMNS``) of the chosen events: only the
+        observations the acting user may read (:meth:`observations`)."""
         from observe.store.frames import read_events_frame
 
-        return read_events_frame(
+        self._allow("event.read")
+        frame = read_events_frame(
             self, session=session, observation_id=observation_id, observer=observer, client=client
         )
+        if self.principal.is_admin:
+            return frame
+        visible = {o.id for o in self._observation_list(checked=True)}
+        return frame[frame["observation_id"].isin(visible)].reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
-        """How much the workspace holds, for the home page."""
+        """How much the workspace holds, for the home page (counts only: ``workspace.summary``)."""
+        self._allow("workspace.summary")
         tables = {
             "clients": T.clients,
             "counselors": T.counselors,
@@ -1168,9 +1652,11 @@ class Store:
         return default if value is None else json.loads(value)
 
     def set_setting(self, key: str, value: Any) -> None:
+        self._allow("settings")
         with self._write() as conn:
             conn.execute(delete(T.settings).where(T.settings.c.key == key))
             conn.execute(insert(T.settings).values(key=key, value=json.dumps(value)))
+            self._audit(conn, "settings", "setting", key)
 
     def has_demo(self) -> bool:
         with self._read() as conn:
@@ -1182,8 +1668,11 @@ class Store:
     def remove_demo(self) -> None:
         """Delete the demo workspace (demo clients with their sessions and events, demo counselors
         and demo users); what users created themselves stays."""
+        self._allow("settings")
         with self._write() as conn:
             demo_clients = select(T.clients.c.id).where(T.clients.c.is_demo.is_(True))
+            conn.execute(delete(T.audit).where(T.audit.c.client_id.in_(demo_clients)))
+            conn.execute(delete(T.consents).where(T.consents.c.client_id.in_(demo_clients)))
             demo_sessions = select(T.sessions.c.id).where(T.sessions.c.client_id.in_(demo_clients))
             demo_observations = select(T.observations.c.id).where(
                 T.observations.c.session_id.in_(demo_sessions)
@@ -1198,15 +1687,183 @@ class Store:
             conn.execute(delete(T.sessions).where(T.sessions.c.id.in_(demo_sessions)))
             conn.execute(delete(T.clients).where(T.clients.c.is_demo.is_(True)))
             used = select(T.sessions.c.counselor_id)
-            conn.execute(
-                delete(T.counselors).where(
-                    and_(T.counselors.c.is_demo.is_(True), T.counselors.c.id.not_in(used))
-                )
+            gone = select(T.counselors.c.id).where(
+                and_(T.counselors.c.is_demo.is_(True), T.counselors.c.id.not_in(used))
             )
+            # links to a counselor about to go are cleared (no ON DELETE action on them)
+            conn.execute(update(T.users).where(T.users.c.counselor_id.in_(gone)).values(counselor_id=None))
+            conn.execute(
+                update(T.clients).where(T.clients.c.counselor_id.in_(gone)).values(counselor_id=None)
+            )
+            conn.execute(delete(T.supervisions).where(T.supervisions.c.counselor_id.in_(gone)))
+            conn.execute(delete(T.counselors).where(T.counselors.c.id.in_(gone)))
             in_use = select(T.observations.c.observer_id)
             demo_users = select(T.users.c.id).where(T.users.c.is_demo.is_(True), T.users.c.id.not_in(in_use))
             conn.execute(delete(T.session_observers).where(T.session_observers.c.user_id.in_(demo_users)))
+            conn.execute(delete(T.supervisions).where(T.supervisions.c.supervisor_id.in_(demo_users)))
             conn.execute(delete(T.users).where(T.users.c.id.in_(demo_users)))
+            self._audit(conn, "demo.remove", "workspace")
+
+    # -- consent, audit, exports, erasure (observe.access) -----------------------------------------------------
+    def set_consent(
+        self, client: str, *, recording: bool, research_use: bool, date: dt.date | None = None
+    ) -> None:
+        """Record the client's consent (to being recorded, to research use of their sessions)."""
+        row = self._client_row(client)
+        with self._read() as conn:
+            self._allow("consent.manage", self._client_target(conn, int(row.id)))
+        if date is not None and not isinstance(date, dt.date):
+            raise InvalidInput("record.bad_date", value=date)
+        with self._write() as conn:
+            conn.execute(delete(T.consents).where(T.consents.c.client_id == row.id))
+            conn.execute(
+                insert(T.consents).values(
+                    client_id=row.id,
+                    recording=bool(recording),
+                    research_use=bool(research_use),
+                    date=date,
+                    updated_at=_now(),
+                    updated_by=self.actor,
+                )
+            )
+            self._audit(
+                conn,
+                "consent.set",
+                "client",
+                row.code,
+                client_id=row.id,
+                recording=bool(recording),
+                research_use=bool(research_use),
+            )
+
+    def consent(self, client: str) -> dict[str, Any]:
+        """The client's consent: ``recording``, ``research_use`` (False when none was recorded), ``date``."""
+        code = self.client(client).code
+        with self._read() as conn:
+            row = conn.execute(
+                select(T.consents)
+                .join(T.clients, T.clients.c.id == T.consents.c.client_id)
+                .where(T.clients.c.code == code)
+            ).first()
+        if row is None:
+            return {"recording": False, "research_use": False, "date": None}
+        return {"recording": bool(row.recording), "research_use": bool(row.research_use), "date": row.date}
+
+    def log_export(self, action: str, **detail: Any) -> None:
+        """Check and record an export (``export.tidy``, ``export.research``, ``audit.export``, ``report``):
+        call it before the data leaves; it refuses a role that may not export."""
+        if action not in ("export.tidy", "export.research", "audit.export", "report"):
+            raise ValueError(f"not an export action: {action}")  # a bug in the caller
+        self._allow(action)
+        with self._write() as conn:
+            self._audit(conn, action, "export", detail.pop("what", None), **detail)
+
+    def audit_log(self, *, limit: int | None = None) -> pd.DataFrame:
+        """The audit trail, newest first (``audit.read``): at, username, action, entity, entity_id, detail."""
+        self._allow("audit.read")
+        query = select(
+            T.audit.c.id,
+            T.audit.c.at,
+            T.audit.c.username,
+            T.audit.c.action,
+            T.audit.c.entity,
+            T.audit.c.entity_id,
+            T.audit.c.detail,
+        ).order_by(T.audit.c.id.desc())
+        if limit:
+            query = query.limit(int(limit))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return pd.DataFrame.from_records(
+            rows, columns=["id", "at", "username", "action", "entity", "entity_id", "detail"]
+        )
+
+    def erase_client(
+        self, code: str, *, confirm: str, media_folder: str | Path | None = None
+    ) -> dict[str, int]:
+        """Erase a client completely: sessions, observations, events, actions, consent, audit rows
+        about them, their videos in the media folder and the client record. ``confirm`` must
+        repeat the client's code. One audit row remains, naming a keyed hash of the code only.
+        Returns counts of what was erased."""
+        from observe import media
+
+        self._allow("erasure")
+        row = self._client_row(code)
+        if confirm != row.code:
+            raise InvalidInput("access.erase_confirm", code=row.code)
+        client_id = int(row.id)
+        sessions = select(T.sessions.c.id).where(T.sessions.c.client_id == client_id)
+        observations = select(T.observations.c.id).where(T.observations.c.session_id.in_(sessions))
+        with self._read() as conn:
+            videos = [
+                v
+                for v in conn.execute(
+                    select(T.sessions.c.video_ref).where(T.sessions.c.client_id == client_id)
+                ).scalars()
+                if v
+            ]
+        counts: dict[str, int] = {}
+        with self._write() as conn:
+            # explicit child-first deletes, as in remove_demo: no reliance on ON DELETE CASCADE
+            for name, table, where in (
+                ("actions", T.actions, T.actions.c.observation_id.in_(observations)),
+                ("events", T.events, T.events.c.observation_id.in_(observations)),
+                ("observations", T.observations, T.observations.c.id.in_(observations)),
+                ("session_observers", T.session_observers, T.session_observers.c.session_id.in_(sessions)),
+                ("sessions", T.sessions, T.sessions.c.client_id == client_id),
+                ("consents", T.consents, T.consents.c.client_id == client_id),
+                ("audit", T.audit, T.audit.c.client_id == client_id),
+                ("clients", T.clients, T.clients.c.id == client_id),
+            ):
+                counts[name] = int(conn.execute(delete(table).where(where)).rowcount or 0)
+            self._audit(conn, "client.erase", "client", self._erasure_hash(conn, row.code), **counts)
+        removed = 0
+        for token in videos:  # after the commit: a failed transaction must not lose the videos
+            if media.is_token(token):
+                path = media.media_dir(media_folder) / token
+                if path.is_symlink() or path.exists():
+                    path.unlink()  # a linked server file: the link goes, the original is the institution's
+                    removed += 1
+        counts["videos"] = removed
+        return counts
+
+    def _erasure_hash(self, conn: Connection, code: str) -> str:
+        """A keyed hash of an erased client's code: proves which erasure a request was about
+        (given the code) without storing it; the key is a random workspace secret."""
+        import hashlib
+        import hmac
+        import secrets
+
+        key = conn.execute(
+            select(T.settings.c.value).where(T.settings.c.key == "access.erasure_key")
+        ).scalar()
+        if key is None:
+            key = json.dumps(secrets.token_hex(32))
+            conn.execute(insert(T.settings).values(key="access.erasure_key", value=key))
+        return hmac.new(json.loads(key).encode(), code.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _research_events(self) -> pd.DataFrame:
+        """Events of clients who consented to research use (finished observations only), for
+        :func:`observe.research.research_export` which de-identifies them; ``export.research`` only."""
+        from observe.store.frames import read_events_frame
+
+        self._allow("export.research")
+        with self._read() as conn:
+            consenting = set(
+                conn.execute(
+                    select(T.clients.c.code)
+                    .join(T.consents, T.consents.c.client_id == T.clients.c.id)
+                    .where(T.consents.c.research_use.is_(True))
+                ).scalars()
+            )
+            finished = set(
+                conn.execute(
+                    select(T.observations.c.id).where(T.observations.c.status == "finished")
+                ).scalars()
+            )
+        frame = read_events_frame(self)
+        keep = frame["client"].isin(consenting) & frame["observation_id"].isin(finished)
+        return frame[keep].reset_index(drop=True)
 
 
 # -- row conversion -------------------------------------------------------------------------------------------------------------
@@ -1300,6 +1957,11 @@ def _event_dict(event: Event | None) -> dict[str, Any] | None:
         "modifiers": dict(event.modifiers),
         "comment": event.comment,
     }
+
+
+def _event_ids(changes: Iterable[Change]) -> list[int]:
+    """The ids of the events a plan touched (for the audit trail)."""
+    return sorted({e.id for c in changes for e in (c.before, c.after) if e is not None and e.id is not None})
 
 
 def _event_from_dict(data: dict[str, Any] | None) -> Event | None:

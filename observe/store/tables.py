@@ -34,6 +34,9 @@ clients = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the counselor responsible for the client (migration 0002): who sees the client before any session;
+    # no ON DELETE action (SQLite cannot add one in place): the store clears it before deleting a counselor
+    Column("counselor_id", Integer, ForeignKey("counselors.id")),
 )
 
 counselors = Table(
@@ -57,6 +60,10 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # migration 0002 (observe.access): an argon2 hash, never the password; None = cannot sign in
+    Column("password_hash", Text),
+    # a counselor user is this counselor record (their clients' sessions are theirs)
+    Column("counselor_id", Integer, ForeignKey("counselors.id")),
 )
 
 schemes = Table(
@@ -153,4 +160,53 @@ settings = Table(
     metadata,
     Column("key", String(80), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+
+# -- access (migration 0002, observe.access) ------------------------------------------------------------
+
+# A supervisor user sees the sessions of the counselors they supervise.
+supervisions = Table(
+    "supervisions",
+    metadata,
+    Column("supervisor_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("counselor_id", Integer, ForeignKey("counselors.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# One consent record per client: recording allowed, use in research allowed (gates research exports).
+consents = Table(
+    "consents",
+    metadata,
+    Column("client_id", Integer, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("recording", Boolean, nullable=False, default=False),
+    Column("research_use", Boolean, nullable=False, default=False),
+    Column("date", Date),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(80), nullable=False),
+)
+
+# The audit trail: appended in the same transaction as the change it records, never updated.
+# ``client_id`` (no foreign key: the row outlives nothing but an erasure) lets an erasure remove
+# every row about the client; ``detail`` names changed fields, never their personal values.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(80), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", String(80)),
+    Column("client_id", Integer),
+    Column("detail", Text, nullable=False, default="{}"),
+    Index("ix_audit_client", "client_id"),
+)
+
+# Failed sign-ins per username, persisted so a restart or a second server does not reset the limit.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("username", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_at", DateTime(timezone=True), nullable=False),
 )
