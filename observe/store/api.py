@@ -954,6 +954,25 @@ class Store:
                 conn, "session.unassign", "session", s.code, client_id=row.client_id, observer=username
             )
 
+    def video_token(self, session: str) -> str | None:
+        """The session's video token (``observe.media``) for a user allowed to watch it (``video.read``);
+        the video route serves a file only by a token obtained here."""
+        row = self._session_row(session)
+        self._allow("video.read", self._session_target(row))
+        return row.video_ref
+
+    def set_video(self, session: str, token: str | None) -> None:
+        """Attach a stored video (a token from ``observe.media``, never a file name) to the session."""
+        from observe import media
+
+        row = self._session_row(session)
+        self._allow("video.upload", self._session_target(row))
+        if token is not None and not media.is_token(token):
+            raise InvalidInput("access.bad_video_token")
+        with self._write() as conn:
+            conn.execute(update(T.sessions).where(T.sessions.c.id == row.id).values(video_ref=token))
+            self._audit(conn, "session.video", "session", row.code, client_id=row.client_id)
+
     def observers_of(self, session: str) -> list[str]:
         s = self.session(session)
         with self._read() as conn:
