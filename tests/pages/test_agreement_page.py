@@ -1,0 +1,156 @@
+"""AppTest of the agreement page on the demo workspace: tables, blind gate, reference, language."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from observe.analysis.agreement import compare
+from observe.demo import create_demo
+from observe.store import Store
+
+TIMEOUT = 60
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/8_Agreement.py"
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("agreement") / "demo.db"
+    store = Store.open(str(path))
+    create_demo(store)
+    store.set_setting("demo_offered", True)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def db(demo_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy per test: tests write (observations, reference marks)."""
+    path = tmp_path / "observe.db"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("OBSERVE_DB", str(db))
+    st.cache_resource.clear()
+    yield AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    st.cache_resource.clear()
+
+
+def open_page(at: AppTest) -> AppTest:
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def frame(at: AppTest, column: str, *, tab: str | None = None) -> pd.DataFrame:
+    """The first table with ``column`` (in the tab labelled ``tab``): AppTest keeps no dataframe
+    keys, so tables are found by what they show, never by position."""
+    root = at if tab is None else next(t for t in at.tabs if t.label == tab)
+    found = [d.value for d in root.dataframe if column in d.value.columns]
+    assert found, f"no table with a column {column!r}"
+    return found[0]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
+    parts += [e.value for e in at.error] + [i.value for i in at.info] + [w.value for w in at.warning]
+    parts += [w.label for w in at.selectbox] + [w.label for w in at.radio] + [w.label for w in at.button]
+    parts += [w.label for w in at.number_input] + [e.label for e in at.expander] + [t.label for t in at.tabs]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_demo_session_shows_the_per_channel_tables(app: AppTest, db: Path) -> None:
+    at = open_page(app)
+    assert at.selectbox(key="agreement_session").value == "K01-S03"
+    assert at.selectbox(key="agreement_a").value == "obs.ani"
+    assert at.selectbox(key="agreement_b").value == "obs.budi"
+    store = Store.open(str(db))
+    events = store.events_frame(session="K01-S03")
+    store.close()
+    a, b = events[events["observer"] == "obs.ani"], events[events["observer"] == "obs.budi"]
+    for tau in (0, 2):
+        shown = frame(at, "Base rates A/B", tab=f"τ = {tau} s")
+        expected = compare(a, b, tolerance=float(tau)).time_unit
+        expected = expected[expected["level"] == "channel"]
+        assert len(shown) == len(expected) == 10
+        assert shown["κ"].tolist() == expected["kappa"].round(3).tolist()
+        assert shown["PABAK"].tolist() == expected["pabak"].round(3).tolist()
+        assert {"p_o", "κ_max", "Codes", "Base rates A/B", "Verdict"} <= set(shown.columns)
+        assert set(shown["Subject"]) == {"Client", "Counselor"}  # scheme labels, not codes
+    events_table = frame(at, "Matches")
+    assert {"F1", "Precision", "Recall", "Matches"} <= set(events_table.columns)
+    icc = frame(at, "ICC(2,1)")
+    assert len(icc) == 2 and icc["ICC(2,1)"].notna().all()
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # the matrix heatmap and the twin timeline
+    assert "Largest disagreements" in texts(at)
+    assert "No finished reference observation yet" in texts(at)
+
+
+def test_matrix_switches_to_events_with_the_nil_category(app: AppTest) -> None:
+    at = open_page(app)
+    at.radio(key="agreement_matrix_kind").set_value("events").run()
+    assert not at.exception
+    options = at.selectbox(key="agreement_matrix_which").options
+    assert "client · GAZE" in options
+    heatmap = [c for c in at.get("plotly_chart") if "heatmap" in c.proto.spec][0]
+    assert "∅" in heatmap.proto.spec
+
+
+def test_blind_while_the_second_observer_codes(app: AppTest, db: Path) -> None:
+    store = Store.open(str(db))
+    budi = store.open_observation("K01-S01", "obs.budi")
+    store.add_event(budi.id, "client", "G_EYE", 0.0, 100.0)
+    store.close()
+    at = open_page(app)
+    at.selectbox(key="agreement_session").set_value("K01-S01").run()
+    at.selectbox(key="agreement_a").set_value("obs.budi").run()
+    assert not at.exception
+    assert any("Your observation of K01-S01 is not finished" in i.value for i in at.info)
+    assert not at.dataframe and not at.get("plotly_chart")  # nothing of obs.ani's coding
+    at.selectbox(key="agreement_a").set_value("obs.ani").run()
+    assert any("Not everyone has finished coding K01-S01" in i.value for i in at.info)
+    assert not at.dataframe
+    # once both have finished, each sees the other
+    store = Store.open(str(db))
+    store.finish_observation(budi.id)
+    store.close()
+    at.run()
+    assert len(frame(at, "Base rates A/B")) == 10
+
+
+def test_reference_feeds_the_training_summary(app: AppTest) -> None:
+    at = open_page(app)
+    at.selectbox(key="agreement_reference_pick").set_value("obs.ani").run()
+    at.button(key="agreement_reference_set").click().run()
+    assert not at.exception
+    summary = frame(at, "Channels passed")
+    assert summary["Observer"].tolist() == ["obs.budi"]
+    assert summary["Reference by"].tolist() == ["obs.ani"]
+    assert re.fullmatch(r"\d+/10", summary["Channels passed"].iloc[0])
+    assert "reference" in at.selectbox(key="agreement_a").format_func("obs.ani")
+    at.button(key="agreement_reference_clear").click().run()
+    assert "No finished reference observation yet" in texts(at)
+
+
+def test_indonesian_page_has_no_untranslated_keys(app: AppTest) -> None:
+    at = open_page(app)
+    at.selectbox(key="ui_language").set_value("id").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Kappa per kanal (unit waktu)" in shown
+    assert not re.search(r"\bagreement(_page)?\.[a-z_.]+", shown), re.findall(r"agreement\S+", shown)
+    table = frame(at, "Laju dasar A/B")
+    assert {"Subjek", "Kanal", "Penilaian", "Laju dasar A/B"} <= set(table.columns)
+    assert set(table["Subjek"]) == {"Klien", "Konselor"}
