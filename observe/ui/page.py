@@ -15,10 +15,12 @@ import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from observe import i18n
+from observe.access import LOCAL, app_mode
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
+from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
 _ROOT = Path(__file__).resolve().parents[2]
@@ -37,15 +39,18 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("pages/8_Agreement.py", "nav.agreement", ":material/compare:"),
     ("pages/9_Import_export.py", "nav.import_export", ":material/import_export:"),
     ("pages/10_Synchrony.py", "nav.synchrony", ":material/graphic_eq:"),
+    ("pages/11_Administration.py", "nav.admin", ":material/admin_panel_settings:"),
 )
 
 
 @dataclass(frozen=True)
 class Page:
-    """What a page works with: the store and the user's language."""
+    """What a page works with: the store (acting as the signed-in user), the user's language
+    and the mode (``local`` or ``team``, observe.access)."""
 
     store: Store
     lang: str
+    mode: str = LOCAL
 
     def t(self, key: str, /, **params: Any) -> str:
         return t(key, self.lang, **params)
@@ -57,9 +62,11 @@ class Page:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> Store:
+def _open_store(url: str, mode: str = LOCAL) -> Store:
+    """The engine's store, once per process; pages get a per-user view of it (``as_user``)."""
     store = Store.open(url)
-    ensure_first_run_demo(store)
+    if mode == LOCAL:  # a team workspace starts empty: its administrator decides about the demo
+        ensure_first_run_demo(store)
     return store
 
 
@@ -76,13 +83,17 @@ def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
     st.set_page_config(page_title=f"{t(title_key, lang)} · observe", page_icon=icon, layout="wide")
     lang = _language_switch(lang)
     try:
-        store = _open_store(resolve_url())
+        url = resolve_url()
+        mode = app_mode(url)
+        base = _open_store(url, mode)
     except ObserveError as exc:
         log.exception("cannot open the database")
         st.error(exc.message(lang), icon=":material/database:")
         st.stop()
+    # the sign-in wall: in team mode nothing below runs until someone is signed in
+    store = signed_in_store(base, mode, lang)
     _navigation(lang)
-    return Page(store, lang)
+    return Page(store, lang, mode)
 
 
 def _language_switch(lang: str) -> str:
