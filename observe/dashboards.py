@@ -105,9 +105,11 @@ def client_valences(
     out: Valences = {}
     for scheme in sorted(schemes, key=lambda s: s.version):
         known = {c.code for c in scheme.cues}
-        usable = {k: v for k, v in (overrides or {}).items() if k in known}
-        name = profile if profile == "default" or profile in scheme.profiles else "default"
-        out.update(scheme.valences(name, usable))
+        # the profile and the overrides are both client layers (DOMAIN §2: override → profile → default);
+        # each is trimmed to the cues this version has, so a removed cue cannot break an old version
+        layer = dict(scheme.profiles.get(profile, {}).get("client", {}))
+        layer.update(overrides or {})
+        out.update(scheme.valences("default", {k: v for k, v in layer.items() if k in known}))
     return out
 
 
@@ -631,8 +633,8 @@ def cue_patterns(
     >>> len(r.table), int(r.pooled["n_sessions"].iloc[0])
     (6, 6)
     """
-    givens = [parse_code(g) if isinstance(g, str) else tuple(g) for g in given]
-    targets = [parse_code(t) if isinstance(t, str) else tuple(t) for t in target]
+    givens = [_as_code(g) for g in given]
+    targets = [_as_code(t) for t in target]
     if not givens or not targets:
         raise InvalidInput("dash.no_codes")
     for name, value in (("window_s", window_s), ("unit_s", unit_s)):
@@ -668,6 +670,13 @@ def cue_patterns(
             pooled.append(_pool(tab, format_code(g), format_code(t)))
     table = pd.concat(tables, ignore_index=True)
     return CuePatterns(table, pd.DataFrame(pooled), tuple(sorted(chosen)), params)
+
+
+def _as_code(code: Code | str) -> Code:
+    if isinstance(code, str):
+        return parse_code(code)
+    subject, cue = code
+    return str(subject), str(cue)
 
 
 def _pool(tab: pd.DataFrame, given: str, target: str) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def openness_params(ctx: Page, prefix: str, *, plot_step: bool = False) -> Openn
         }
         point = cols[-1].number_input(ctx.t("dash.p.point_weight"), 0.0, 5.0, 1.0, 0.5, key=f"{prefix}_wp")
     try:
-        return OpennessParams(window_s=window, step_s=step, c_min=c_min, lam=lam, m=int(m), weights=weights,
+        return OpennessParams(window_s=window, step_s=step, c_min=c_min, lam=lam, m=int(m), weights=tuple(weights.items()),
                               point_weight=point, block=int(block), n_boot=int(n_boot), seed=int(seed))  # fmt: skip
     except ObserveError as exc:
         ctx.fail(exc)

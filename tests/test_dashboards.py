@@ -1,0 +1,246 @@
+"""The dashboards service layer on the demo workspace and on hand-built sessions.
+
+Golden values come from DOMAIN.md (§3 openness worked example, §5 sequential worked example),
+run through the whole path store → valences → analysis; the demo stories (K01 opens up,
+K02 reaches the referral flag, K03 has the special-needs profile) are checked as stories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from observe import dashboards as d
+from observe.analysis.openness import OpennessParams, openness
+from observe.analysis.resistance import ReferralParams
+from observe.demo import create_demo
+from observe.errors import InvalidInput, NotFound
+from observe.model import make_event
+from observe.store import Store
+
+FAST = OpennessParams(n_boot=200)
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dash") / "demo.db"
+    store = Store.open(str(path))
+    create_demo(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(demo_path: Path) -> Store:
+    return Store.open(str(demo_path))
+
+
+@pytest.fixture
+def demo_copy(demo_path: Path, tmp_path: Path) -> Store:
+    copy = tmp_path / "copy.db"
+    shutil.copy(demo_path, copy)
+    return Store.open(str(copy))
+
+
+def _session_with(events: list[tuple], duration: float) -> tuple[Store, str]:
+    """A fresh in-memory workspace with one session coded by ``obs`` with these events."""
+    store = Store.open("sqlite://")
+    store.add_client("K1")
+    store.add_counselor("C1")
+    session = store.add_session("K1", "C1", date=dt.date(2026, 1, 5), duration_s=duration)
+    obs = store.open_observation(session.code, "obs")
+    scheme = store.scheme()
+    store.import_events(obs.id, [make_event(scheme, *e) for e in events])
+    return store, session.code
+
+
+# -- the demo stories ------------------------------------------------------------------------------------------------
+
+
+def test_k02_reaches_the_referral_flag(demo: Store) -> None:
+    p = d.client_progress(demo, "K02", FAST)
+    assert p.referral.status == "raised"
+    assert all(p.referral.conditions.values())
+    assert "alih tangan kasus" in p.referral.text("id")
+    assert (p.sessions["rr_per_10min"] >= 3).all()
+
+
+def test_k01_opens_up(demo: Store) -> None:
+    p = d.client_progress(demo, "K01", FAST)
+    assert p.trend["slope"] > 0 and p.trend["ci_low"] > 0
+    assert p.referral.status == "not_raised"
+    assert p.sessions["delta_first"].iloc[-1] > 0
+    assert list(p.sessions["session_number"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_k03_uses_the_special_needs_profile(demo: Store) -> None:
+    review = d.session_review(demo, "K03-S02", params=FAST)
+    assert review.profile == "special_needs"
+    assert review.valences[("client", "G_AWAY")] == 0.0  # gaze aversion is not closure for this child
+    assert review.valences[("counselor", "G_AWAY")] == -1.0  # counselor valences stay
+    # the same events with the default profile: G_AWAY counts as closed, so openness is lower
+    default = {**review.valences, ("client", "G_AWAY"): -1.0, ("client", "G_DOWN"): -1.0,
+               ("client", "P_LOOKAWAY_Q"): -1.0}  # fmt: skip
+    plain = openness(review.events, default, params=FAST).sessions["oi"].iloc[0]
+    assert (review.events["cue"] == "G_AWAY").any()
+    assert review.index["oi"] > plain
+
+
+def test_a_client_override_changes_the_index(demo_copy: Store) -> None:
+    before = d.client_progress(demo_copy, "K01", FAST)
+    demo_copy.update_client("K01", valence_overrides={"A_CROSS": 1.0})
+    after = d.client_progress(demo_copy, "K01", FAST)
+    assert after.valence_hash != before.valence_hash
+    assert (after.sessions["oi"] > before.sessions["oi"]).all()  # crossed arms now count as open
+
+
+def test_counselor_view_pairs_windows_and_correlates(demo: Store) -> None:
+    v = d.counselor_view(demo, "C01", FAST)
+    assert set(v.sessions["client"]) == {"K01", "K03"}
+    one = v.windows[v.windows["session"] == "K01-S02"].dropna(subset=["attending", "oi"])
+    r = np.corrcoef(one["attending"], one["oi"])[0, 1]
+    row = v.sessions.set_index("session").loc["K01-S02"]
+    assert row["r_same"] == pytest.approx(r)
+    assert row["n_same"] == len(one) == 15
+
+
+def test_data_version_changes_with_a_new_event(demo_copy: Store) -> None:
+    before = d.data_version(demo_copy, client="K01")
+    obs = demo_copy.observations(session="K01-S01")[0]
+    demo_copy.reopen_observation(obs.id)
+    demo_copy.import_events(obs.id, [make_event(demo_copy.scheme(), "client", "P_NOD", 12.0)])
+    assert d.data_version(demo_copy, client="K01") != before
+
+
+def test_pick_observations_prefers_the_chosen_observer(demo: Store) -> None:
+    both = demo.observations(session="K01-S03")
+    assert {o.observer for o in both} == {"obs.ani", "obs.budi"}
+    most = max(both, key=lambda o: o.n_events).observer
+    assert d.pick_observations(both)["K01-S03"].observer == most
+    assert d.session_review(demo, "K01-S03", "obs.budi", FAST).observer == "obs.budi"
+
+
+# -- golden values through the whole path ----------------------------------------------------------------------------
+
+
+def test_domain_openness_worked_example_through_the_store() -> None:
+    """DOMAIN §3: one 60 s client window → −0.086 state-only, −0.017 with points."""
+    states = [("client", "G_EYE", 0.0, 30.0), ("client", "G_DOWN", 30.0, 50.0), ("client", "G_NV", 50.0, 60.0),
+              ("client", "T_FWD", 0.0, 15.0), ("client", "T_UP", 15.0, 60.0), ("client", "A_CROSS", 0.0, 60.0),
+              ("client", "F_SMILE", 0.0, 10.0), ("client", "F_NEUT", 10.0, 60.0),
+              ("client", "S_CROSS_TO", 0.0, 60.0)]  # fmt: skip
+    points = [("client", "P_NOD", t) for t in (5.0, 20.0, 40.0)]
+    points += [("client", "R3_REFUSE", 25.0), ("client", "P_SELFTOUCH", 7.0), ("client", "P_SELFTOUCH", 9.0)]
+    store, code = _session_with(states, 60.0)
+    assert round(d.session_review(store, code).index["oi"], 3) == -0.086
+    store, code = _session_with(states + points, 60.0)
+    review = d.session_review(store, code)
+    assert round(review.index["oi"], 3) == -0.017
+    assert review.index["ci_reason"] == "analysis.openness.too_few_windows_for_ci"
+
+
+def test_domain_sequential_worked_example_through_the_store() -> None:
+    """DOMAIN §5: a = 25, b = 175, c = 35, d = 1565 → z = 7.66, Q = 0.73."""
+    leans = np.arange(40) * 45.0  # 40 lean onsets, windows [t, t+5) do not overlap → G = 200 units
+    inside = leans[:25] + 2.0  # 25 eye-contact onsets inside G
+    outside = leans[:35] + 20.0  # 35 outside every window
+    events = [("counselor", "T_FWD", float(t), float(t) + 5.0) for t in leans]
+    events += [("counselor", "T_UP", float(t) + 5.0, float(t) + 45.0) for t in leans]
+    events += [("client", "G_EYE", float(t), float(t) + 0.5) for t in np.r_[inside, outside]]
+    store, _ = _session_with(events, 1800.0)
+    r = d.cue_patterns(store, ["counselor:T_FWD"], ["client:G_EYE"], n_perm=0)
+    row = r.table.iloc[0]
+    assert (row["a"], row["b"], row["c"], row["d"]) == (25, 175, 35, 1565)
+    assert round(row["z"], 2) == 7.66 and round(row["yules_q"], 2) == 0.73
+    pooled = r.pooled.iloc[0]
+    assert round(pooled["pooled_z"], 2) == 7.66 and pooled["n_sessions"] == 1
+
+
+def test_cue_patterns_pool_and_filter(demo: Store) -> None:
+    r = d.cue_patterns(demo, [("counselor", "T_FWD")], ["client:G_EYE", "client:P_NOD"], n_perm=50,
+                       filters=d.SessionFilter(clients=("K01", "K03"), numbers=(2, 4)))  # fmt: skip
+    assert len(r.pooled) == 2
+    assert set(r.table["client"]) == {"K01", "K03"} and set(r.sessions) == {
+        f"{c}-S0{n}" for c in ("K01", "K03") for n in (2, 3, 4)
+    }
+    for _, pooled in r.pooled.iterrows():
+        sub = r.table[r.table["target"] == pooled["target"]]
+        assert [pooled[c] for c in "abcd"] == [sub[c].sum() for c in "abcd"]
+    assert r.table["p_value"].between(0, 1).all()
+    special = d.cue_patterns(
+        demo, ["C:T_FWD"], ["K:G_EYE"], n_perm=0, filters=d.SessionFilter(special_needs=True)
+    )
+    assert set(special.table["client"]) == {"K03"}
+
+
+# -- bad input: "not enough data", never a traceback or a silent zero ------------------------------------------------
+
+
+def test_a_session_without_events_says_not_enough_data() -> None:
+    store, code = _session_with([], 600.0)
+    review = d.session_review(store, code)
+    assert review.problems == (d.NO_EVENTS,) and review.openness is None
+    assert math.isnan(review.index["oi"])
+    progress = d.client_progress(store, "K1")
+    assert progress.sessions["reason"].tolist() == [d.NO_EVENTS]
+    assert progress.referral.status == "not_enough_data"
+
+
+def test_a_session_nobody_coded_says_so(demo_copy: Store) -> None:
+    demo_copy.add_session("K01", "C01", date=dt.date(2026, 12, 1), duration_s=600.0)
+    code = demo_copy.sessions(client="K01")[-1].code
+    assert d.session_review(demo_copy, code).problems == (d.NO_OBSERVATION,)
+    table = d.client_progress(demo_copy, "K01", FAST).sessions
+    assert table.set_index("session").loc[code, "reason"] == d.NO_EVENTS
+
+
+def test_a_single_session_has_no_trend() -> None:
+    store, _ = _session_with([("client", "G_EYE", 0.0, 300.0), ("client", "T_UP", 0.0, 300.0)], 300.0)
+    p = d.client_progress(store, "K1", referral_params=ReferralParams())
+    assert math.isnan(p.trend["slope"]) and p.trend["reason"] == "analysis.openness.too_few_sessions"
+    assert p.referral.status == "not_enough_data"
+    assert p.problems == ("analysis.openness.too_few_sessions",)
+
+
+def test_a_window_longer_than_the_session(demo: Store) -> None:
+    review = d.session_review(demo, "K01-S01", params=OpennessParams(window_s=2000, n_boot=0))
+    assert review.index["reason"] == "analysis.openness.window_longer_than_session"
+    assert "analysis.openness.window_longer_than_session" in review.problems
+    assert review.openness is not None and review.openness.windows.empty
+
+
+def test_unknown_things_are_clear_errors(demo: Store) -> None:
+    with pytest.raises(NotFound):
+        d.session_review(demo, "NOPE-S01")
+    with pytest.raises(NotFound):
+        d.client_progress(demo, "K77")
+    with pytest.raises(InvalidInput, match="client:G_EYE"):
+        d.cue_patterns(demo, ["T_FWD"], ["client:G_EYE"])
+    with pytest.raises(InvalidInput, match="counselor:NOT_A_CUE"):
+        d.cue_patterns(demo, ["counselor:NOT_A_CUE"], ["client:G_EYE"])
+    with pytest.raises(InvalidInput):
+        d.cue_patterns(demo, ["counselor:T_FWD"], ["client:G_EYE"], window_s=0)
+    none = d.cue_patterns(
+        demo, ["counselor:T_FWD"], ["client:G_EYE"], filters=d.SessionFilter(clients=("K77",))
+    )
+    assert none.problems == (d.NO_SESSIONS,) and none.pooled.empty
+
+
+def test_a_cue_removed_from_a_newer_scheme_keeps_its_valence(demo: Store) -> None:
+    old = demo.scheme()
+    newer = old.next_version(cues=tuple(c for c in old.cues if c.code != "G_DOWN"))
+    valences = d.client_valences([newer, old], "cultural")
+    assert valences[("client", "G_DOWN")] == 0.0  # from the old version, with the cultural profile
+    assert ("client", "G_DOWN") not in d.client_valences([newer])
+
+
+def test_progress_summary_is_printable(demo: Store) -> None:
+    text = d.progress_summary_html(d.client_progress(demo, "K03", FAST), "en")
+    assert text.startswith("<!doctype html>") and "@media print" in text
+    assert text.count("<tr>") == 1 + 4  # header + four sessions
+    assert "not validated" in text and "window_s = 60.0" in text
