@@ -10,8 +10,12 @@ make the reference coding) see everything.
 
 The rules are pure functions of the session's observations (:func:`visibility`);
 :func:`session_visibility` and :func:`visible_events` read them from the store.
-The viewer's role is a parameter: until sign-in exists the pages pass the role
-of the user they act for, later the access layer will pass the signed-in user's.
+The viewer and their role are parameters: in team mode they are the signed-in
+user (:func:`viewer_of`); in local mode, where observers share one computer and
+take turns, the page acts for the observer whose observation is being compared.
+This rule adds to the store's own ``observation.read_others`` permission
+(``observe.access``), which lets an observer read others' coding once their own
+observation is finished: here everyone must have finished.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 
 from observe.errors import NotFound, PermissionDenied
 from observe.model import Observation
-from observe.store import Store
+from observe.store import LOCAL_ADMIN, Store
 from observe.store import reference as _reference
 
 #: Roles that see every observation whatever its status (the supervisor trains observers
@@ -129,11 +133,20 @@ def visibility(
 
 
 def role_of(store: Store, username: str) -> str | None:
-    """The stored role of ``username`` (None if no such user)."""
+    """The stored role of ``username`` (None if there is no such user or it may not be read)."""
     try:
         return store.user(username).role
-    except NotFound:
+    except (NotFound, PermissionDenied):
         return None
+
+
+def viewer_of(store: Store, acting_for: str) -> tuple[str, str | None]:
+    """Who is looking, and their role: the signed-in user of ``store``; in local mode (the
+    local administrator, one shared computer) the observer the page acts for."""
+    me = store.principal
+    if me.username == LOCAL_ADMIN:
+        return acting_for, role_of(store, acting_for)
+    return me.username, me.role
 
 
 def session_visibility(store: Store, session: str, viewer: str, *, role: str | None = None) -> Visibility:
@@ -180,18 +193,22 @@ def reference(observations: Sequence[Observation]) -> Observation | None:
 def set_reference(store: Store, observation_id: int, *, role: str | None = None) -> Observation:
     """Designate the reference observation of its session (the others lose the mark).
 
-    ``role`` is the acting user's; ``None`` (local single-user mode) is allowed.
+    Allowed to supervisors and administrators (``role``, default: the store's acting
+    user's) for observations they may read (a supervisor: of the counselors they supervise).
     """
-    _check_reference_role(role)
+    _check_reference_role(store, role)
+    store.observation(observation_id)  # refuses an observation the acting user may not read
     return _reference.set_reference(store, observation_id)
 
 
 def clear_reference(store: Store, session: str, *, role: str | None = None) -> None:
     """Remove the reference mark from every observation of ``session``."""
-    _check_reference_role(role)
+    _check_reference_role(store, role)
+    store.session(session)  # refuses a session the acting user may not read
     _reference.clear_reference(store, session)
 
 
-def _check_reference_role(role: str | None) -> None:
-    if role is not None and role not in REFERENCE_ROLES:
+def _check_reference_role(store: Store, role: str | None) -> None:
+    role = store.principal.role if role is None else role
+    if role not in REFERENCE_ROLES:
         raise PermissionDenied("blind.reference_not_allowed", role=role)

@@ -34,7 +34,7 @@ col_a, col_b, col_unit = st.columns([2, 2, 1])
 observer_a = col_a.selectbox(
     ctx.t("agreement_page.observer_a"),
     names,
-    pick(names, query.get("a")),
+    pick(names, query.get("a") or store.principal.username),
     format_func=label,
     key="agreement_a",
 )
@@ -45,9 +45,9 @@ observer_b = col_b.selectbox(
 )
 unit = col_unit.number_input(ctx.t("agreement_page.unit"), 0.1, 10.0, 1.0, 0.1, key="agreement_unit")
 
-# Until sign-in exists the page acts for observer A (the viewer); a supervisor sees everything.
-role = blind.role_of(store, observer_a)
-seen = blind.session_visibility(store, session, observer_a, role=role)
+# the signed-in user; in local mode (one shared computer) the page acts for observer A
+viewer, role = blind.viewer_of(store, observer_a)
+seen = blind.session_visibility(store, session, viewer, role=role)
 if not seen.may_see(observer_b):
     st.info(seen.message(lang), icon=":material/visibility_off:")
     st.stop()
@@ -55,7 +55,7 @@ if not seen.may_see(observer_b):
 report = attempt(
     ctx,
     lambda: reliability.session_agreement(
-        store, session, observer_a, observer_b, viewer=observer_a, role=role, unit=unit
+        store, session, observer_a, observer_b, viewer=viewer, role=role, unit=unit
     ),
 )
 if report is None:
@@ -179,14 +179,16 @@ with st.expander(ctx.t("agreement_page.reference_title"), icon=":material/verifi
     chosen = st.selectbox(ctx.t("agreement_page.reference_pick"), names, pick(names, ref.observer if ref else None),
                           format_func=label, key="agreement_reference_pick")  # fmt: skip
     set_col, clear_col = st.columns(2)
-    # local single-user mode: the acting user may designate (roles arrive with sign-in)
-    if set_col.button(ctx.t("agreement_page.reference_set"), key="agreement_reference_set", type="primary"):
+    may_not = store.principal.role not in blind.REFERENCE_ROLES  # the core refuses too
+    if set_col.button(ctx.t("agreement_page.reference_set"), key="agreement_reference_set", disabled=may_not):
         attempt(
             ctx, lambda: blind.set_reference(store, observations[chosen].id), "agreement_page.reference_saved"
         )
         st.rerun()
     if clear_col.button(
-        ctx.t("agreement_page.reference_clear"), key="agreement_reference_clear", disabled=ref is None
+        ctx.t("agreement_page.reference_clear"),
+        key="agreement_reference_clear",
+        disabled=may_not or ref is None,
     ):
         attempt(ctx, lambda: blind.clear_reference(store, session), "agreement_page.reference_cleared")
         st.rerun()

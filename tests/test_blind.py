@@ -196,3 +196,20 @@ def test_reference_needs_a_supervisor_and_a_real_observation(store: Store) -> No
 def test_role_of(store: Store) -> None:
     assert blind.role_of(store, "dewi") == "supervisor"
     assert blind.role_of(store, "nobody") is None
+
+
+def test_viewer_is_the_signed_in_user_or_in_local_mode_the_observer_acted_for(store: Store) -> None:
+    store.add_user("ani")
+    assert blind.viewer_of(store, "dewi") == ("dewi", "supervisor")  # local mode: acts for A
+    assert blind.viewer_of(store, "nobody") == ("nobody", None)  # None: treated as an observer
+    assert blind.viewer_of(store.as_user("ani"), "dewi") == ("ani", "observer")  # team mode: the user
+
+
+def test_an_observer_signed_in_may_not_designate_the_reference(store: Store) -> None:
+    ani = code(store, "K01-S01", "ani", [("G_EYE", 0.0, 60.0)])
+    as_ani = store.as_user("ani")
+    with pytest.raises(PermissionDenied) as err:
+        blind.set_reference(as_ani, ani)
+    assert err.value.key == "blind.reference_not_allowed"
+    assert not store.observation(ani).is_reference
+    assert blind.set_reference(store, ani).is_reference  # the local administrator may
