@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from observe.errors import ObserveError
+from observe.errors import InvalidInput, ObserveError
 from observe.frames import EXPORT_COLUMNS
 from observe.store import Store
 
@@ -61,8 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     events.set_defaults(run=cmd_events)
 
-    imp = sub.add_parser("import", parents=[common], help="import tidy CSV/JSON events (the `events` export)")
+    imp = sub.add_parser(
+        "import", parents=[common], help="import a BORIS project/export, an ELAN .eaf or tidy CSV/JSON events"
+    )
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--as", dest="fmt", choices=("boris", "elan", "csv"), help="the file's kind (default: detected)"
+    )
+    imp.add_argument(
+        "--subject",
+        action="append",
+        default=[],
+        metavar="SOURCE=OURS",
+        help='map a source subject to client/counselor/other ("" = leave out), e.g. --subject "Subject 1=client"',
+    )
+    imp.add_argument("--client", help="client code of the imported sessions (BORIS/ELAN)")
+    imp.add_argument("--counselor", help="counselor code of the imported sessions (BORIS/ELAN)")
+    imp.add_argument("--observer", help="observer name of the imported observations (BORIS/ELAN)")
     imp.add_argument(
         "--dry-run", action="store_true", help="check the file and say what would be created; write nothing"
     )
@@ -188,19 +203,39 @@ def cmd_events(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_import(args: argparse.Namespace, store: Store) -> int:
-    from observe.interop.tidy import parse_tidy_csv, parse_tidy_json
-    from observe.store.importing import frame_from_bundle
+    from dataclasses import replace
 
-    data = args.file.read_bytes()
-    parse = parse_tidy_json if args.file.suffix.lower() == ".json" else parse_tidy_csv
-    bundle = parse(data, filename=args.file.name)
-    for warning in bundle.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    frame = frame_from_bundle(bundle)
-    counts = store.import_frame(frame, dry_run=args.dry_run)
+    from observe.interop.detect import parse_file
+    from observe.interop.preview import apply_import, default_mapping, preview
+
+    bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt)
+    mapping = default_mapping(bundle, store)
+    subjects = dict(mapping.subjects)
+    for item in args.subject:
+        source, sep, ours = item.partition("=")
+        if not sep:
+            raise InvalidInput("import.bad_subject_option", value=item)
+        subjects[source.strip()] = ours.strip()
+    chosen = {
+        k: v
+        for k, v in (("client", args.client), ("counselor", args.counselor), ("observer", args.observer))
+        if v
+    }
+    mapping = replace(mapping, subjects=subjects, **chosen)
+    shown = preview(bundle, store, mapping)
+    for warning in shown.warnings:
+        print(f"warning: {warning.message('en')}", file=sys.stderr)
+    if shown.problem is not None and args.dry_run:
+        return _fail_text(shown.problem)
+    counts = shown.counts if args.dry_run else apply_import(store, bundle, mapping)
     verb = "would import" if args.dry_run else "imported"
+    mapped = ", ".join(
+        f"{s or '(no focal subject)'} → {m or '(left out)'}"
+        for s, m in shown.subjects[["source", "mapped_to"]].itertuples(index=False)
+    )
     print(
         f"{verb} {counts['events']} events in {counts['observations']} observations ({counts['new_sessions']} new sessions)"
+        + (f"; subjects: {mapped}" if not bundle.source_format.startswith("tidy") else "")
     )
     return 0
 

@@ -1,0 +1,274 @@
+"""Every download the workspace offers, as bytes with a file name: one call for the page and the CLI.
+
+Kinds and formats (:data:`EXPORTS`): tidy ``events`` (CSV, XLSX, Parquet, JSON), ``boris``
+tabular events (current layout, TSV/CSV), a ``boris_project`` BORIS can open, ELAN ``eaf``
+(one file per session, zipped when several), ``sdis`` for GSEQ, the ``timebudget`` and
+``openness`` tables (CSV/XLSX) and the de-identified ``research`` export (a zip, see
+:mod:`observe.interop.research_export`).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from observe.errors import InvalidInput
+from observe.interop.boris_project import write_boris_project
+from observe.interop.boris_tabular import write_boris_tabular
+from observe.interop.elan import write_eaf
+from observe.interop.sdis import write_sdis
+from observe.interop.tidy import write_tidy_csv, write_tidy_json, write_tidy_parquet, write_tidy_xlsx
+from observe.store import Store
+
+#: kind → the formats it can be written in (the first is the default)
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "events": ("csv", "xlsx", "parquet", "json"),
+    "boris": ("tsv", "csv"),
+    "boris_project": ("boris",),
+    "eaf": ("eaf",),
+    "sdis": ("sds",),
+    "timebudget": ("csv", "xlsx"),
+    "openness": ("csv", "xlsx"),
+    "research": ("zip",),
+}
+MIME = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+    "boris": "application/json",
+    "eaf": "application/xml",
+    "sds": "text/plain",
+    "zip": "application/zip",
+    "html": "text/html",
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One download: its file name, content and MIME type."""
+
+    filename: str
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which events: a session, a client, an observer (None = all)."""
+
+    session: str | None = None
+    client: str | None = None
+    observer: str | None = None
+
+    def stem(self) -> str:
+        return "-".join(p for p in (self.session or self.client, self.observer) if p) or "workspace"
+
+
+def export_file(
+    store: Store,
+    kind: str,
+    fmt: str | None = None,
+    *,
+    selection: Selection | None = None,
+    include_notes: bool = False,
+    seed: int | None = None,
+) -> ExportFile:
+    """Write the ``kind`` export of the selected events in ``fmt``.
+
+    Parameters
+    ----------
+    store : Store
+        The workspace (read only).
+    kind, fmt : str
+        A key of :data:`EXPORTS` and one of its formats (default: its first).
+    selection : Selection, optional
+        Narrow to a session, client and/or observer.
+    include_notes, seed
+        Research export only: keep free-text notes and comments; seed of the random codes.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown kind or format, or nothing to export.
+
+    Examples
+    --------
+    >>> from observe.demo import create_demo
+    >>> store = Store.open("sqlite://")
+    >>> _ = create_demo(store)
+    >>> f = export_file(store, "boris", "tsv", selection=Selection(session="K01-S01"))
+    >>> f.filename, f.data.split(b"\\t")[0]
+    ('K01-S01-boris.tsv', b'Observation id')
+    """
+    if kind not in EXPORTS:
+        raise InvalidInput("export.unknown_kind", kind=kind, kinds=", ".join(EXPORTS))
+    fmt = fmt or EXPORTS[kind][0]
+    if fmt not in EXPORTS[kind]:
+        raise InvalidInput("export.unknown_format", kind=kind, format=fmt, formats=", ".join(EXPORTS[kind]))
+    selection = selection or Selection()
+    if kind == "research":
+        from observe.interop.research_export import research_export
+
+        data = research_export(store, selection=selection, include_notes=include_notes, seed=seed)
+        return ExportFile(f"{selection.stem()}-research.zip", data, MIME["zip"])
+    if kind in ("timebudget", "openness"):
+        table = analysis_table(store, kind, selection)
+        return ExportFile(f"{selection.stem()}-{kind}.{fmt}", _table_bytes(table, fmt, kind), MIME[fmt])
+    events = events_for_export(store, selection)
+    writer = _WRITERS[kind]
+    name, data = writer(store, events, fmt, selection)
+    return ExportFile(name, data, MIME[name.rsplit(".", 1)[-1]])
+
+
+def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
+    """The tidy events export (the CLI's ``events`` columns); refuses an empty selection."""
+    from observe.cli import export_frame
+
+    frame = export_frame(
+        store, session=selection.session, observer=selection.observer, client=selection.client
+    )
+    if frame.empty:
+        raise InvalidInput("export.nothing")
+    return frame.reset_index(drop=True)
+
+
+def analysis_table(store: Store, kind: str, selection: Selection) -> pd.DataFrame:
+    """The time budget or the openness/attending windows of every selected session
+    (one chosen observation per session, as the session review picks it)."""
+    from observe.dashboards import session_review
+
+    parts = []
+    for code in _session_codes(store, selection):
+        review = session_review(store, code, selection.observer)
+        if kind == "timebudget":
+            parts.append(review.time_budget)
+            continue
+        for result in (review.openness, review.attending):
+            if result is not None:
+                parts.append(
+                    result.windows.assign(index_subject=result.subject, valence_hash=result.valence_hash)
+                )
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        raise InvalidInput("export.nothing")
+    return pd.concat(parts, ignore_index=True)
+
+
+def _session_codes(store: Store, selection: Selection) -> list[str]:
+    if selection.session:
+        return [store.session(selection.session).code]
+    return [s.code for s in store.sessions(client=selection.client) if not s.archived]
+
+
+def _table_bytes(table: pd.DataFrame, fmt: str, sheet: str) -> bytes:
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        table.to_excel(buffer, index=False, sheet_name=sheet[:31])
+        return buffer.getvalue()
+    return table.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
+
+
+# -- writers: (store, events, fmt, selection) -> (file name, bytes) -------------------------------------------------
+
+
+def _session_facts(store: Store, events: pd.DataFrame) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Session attributes (independent variables) and dates for BORIS."""
+    attributes, dates = {}, {}
+    for code in events["session"].unique():
+        info = store.session(str(code))
+        # the import's own bookkeeping (source_*) is not one of the user's independent variables
+        attributes[str(code)] = {
+            str(k): str(v) for k, v in info.attributes.items() if not str(k).startswith("source_")
+        }
+        dates[str(code)] = info.date.isoformat()
+    return attributes, dates
+
+
+def _events(_store: Store, events: pd.DataFrame, fmt: str, sel: Selection) -> tuple[str, bytes]:
+    writers: dict[str, Callable[[pd.DataFrame], bytes]] = {
+        "csv": write_tidy_csv,
+        "xlsx": write_tidy_xlsx,
+        "parquet": write_tidy_parquet,
+        "json": write_tidy_json,
+    }
+    return f"{sel.stem()}-events.{fmt}", writers[fmt](events)
+
+
+def _boris(store: Store, events: pd.DataFrame, fmt: str, sel: Selection) -> tuple[str, bytes]:
+    attributes, dates = _session_facts(store, events)
+    delimiter = "\t" if fmt == "tsv" else ","
+    data = write_boris_tabular(events, delimiter=delimiter, attributes=attributes, dates=dates)
+    return f"{sel.stem()}-boris.{fmt}", data
+
+
+def _boris_project(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
+    attributes, _dates = _session_facts(store, events)
+    descriptions = _cue_labels(store, events)
+    data = write_boris_project(
+        events, project_name=f"observe {sel.stem()}", descriptions=descriptions, attributes=attributes
+    )
+    return f"{sel.stem()}.boris", data
+
+
+def _eaf(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
+    descriptions = _cue_labels(store, events)
+    files = {
+        f"{code}.eaf": write_eaf(group, descriptions=descriptions)
+        for code, group in events.groupby("session", sort=True)
+    }
+    if len(files) == 1:
+        ((name, data),) = files.items()
+        return name, data
+    return f"{sel.stem()}-eaf.zip", zip_files(files)
+
+
+def _sdis(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
+    nv: dict[str, str] = {}
+    for name, version in store.schemes():
+        scheme = store.scheme(name, version)
+        exhaustive = {c.code for c in scheme.channels if c.exhaustive}
+        nv.update({c.channel: c.code for c in scheme.cues if c.not_visible and c.channel in exhaustive})
+    durations = {
+        str(code): float(d)
+        for code in events["session"].unique()
+        if (d := store.session(str(code)).duration_s) is not None
+    }
+    return f"{sel.stem()}.sds", write_sdis(events, nv_codes=nv, durations=durations)
+
+
+def _cue_labels(store: Store, events: pd.DataFrame) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for name, version in store.schemes():
+        for cue in store.scheme(name, version).cues:
+            labels.setdefault(cue.code, cue.label("en"))
+    return {c: labels[c] for c in events["cue"].unique() if c in labels}
+
+
+_WRITERS: Mapping[str, Callable[[Store, pd.DataFrame, str, Selection], tuple[str, bytes]]] = {
+    "events": _events,
+    "boris": _boris,
+    "boris_project": _boris_project,
+    "eaf": _eaf,
+    "sdis": _sdis,
+}
+
+
+def zip_files(files: Mapping[str, bytes] | Sequence[tuple[str, bytes]]) -> bytes:
+    """Several files in one deflated zip (names in the given order).
+
+    >>> import zipfile, io
+    >>> zipfile.ZipFile(io.BytesIO(zip_files({"a.txt": b"1", "b.txt": b"2"}))).namelist()
+    ['a.txt', 'b.txt']
+    """
+    items = files.items() if isinstance(files, Mapping) else files
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in items:
+            archive.writestr(name, data)
+    return buffer.getvalue()
