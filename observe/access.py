@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from observe.errors import InvalidInput, PermissionDenied
+from observe.errors import InvalidInput, NotFound, PermissionDenied
 from observe.model import ROLES
 
 if TYPE_CHECKING:
@@ -255,14 +255,17 @@ def create_demo_accounts(store: Store, wiring: DemoAccess | None = None) -> list
     for username, role, password in DEMO_ACCOUNTS:
         try:
             store.user(username)
-        except Exception:  # noqa: BLE001 - NotFound: create it
+        except NotFound:
             store.add_user(username, role=role, display_name=f"Demo {role}", is_demo=True)
         store.set_role(username, role)
         store.set_password(username, password)
         names.append(username)
-    store.link_counselor(wire.counselor_user, wire.counselor_code)
+    present = {c.code for c in store.counselors(include_archived=True)}
+    if wire.counselor_code in present:
+        store.link_counselor(wire.counselor_user, wire.counselor_code)
     for code in wire.supervised:
-        store.supervise(wire.supervisor, code)
+        if code in present:
+            store.supervise(wire.supervisor, code)
     for client in store.clients(include_archived=True):
         if client.is_demo:
             store.set_consent(
@@ -272,7 +275,10 @@ def create_demo_accounts(store: Store, wiring: DemoAccess | None = None) -> list
                 date=dt.date(2026, 8, 1),
             )
     for observer, sessions in wire.observers.items():
-        codes = [s.code for s in store.sessions(include_archived=True)] if "*" in sessions else sessions
-        for code in codes:
-            store.assign_observer(code, observer)
+        every = [s.code for s in store.sessions(include_archived=True)]
+        for code in every if "*" in sessions else [c for c in sessions if c in every]:
+            try:
+                store.assign_observer(code, observer)
+            except NotFound:  # a demo observer the demo did not create
+                break
     return names
