@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observe.access import LOCAL, SESSION_IDLE_S
+from observe.access import LOCAL, RESEARCHER, SESSION_IDLE_S, Principal
 from observe.errors import ObserveError
 from observe.i18n import t
 from observe.store import Store
@@ -34,6 +35,8 @@ def signed_in_store(base: Store, mode: str, lang: str) -> Store:
     if mode == LOCAL:
         local_banner(lang)
         return base
+    if get_script_run_ctx() is None:
+        return _startup_view(base)
     username = _current_user()
     if username is not None:
         try:
@@ -46,6 +49,16 @@ def signed_in_store(base: Store, mode: str, lang: str) -> Store:
     _sign_in_form(base, lang)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
+
+
+def _startup_view(base: Store) -> Store:
+    """``streamlit run app.py`` imports app.py once to find its ``st.App`` (uvicorn), running the
+    home page's code with no browser session, where ``st.stop()`` does nothing. That import acts
+    with a researcher's rights (aggregates only, never one named record): it can finish, and
+    it can read no client's data."""
+    view = Store(base.engine, base.url, "(startup)", schemes=base._schemes)
+    view._principal = Principal("(startup)", RESEARCHER)
+    return view
 
 
 def _current_user() -> str | None:

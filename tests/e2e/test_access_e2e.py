@@ -1,0 +1,97 @@
+"""In a real browser, team mode: every page opened by URL while signed out shows the sign-in
+and no client data; signing in as a counselor shows their own clients and not the others'.
+
+A server of its own (the shared ``app`` fixture runs in local mode): ``OBSERVE_MODE=team``
+on a workspace seeded through the store with recognisable names and notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _browser import REPO_ROOT, App, free_port, wait_healthy, wait_idle
+
+from observe.store import Store
+
+pytestmark = pytest.mark.e2e
+PAGES = sorted((REPO_ROOT / "pages").glob("*.py"))
+SECRETS = ("K77", "Ayu Lestari", "spoke about her father", "K88", "Bima Sakti")
+PASSWORD = "counselor pass phrase"
+
+
+def url_name(path: Path) -> str:
+    """Streamlit's URL path of a page file: ``pages/3_Coding_scheme.py`` → ``Coding_scheme``."""
+    return path.stem.split("_", 1)[1] if path.stem.split("_", 1)[0].isdigit() else path.stem
+
+
+@pytest.fixture(scope="module")
+def team_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    root = tmp_path_factory.mktemp("team")
+    db_path, media = root / "observe.db", root / "media"
+    media.mkdir()
+    store = Store.open(str(db_path))
+    store.set_setting("demo_offered", True)
+    store.add_counselor("C77")
+    store.add_counselor("C88")
+    store.add_client("K77", display_name="Ayu Lestari", counselor="C77")
+    store.add_client("K88", display_name="Bima Sakti", counselor="C88")
+    store.add_session("K77", "C77", date=dt.date(2026, 9, 1), notes="spoke about her father")
+    store.add_session("K88", "C88", date=dt.date(2026, 9, 2))
+    store.add_user("rina", role="counselor")
+    store.set_password("rina", PASSWORD)
+    store.link_counselor("rina", "C77")
+    store.close()
+    port = free_port()
+    log = root / "streamlit.log"
+    env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media), "OBSERVE_MODE": "team"}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log)
+        yield App(url, db_path, media, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _goto(page: object, url: str) -> str:
+    page.goto(url)  # type: ignore[attr-defined]
+    wait_idle(page)
+    page.wait_for_selector("input[type='password']")  # type: ignore[attr-defined]
+    return str(page.content())  # type: ignore[attr-defined]
+
+
+def test_every_page_signed_out_shows_only_the_sign_in(team_app: App, page: object) -> None:
+    for path in [REPO_ROOT / "app.py", *PAGES]:
+        target = team_app.url if path.name == "app.py" else f"{team_app.url}/{url_name(path)}"
+        html = _goto(page, target + "?lang=en")
+        assert "Sign in" in html, path.name
+        leaked = [value for value in SECRETS if value in html]
+        assert not leaked, f"{path.name} shows {leaked} while signed out"
+
+
+def test_a_counselor_sees_their_own_client_only(team_app: App, page: object) -> None:
+    _goto(page, f"{team_app.url}/Sessions?lang=en")
+    page.get_by_label("User name").fill("rina")  # type: ignore[attr-defined]
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_text("Signed in as").wait_for()  # type: ignore[attr-defined]
+    wait_idle(page)
+    page.get_by_text("K77-S01").first.wait_for(state="attached")  # a data grid cell: drawn on a canvas
+    html = str(page.content())  # type: ignore[attr-defined]
+    assert "K88" not in html and "Bima Sakti" not in html
