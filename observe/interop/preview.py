@@ -510,3 +510,26 @@ def _versioned(store: Store, scheme: CodingScheme) -> CodingScheme:
         if replace(scheme, version=version).to_dict() == stored.to_dict():
             return stored
     return replace(scheme, version=(versions[0] + 1) if versions else 1).validate()
+
+
+# ---------------------------------------------------------------------------- uploads
+
+#: File types the import page accepts (BORIS project/exports, ELAN, our tidy files).
+UPLOAD_TYPES = ("boris", "gz", "tsv", "csv", "txt", "xlsx", "eaf", "json", "parquet")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a 100,000-row BORIS export is ~20 MB
+
+
+def check_upload(filename: str, size: int) -> None:
+    """Refuse a file of a type we do not read, or larger than :data:`MAX_UPLOAD_BYTES`.
+
+    >>> check_upload("project.boris", 1000)
+    >>> check_upload("movie.mp4", 1000)
+    Traceback (most recent call last):
+    ...
+    observe.errors.InvalidInput: The file movie.mp4 is not a type observe imports (boris, gz, tsv, csv, txt, xlsx, eaf, json, parquet); export it from BORIS or ELAN as one of them.
+    """
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in UPLOAD_TYPES:
+        raise InvalidInput("import.bad_type", filename=filename, types=", ".join(UPLOAD_TYPES))
+    if size > MAX_UPLOAD_BYTES:
+        raise InvalidInput("import.too_big", filename=filename, limit=MAX_UPLOAD_BYTES // (1024 * 1024))

@@ -182,3 +182,44 @@ def test_parsers_only_raise_invalid_input(parser: str, sample: tuple[str, bytes]
         assert err.message("en") != err.key and err.message("id") != err.key, err.key
         return
     _assert_valid(bundle)
+
+
+# -- the store side: a malformed file is imported whole or refused, and a refusal changes nothing ---------------------
+
+#: 8 importers × 130 = 1,040 malformed files through preview + import into one database
+STORE_EXAMPLES = int(os.environ.get("OBSERVE_FUZZ_STORE_EXAMPLES", "130"))
+
+
+@pytest.fixture(scope="module")
+def fuzz_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from observe.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    store.scheme()  # the default scheme is stored on first use: do it before the first dump
+    yield store
+    store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parser", sorted(PARSERS))
+@settings(max_examples=STORE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sample=malformed())
+def test_refused_imports_leave_the_database_unchanged(
+    parser: str, sample: tuple[str, bytes], fuzz_store
+) -> None:  # type: ignore[no-untyped-def]
+    from observe.errors import ObserveError
+    from observe.interop.preview import apply_import, default_mapping, preview
+    from tests.store.conftest import dump_tables
+
+    name, data = sample
+    before = dump_tables(fuzz_store)
+    try:
+        bundle = PARSERS[parser](data, filename=name)
+        mapping = default_mapping(bundle, fuzz_store)
+        shown = preview(bundle, fuzz_store, mapping)
+        counts = apply_import(fuzz_store, bundle, mapping)
+    except ObserveError as err:
+        assert err.message("en") != err.key and err.message("id") != err.key, err.key
+        assert dump_tables(fuzz_store) == before
+        return
+    assert shown.ok and dict(shown.counts) == counts

@@ -1,0 +1,132 @@
+"""Import / export: bring BORIS, ELAN and observe files in (preview first), take every export out,
+download a printable session report."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from observe.errors import ObserveError
+from observe.interop.detect import parse_file
+from observe.interop.exports import EXPORTS, Selection, export_file
+from observe.interop.preview import (
+    SUBJECT_CHOICES,
+    UPLOAD_TYPES,
+    apply_import,
+    check_upload,
+    default_mapping,
+    preview,
+)
+from observe.interop.report import session_report_html
+from observe.ui import page
+from observe.ui.widgets import attempt
+
+ctx = page.setup("nav.import_export", ":material/import_export:")
+store = ctx.store
+st.title(ctx.t("nav.import_export"))
+tab_import, tab_export, tab_report = st.tabs([ctx.t("ie.import"), ctx.t("ie.export"), ctx.t("ie.report")])
+
+with tab_import:
+    upload = st.file_uploader(ctx.t("ie.upload"), type=list(UPLOAD_TYPES), key="ie_upload")
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            check_upload(upload.name, len(data))
+            bundle = parse_file(data, filename=upload.name)
+        except ObserveError as exc:
+            ctx.fail(exc)
+        mapping = default_mapping(bundle, store)
+        st.subheader(ctx.t("ie.preview"))
+        subjects = dict(mapping.subjects)
+        if not bundle.source_format.startswith("tidy"):
+            counts = pd.concat([o.events["subject"] for o in bundle.observations]).value_counts()
+            columns = st.columns(max(len(bundle.subjects), 1))
+            for i, (source, column) in enumerate(zip(bundle.subjects, columns, strict=False)):
+                subjects[source] = column.selectbox(
+                    ctx.t(
+                        "ie.subject_map", subject=source or ctx.t("ie.no_focal"), n=int(counts.get(source, 0))
+                    ),
+                    SUBJECT_CHOICES,
+                    index=SUBJECT_CHOICES.index(subjects.get(source, "other")),
+                    format_func=lambda c: c or ctx.t("ie.left_out"),
+                    key=f"ie_subject_{i}",
+                )
+            left, middle, right = st.columns(3)
+            client = left.text_input(ctx.t("ie.client"), mapping.client, key="ie_client")
+            counselor = middle.text_input(ctx.t("ie.counselor"), mapping.counselor, key="ie_counselor")
+            observer = right.text_input(ctx.t("ie.observer"), mapping.observer, key="ie_observer")
+            mapping = replace(
+                mapping, subjects=subjects, client=client, counselor=counselor, observer=observer
+            )
+        shown = attempt(ctx, lambda: preview(bundle, store, mapping))
+        if shown is not None:
+            a, b, c = st.columns(3)
+            a.metric(ctx.t("ie.events"), shown.counts["events"])
+            b.metric(ctx.t("ie.observations"), shown.counts["observations"])
+            c.metric(ctx.t("ie.new_sessions"), shown.counts["new_sessions"])
+            st.dataframe(shown.sessions, hide_index=True, key="ie_preview_sessions")
+            if shown.new_codes:
+                scheme = f"{shown.scheme.name} v{shown.scheme.version}"
+                st.info(ctx.t("ie.new_codes", codes=", ".join(shown.new_codes), scheme=scheme))
+            if shown.warnings:
+                with st.expander(f"{ctx.t('ie.warnings')} ({len(shown.warnings)})"):
+                    st.markdown("\n".join(f"- {w.message(ctx.lang)}" for w in shown.warnings))
+            if shown.problem:
+                st.error(shown.problem, icon=":material/block:")
+            if st.button(ctx.t("ie.do_import"), type="primary", disabled=not shown.ok, key="ie_do_import"):
+                done = attempt(ctx, lambda: apply_import(store, bundle, mapping))
+                if done is not None:
+                    st.success(ctx.t("ie.imported", **done), icon=":material/check_circle:")
+
+sessions = [s.code for s in store.sessions()]
+clients = sorted({s.split("-S")[0] for s in sessions} | {c.code for c in store.clients()})
+
+with tab_export:
+    left, middle, right = st.columns(3)
+    kind = left.selectbox(
+        ctx.t("ie.kind"), list(EXPORTS), format_func=lambda k: ctx.t(f"ie.kind.{k}"), key="ie_kind"
+    )
+    fmt = middle.selectbox(ctx.t("ie.format"), EXPORTS[kind], key=f"ie_format_{kind}")
+    scopes = ["", *(f"client:{c}" for c in clients), *(f"session:{s}" for s in sessions)]
+    scope = right.selectbox(
+        ctx.t("ie.scope"),
+        scopes,
+        format_func=lambda s: s.split(":", 1)[-1] or ctx.t("ie.all"),
+        key="ie_scope",
+    )
+    notes = st.checkbox(ctx.t("ie.include_notes"), key="ie_include_notes") if kind == "research" else False
+    if st.button(ctx.t("ie.prepare"), key="ie_prepare"):
+        what, _, code = scope.partition(":")
+        selection = Selection(
+            session=code if what == "session" else None, client=code if what == "client" else None
+        )
+        made = attempt(ctx, lambda: export_file(store, kind, fmt, selection=selection, include_notes=notes))
+        if made is not None:
+            st.session_state["ie_export_file"] = made
+    made = st.session_state.get("ie_export_file")
+    if made is not None:
+        st.download_button(
+            ctx.t("ie.download", filename=made.filename),
+            made.data,
+            file_name=made.filename,
+            mime=made.mime,
+            key="ie_download",
+            icon=":material/download:",
+        )
+
+with tab_report:
+    chosen = st.selectbox(ctx.t("ie.report_session"), sessions, index=None, key="ie_report_session")
+    if chosen and st.button(ctx.t("ie.prepare"), key="ie_report_prepare"):
+        html_page = attempt(ctx, lambda: session_report_html(store, chosen, lang=ctx.lang))
+        if html_page is not None:
+            st.session_state["ie_report_file"] = (f"{chosen}-report.html", html_page.encode("utf-8"))
+    report = st.session_state.get("ie_report_file")
+    if report is not None:
+        st.download_button(
+            ctx.t("ie.download", filename=report[0]),
+            report[1],
+            file_name=report[0],
+            mime="text/html",
+            key="ie_report_download",
+            icon=":material/download:",
+        )
