@@ -757,21 +757,31 @@ def training_figure(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
             go.Scatter(name=str(name), x=rows["session_date"], y=rows["lowest_kappa"], mode="lines+markers")
         )
     # DOMAIN §6 policy: below .60 insufficient, .70 training criterion, .80 research use
-    for level, key in ((0.6, "insufficient"), (0.7, "training"), (0.8, "research")):
+    # each label on the side of its line where the verdict holds
+    for level, key, side in (
+        (0.6, "insufficient", "bottom"),
+        (0.7, "training", "top"),
+        (0.8, "research", "top"),
+    ):
         fig.add_hline(
             y=level,
             line_dash="dot",
             line_color="#999999",
             annotation_text=t(f"agreement.verdict.{key}", lang),
-            annotation_position="right",
+            annotation_position=f"{side} left",
+            annotation_font_color="#666666",
         )
+    dates = pd.to_datetime(summary["session_date"])
+    # a week either side, so that a single session is not stretched over milliseconds
+    span = [dates.min() - pd.Timedelta(days=7), dates.max() + pd.Timedelta(days=7)] if len(dates) else None
     fig.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 30},
         yaxis={"title": t("agreement_page.chart.lowest_kappa", lang), "range": [0, 1.05]},
-        xaxis={"title": t("agreement_page.chart.session_date", lang)},
+        xaxis={"title": t("agreement_page.chart.session_date", lang), "type": "date", "range": span,
+               "tickformat": "%Y-%m-%d"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-    )
+    )  # fmt: skip
     return fig
 
 
