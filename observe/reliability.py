@@ -40,11 +40,12 @@ INDEX_SUBJECTS: tuple[str, ...] = ("client", "counselor")
 PASSING = frozenset({"training", "research"})
 
 CHANNEL_COLUMNS = ("subject", "channel", "kappa", "verdict", "p_o", "kappa_max", "pabak", "n_codes",
-                   "base_rates", "n_units", "note")  # fmt: skip
+                   "n_units", "base_rates", "note")  # fmt: skip
 CUE_COLUMNS = ("subject", "cue", "kappa", "verdict", "p_o", "pabak", "f1", "rate_a", "rate_b", "note")
 EVENT_COLUMNS = ("subject", "channel", "events_a", "events_b", "matches", "confusions", "only_a", "only_b",
                  "kappa", "precision", "recall", "f1", "verdict", "onset_mean", "offset_mean", "note")  # fmt: skip
-TRAINING_COLUMNS = ("observer", "session_date", "session", "reference", "lowest_kappa", "lowest_channel",
+TRAINING_COLUMNS = ("observer", "session_date", "session", "reference", "lowest_kappa", "lowest_subject",
+                    "lowest_channel",
                     "mean_kappa", "passed", "verdict")  # fmt: skip
 
 
@@ -313,17 +314,28 @@ def alpha_table(alpha: pd.DataFrame, lang: str = "en", scheme: CodingScheme | No
     return _labelled(_rounded(banded), scheme, lang)
 
 
-def _labelled(frame: pd.DataFrame, scheme: CodingScheme | None, lang: str) -> pd.DataFrame:
-    """Subject and channel codes replaced by the scheme's labels in ``lang`` (codes it lacks stay)."""
+def _names(scheme: CodingScheme | None, lang: str) -> dict[str, dict[str, str]]:
+    """Subject and channel code → label in ``lang`` (empty without a scheme)."""
     if scheme is None:
-        return frame
-    names = {
+        return {"subject": {}, "channel": {}}
+    return {
         "subject": {s.code: s.labels.get(lang) or s.labels["en"] for s in scheme.subjects},
         "channel": {c.code: c.labels.get(lang) or c.labels["en"] for c in scheme.channels},
     }
+
+
+def _labelled(frame: pd.DataFrame, scheme: CodingScheme | None, lang: str) -> pd.DataFrame:
+    """Subject and channel codes replaced by the scheme's labels in ``lang`` (codes it lacks stay)."""
+    names = _names(scheme, lang)
     return frame.assign(
         **{col: frame[col].map(lambda v, m=m: m.get(v, v)) for col, m in names.items() if col in frame}
     )
+
+
+def _where(subject: str, channel: str, scheme: CodingScheme | None, lang: str) -> str:
+    """``Client · Gaze``: a subject and channel by their labels."""
+    names = _names(scheme, lang)
+    return f"{names['subject'].get(subject, subject)} · {names['channel'].get(channel, channel)}"
 
 
 def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
@@ -336,7 +348,9 @@ def _note(reason: object, lang: str) -> str:
     return t(str(reason), lang) if isinstance(reason, str) and reason else ""
 
 
-def largest_disagreements(result: AgreementResult, lang: str = "en", n: int = 10) -> pd.DataFrame:
+def largest_disagreements(
+    result: AgreementResult, lang: str = "en", scheme: CodingScheme | None = None, n: int = 10
+) -> pd.DataFrame:
     """The ``n`` longest runs of units where the observers' ME&E codes differ (τ = 0).
 
     Returns the run columns (subject, channel, start_s, end_s, duration_s, cue_a,
@@ -344,23 +358,31 @@ def largest_disagreements(result: AgreementResult, lang: str = "en", n: int = 10
     """
     runs = result.disagreements.head(n).reset_index(drop=True)
     text = [
-        t("agreement_page.disagreement", lang, when=f"{clock(r.start_s)}–{clock(r.end_s)}", subject=r.subject,
-          channel=r.channel, a=result.observer_a, cue_a=r.cue_a, b=result.observer_b, cue_b=r.cue_b,
+        t("agreement_page.disagreement", lang, when=f"{clock(r.start_s)}–{clock(r.end_s)}",
+          where=_where(r.subject, r.channel, scheme, lang), a=result.observer_a, cue_a=r.cue_a, b=result.observer_b, cue_b=r.cue_b,
           seconds=f"{r.duration_s:g}")
         for r in runs.itertuples()
     ]  # fmt: skip
     return runs.assign(text=text)
 
 
-def matrices(result: AgreementResult, kind: str = "units") -> dict[str, pd.DataFrame]:
-    """The agreement tables by display name (``client · GAZE``): time units (whole ME&E
-    channels first, then cues) or events (with the nil row and column)."""
+def matrices(
+    result: AgreementResult, kind: str = "units", lang: str = "en", scheme: CodingScheme | None = None
+) -> dict[str, pd.DataFrame]:
+    """The agreement tables by display name (``Client · Gaze``, ``Client · Point events · P_NOD``):
+    time units (whole ME&E channels first, then cues) or events (with the nil row and column)."""
     if kind == "units":
         keys = sorted(result.unit_matrices, key=lambda k: (k[2] != WHOLE_CHANNEL, k))
-        return {" · ".join(p for p in k if p): result.unit_matrices[k] for k in keys}
+        return {_key_label(k, scheme, lang): result.unit_matrices[k] for k in keys}
     if kind == "events":
-        return {" · ".join(k): m for k, m in result.event_matrices.items()}
+        return {_key_label(k, scheme, lang): m for k, m in result.event_matrices.items()}
     raise InvalidInput("agreement_page.bad_matrix_kind", kind=kind)
+
+
+def _key_label(key: tuple[str, ...], scheme: CodingScheme | None, lang: str) -> str:
+    frame = pd.DataFrame([dict(zip(("subject", "channel", "cue"), key, strict=False))])
+    row = _labelled(frame, scheme, lang).iloc[0]
+    return " · ".join(str(v) for v in row if v)
 
 
 # --------------------------------------------------------------------------- training
@@ -408,9 +430,19 @@ def training_summary(store: Store, *, unit: float = 1.0, observer: str | None = 
     return frame.sort_values(["session_date", "observer"], ignore_index=True)
 
 
-def training_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """:func:`training_summary` for display: verdicts in ``lang``, three decimals."""
-    return _rounded(summary.assign(verdict=[t(f"agreement.verdict.{v}", lang) for v in summary["verdict"]]))
+def training_table(
+    summary: pd.DataFrame, lang: str = "en", scheme: CodingScheme | None = None
+) -> pd.DataFrame:
+    """:func:`training_summary` for display: verdicts in ``lang``, the lowest channel by its
+    label, three decimals."""
+    shown = summary.assign(
+        verdict=[t(f"agreement.verdict.{v}", lang) for v in summary["verdict"]],
+        lowest_channel=[
+            _where(s, c, scheme, lang) if c else ""
+            for s, c in zip(summary["lowest_subject"], summary["lowest_channel"], strict=True)
+        ],
+    )
+    return _rounded(shown.drop(columns="lowest_subject"))
 
 
 def _training_row(
@@ -428,7 +460,8 @@ def _training_row(
         "session": session,
         "reference": ref,
         "lowest_kappa": lowest,
-        "lowest_channel": "" if where is None else f"{where['subject']} · {where['channel']}",
+        "lowest_subject": "" if where is None else where["subject"],
+        "lowest_channel": "" if where is None else where["channel"],
         "mean_kappa": float(defined.mean()) if len(defined) else math.nan,
         "passed": f"{passed}/{len(kappas)}",
         "verdict": verdict(lowest, "kappa"),

@@ -103,7 +103,7 @@ kind = col_kind.radio(
     format_func=kinds.__getitem__,
     key="agreement_matrix_kind",
 )
-tables = reliability.matrices(main, kind)
+tables = reliability.matrices(main, kind, lang, scheme)
 which = col_which.selectbox(ctx.t("agreement_page.matrix_of"), list(tables), key="agreement_matrix_which")
 if which:
     st.plotly_chart(
@@ -135,7 +135,7 @@ st.plotly_chart(
 )
 
 st.subheader(ctx.t("agreement_page.largest"))
-largest = reliability.largest_disagreements(main, lang)
+largest = reliability.largest_disagreements(main, lang, scheme)
 if largest.empty:
     st.success(ctx.t("agreement_page.no_disagreements"), icon=":material/check_circle:")
 for run in largest.itertuples():
@@ -169,7 +169,7 @@ else:
     st.plotly_chart(training_figure(summary, lang), key="agreement_training_chart")
     table(
         ctx,
-        reliability.training_table(summary, lang),
+        reliability.training_table(summary, lang, scheme),
         "agreement_page.training_col",
         key="agreement_training",
     )

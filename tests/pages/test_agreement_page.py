@@ -103,7 +103,7 @@ def test_matrix_switches_to_events_with_the_nil_category(app: AppTest) -> None:
     at.radio(key="agreement_matrix_kind").set_value("events").run()
     assert not at.exception
     options = at.selectbox(key="agreement_matrix_which").options
-    assert "client · GAZE" in options
+    assert "Client · Gaze" in options
     heatmap = [c for c in at.get("plotly_chart") if "heatmap" in c.proto.spec][0]
     assert "∅" in heatmap.proto.spec
 
