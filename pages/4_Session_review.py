@@ -86,7 +86,7 @@ if points:
         st.info(ctx.t("dash.record_missing", t=f"{t_s:.1f}"))
 
 # -- openness curve with the attending curve under it
-main, side = st.columns([4, 1])
+main, side = st.columns([3, 1])
 with main:
     st.subheader(ctx.t("dash.curve"))
     curve = charts.openness_curve_figure(review.openness.windows, review.attending.windows, ctx.lang)

@@ -78,7 +78,7 @@ cols[3].metric(
 )
 aw.limitations(ctx)
 
-main, side = st.columns([4, 1])
+main, side = st.columns([3, 1])
 with main:
     st.subheader(ctx.t("dash.trend"))
     fig = charts.openness_trend_figure(progress.sessions, ctx.lang, trend=trend, rho=referral.rho,

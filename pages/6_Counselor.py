@@ -44,7 +44,7 @@ cols[3].caption(ctx.t("dash.r_next_help"))
 aw.limitations(ctx)
 st.caption(ctx.t("dash.counselor_note"))
 
-main, side = st.columns([4, 1])
+main, side = st.columns([3, 1])
 with main:
     st.subheader(ctx.t("dash.by_client"))
     fig = charts.small_multiples_figure(sessions, ctx.lang)

@@ -59,7 +59,7 @@ if result.problems:
     st.stop()
 st.caption(ctx.t("dash.pooled_over", n=len(result.sessions), sessions=", ".join(result.sessions)))
 
-main, side = st.columns([4, 1])
+main, side = st.columns([3, 1])
 with main:
     value = st.segmented_control(ctx.t("dash.measure"), ["pooled_z", "pooled_q", "mean_q"], default="pooled_z",
                                  format_func=lambda v: ctx.t(f"dash.chart.{v}"), key="cues_value")  # fmt: skip

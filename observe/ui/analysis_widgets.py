@@ -145,7 +145,8 @@ def chart(ctx: Page, fig: go.Figure, key: str, filename: str, **kwargs: Any) -> 
 
 def table(ctx: Page, frame: pd.DataFrame, key: str, filename: str) -> None:
     """A table with translated headers (``dash.col.<column>``, else the column name) and a CSV download."""
-    shown = frame.rename(columns={c: _label(ctx, c) for c in frame.columns})
+    # rounded for reading; the CSV keeps full precision
+    shown = frame.round(4).rename(columns={c: _label(ctx, c) for c in frame.columns})
     st.dataframe(shown, hide_index=True, key=key)
     st.download_button(ctx.t("dash.download_csv"), data=frame.to_csv(index=False).encode(),
                        file_name=f"{filename}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
@@ -159,10 +160,15 @@ def _label(ctx: Page, column: str) -> str:
 
 def params_box(ctx: Page, params: Mapping[str, Any]) -> None:
     """The parameters a result was computed with, beside it (also in every export)."""
-    lines = [f"- **{k}**: {_fmt_param(v)}" for k, v in params.items()]
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and key != "weights":
+            flat.update({f"{key}.{k}": v for k, v in value.items() if v not in (None, [], ())})
+        else:
+            flat[key] = value
     with st.container(border=True):
         st.caption(ctx.t("dash.params.used"))
-        st.markdown("\n".join(lines))
+        st.caption("  \n".join(f"**{k}** = {_fmt_param(v)}" for k, v in flat.items()))
 
 
 def _fmt_param(value: Any) -> str:

@@ -69,7 +69,7 @@ def test_session_review_parameter_change_changes_the_result(app: AppTest) -> Non
     assert "15 of 15 windows" in _texts(at)  # 900 s in 60 s windows
     at.number_input(key="review_window").set_value(120.0).run()
     assert not at.exception
-    assert "**window_s**: 120" in _texts(at)
+    assert "**window_s** = 120" in _texts(at)
     assert "8 of 8 windows" in _texts(at)  # 7 full windows and a last one of 60 s (≥ half of W)
 
 

@@ -1,0 +1,104 @@
+"""The four analysis pages in a real browser (Debian Chromium via Playwright) on the demo workspace.
+
+Each test opens a page, picks a client or session, and checks that the charts are drawn by
+plotly and that the numbers appear. Uses the server fixtures of ``tests/e2e/conftest.py``.
+Set ``OBSERVE_SCREENSHOTS=<folder>`` to keep a full-page screenshot of each page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from _browser import App, open_page, wait_idle
+
+from observe.demo import create_demo
+from observe.store import Store
+
+pytestmark = pytest.mark.e2e
+NUMBER = re.compile(r"^[+−-]?\d+\.\d+%?$")
+
+
+@pytest.fixture
+def demo(e2e_store: Store) -> Store:
+    if not e2e_store.has_demo():
+        create_demo(e2e_store, reset=False)
+    return e2e_store
+
+
+def _charts_drawn(page: object, at_least: int) -> None:
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= {at_least}",
+        timeout=30_000,
+    )
+
+
+def _metric_values(page: object) -> list[str]:
+    return [v.strip() for v in page.locator("[data-testid='stMetricValue']").all_inner_texts()]  # type: ignore[attr-defined]
+
+
+def _pick(page: object, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox labelled ``label`` and wait for the rerun."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first  # type: ignore[attr-defined]
+    box.click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()  # type: ignore[attr-defined]
+    wait_idle(page)
+
+
+def _see(page: object, text: str) -> None:
+    """Wait until ``text`` is visible (the script may still be drawing after a rerun)."""
+    page.get_by_text(text).first.wait_for(state="visible", timeout=20_000)  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    folder = os.environ.get("OBSERVE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        # Streamlit scrolls inside its own container: a tall viewport shows the whole page
+        page.set_viewport_size({"width": 1280, "height": 2400})  # type: ignore[attr-defined]
+        page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_session_review(app: App, page: object, demo: Store) -> None:
+    open_page(page, app, "Session_review", session="K01-S06")
+    _charts_drawn(page, 3)  # timeline, openness curve, time budget
+    _shot(page, "session-review")
+    values = _metric_values(page)
+    assert NUMBER.match(values[0]) and NUMBER.match(values[1]), values
+    _see(page, "descriptive supervision aid")
+    _see(page, "Client K01 · counselor C01 · session 6")
+
+
+def test_client_progress(app: App, page: object, demo: Store) -> None:
+    open_page(page, app, "Client_progress")
+    _pick(page, "Client", "K02")
+    _charts_drawn(page, 1)
+    _see(page, "Referral flag raised")
+    _see(page, "alih tangan kasus")
+    values = _metric_values(page)
+    assert NUMBER.match(values[0]), values
+    _shot(page, "client-progress")
+
+
+def test_counselor(app: App, page: object, demo: Store) -> None:
+    open_page(page, app, "Counselor")
+    _pick(page, "Counselor", "C02")
+    # C02 counsels K02 only: one small panel titled K02
+    panel = page.locator(".js-plotly-plot .annotation-text", has_text="K02").first  # type: ignore[attr-defined]
+    panel.wait_for(state="visible", timeout=20_000)
+    assert page.locator(".js-plotly-plot .annotation-text", has_text="K01").count() == 0  # type: ignore[attr-defined]
+    assert all(NUMBER.match(v) for v in _metric_values(page)), _metric_values(page)
+    _shot(page, "counselor")
+
+
+def test_cue_patterns(app: App, page: object, demo: Store) -> None:
+    open_page(page, app, "Cue_patterns")
+    _charts_drawn(page, 1)
+    _see(page, "Pooled over")
+    heat = page.locator("[data-testid='stPlotlyChart'] .heatmaplayer")  # type: ignore[attr-defined]
+    assert heat.count() == 1
+    _see(page, "Q = ")
+    _shot(page, "cue-patterns")
