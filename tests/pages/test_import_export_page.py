@@ -1,0 +1,75 @@
+"""AppTest of the Import / export page on the demo workspace: exports and the report download.
+
+(AppTest cannot upload a file; the upload → preview → import path is driven in a real browser
+by tests/e2e/test_import_e2e.py.)"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from observe.demo import create_demo
+from observe.store import Store
+
+TIMEOUT = 90
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/9_Import_export.py"
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("import_export") / "demo.db"
+    store = Store.open(str(path))
+    create_demo(store)
+    store.set_setting("demo_offered", True)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def at(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    db = tmp_path / "observe.db"
+    shutil.copy(demo_template, db)
+    monkeypatch.setenv("OBSERVE_DB", str(db))
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.message for e in app.exception]
+    yield app
+    st.cache_resource.clear()
+
+
+def test_page_shows_upload_and_tabs(at: AppTest) -> None:
+    assert [t.label for t in at.tabs] == ["Import", "Export", "Session report"]
+    assert at.selectbox(key="ie_kind").value == "events"
+
+
+def test_export_boris_tabular_of_a_session(at: AppTest) -> None:
+    at.selectbox(key="ie_kind").set_value("boris").run()
+    at.selectbox(key="ie_scope").set_value("session:K01-S01").run()
+    at.button(key="ie_prepare").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    made = at.session_state["ie_export_file"]
+    assert made.filename == "K01-S01-boris.tsv" and made.data.startswith(b"Observation id\t")
+
+
+def test_events_as_parquet_for_a_client(at: AppTest) -> None:
+    at.selectbox(key="ie_format_events").set_value("parquet").run()
+    at.selectbox(key="ie_scope").set_value("client:K02").run()
+    at.button(key="ie_prepare").click().run()
+    assert not at.exception and not at.error
+    made = at.session_state["ie_export_file"]
+    assert made.filename == "K02-events.parquet" and made.data[:4] == b"PAR1"
+
+
+def test_session_report_download(at: AppTest) -> None:
+    at.selectbox(key="ie_report_session").set_value("K01-S06").run()
+    at.button(key="ie_report_prepare").click().run()
+    assert not at.exception
+    name, data = at.session_state["ie_report_file"]
+    assert name == "K01-S06-report.html" and b"plotly.js v" in data
