@@ -11,6 +11,8 @@ password, so guessing cannot continue during the lock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import secrets
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -53,6 +55,11 @@ def verify_password(hashed: str | None, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_hex(16))
+
+
 def lock_seconds(failures: int) -> float:
     """How long a username stays locked after ``failures`` failed sign-ins in a row.
 
@@ -81,8 +88,9 @@ def check_sign_in(store: Store, username: str, password: str, *, now: dt.datetim
         wait = lock_seconds(int(failed.failures)) - (now - _aware(failed.last_at)).total_seconds()
         if wait > 0:
             raise PermissionDenied("access.locked", minutes=max(1, int(wait // 60) + 1))
-    ok = row is not None and bool(row.active) and verify_password(row.password_hash, password)
-    if not ok:
+    # an unknown name costs the same hash check as a known one: the time says nothing about which names exist
+    ok = verify_password(row.password_hash if row is not None else _dummy_hash(), password)
+    if row is None or not row.active or not ok:
         _count_failure(store, name, failed is not None, now)
         raise PermissionDenied("access.bad_sign_in")
     if row.is_demo and _has_real_clients(store):
