@@ -264,7 +264,7 @@ def channel_table(
 def _rates_text(rates: pd.DataFrame, subject: str, channel: str) -> str:
     """``G_EYE 45/47%`` per code: the share of units A and B gave each code."""
     mine = rates.loc[(rates["subject"] == subject) & (rates["channel"] == channel)]
-    mine = mine.sort_values("rate_a", ascending=False)
+    mine = mine.sort_values(["rate_a", "rate_b"], ascending=False, kind="stable")
     return ", ".join(
         f"{code} {round(100 * a)}/{round(100 * b)}%"
         for code, a, b in zip(mine["code"], mine["rate_a"], mine["rate_b"], strict=True)
