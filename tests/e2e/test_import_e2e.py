@@ -10,9 +10,9 @@ import re
 
 import pytest
 from _browser import App, open_page, wait_idle
-from tests.conftest import shared_fixtures
 
 from observe.store import Store
+from tests.conftest import shared_fixtures
 
 pytestmark = pytest.mark.e2e
 CLIENT = "BE2E"
