@@ -39,13 +39,15 @@ def region_inputs(ctx: Page, code: str, frame: np.ndarray, stored: list[Roi]) ->
     height, width = frame.shape[:2]
     saved = {r.name: r for r in stored}
     defaults = {r.name: r for r in sync.default_rois(width, height)}
-    picture, inputs = st.columns([3, 2])
+    picture, inputs = st.columns([1, 1])
     rois = []
-    labels = {f: ctx.t(f"syncpage.field.{f}") for f in "xywh"}
+    widths = [4, 2, 2, 2, 2]
     with inputs:
+        for col, text in zip(st.columns(widths)[1:], "xywh", strict=True):
+            col.caption(ctx.t(f"syncpage.field.{text}"))
         for name in sync.ROI_NAMES:
             base = saved.get(name) or defaults[name]
-            cols = st.columns([3, 2, 2, 2, 2], vertical_alignment="bottom")
+            cols = st.columns(widths, vertical_alignment="center")
             use = cols[0].checkbox(
                 ctx.t(f"syncpage.roi.{name}"),
                 value=name in saved if saved else name != "background",
@@ -53,11 +55,12 @@ def region_inputs(ctx: Page, code: str, frame: np.ndarray, stored: list[Roi]) ->
             )
             box = [
                 col.number_input(
-                    labels[field],
+                    f"{ctx.t(f'syncpage.roi.{name}')} · {ctx.t(f'syncpage.field.{field}')}",
                     0,
                     width if field in "xw" else height,
                     value,
                     key=f"sync_{code}_{name}_{field}",
+                    label_visibility="collapsed",
                 )
                 for col, field, value in zip(cols[1:], "xywh", (base.x, base.y, base.w, base.h), strict=True)
             ]

@@ -26,8 +26,9 @@ from observe.video.synthetic import make_synthetic_video
 DEMO_SESSION = "K01-S04"
 PARTNER_SESSIONS: tuple[str, ...] = ("K01-S05", "K01-S06")
 DEMO_SIZE = (640, 360)  # demo_video's size; the regions below are for this frame
-#: partner videos are shorter (half the generation time); recombined pairs are cut to the shorter one
-PARTNER_SECONDS = 60.0
+#: as long as the main video: recombined pairs are cut to the shorter one, and with 60 s partners
+#: (three windows) two unrelated partners reached the real dyad's synchrony by chance
+PARTNER_SECONDS = demo_video.DEMO_DURATION_S
 
 
 def demo_rois() -> dict[str, Roi]:
@@ -46,7 +47,10 @@ def demo_rois() -> dict[str, Roi]:
 
 def _partner_video(folder: Path, seed: int) -> Path:
     """A partner session's synthetic video under a fixed token (a second run finds it)."""
-    token = hashlib.sha256(f"observe demo partner video {seed}".encode()).hexdigest()[:32] + ".mp4"
+    token = (
+        hashlib.sha256(f"observe demo partner video {seed} {PARTNER_SECONDS:g}".encode()).hexdigest()[:32]
+        + ".mp4"
+    )
     path = folder / token
     if not path.is_file():
         partial = folder / f".{token}.part.mp4"  # ffmpeg picks the container from the extension
@@ -78,7 +82,7 @@ def ensure_demo_video(
         The media folder (default ``OBSERVE_MEDIA``, else ``data/media``).
     partners : int
         How many of :data:`PARTNER_SESSIONS` get a video too (0–2); each takes about
-        5 s to generate and about 250 kB (the main video: about 12 s, 600 kB).
+        10 s to generate and about 550 kB, like the main video.
 
     Examples
     --------
