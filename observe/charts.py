@@ -846,13 +846,15 @@ def roi_figure(frame: np.ndarray, rois: Sequence[Roi], lang: str = "en") -> go.F
             text=roi.name if label.startswith("syncpage.") else label,
             showarrow=False,
             xanchor="left",
-            yanchor="bottom",
+            # above the box, or inside it when the box touches the top of the frame
+            yanchor="bottom" if roi.y >= 0.06 * height else "top",
             font={"color": "white", "size": 12},
             bgcolor=colour,
         )
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        height=max(200, min(480, height)),
+        # about the height the picture takes in a half-width page column: no blank band below it
+        height=int(min(max(460 * height / width, 160), 480)),
         xaxis={"visible": False, "range": [0, width]},
         yaxis={"visible": False, "range": [height, 0], "scaleanchor": "x"},
     )
@@ -867,7 +869,9 @@ def synchrony_timeline_figure(
     *,
     openness_note: str | None = None,
 ) -> go.Figure:
-    """Three rows on one time axis: motion energy per person, synchrony per window, coded openness.
+    """Four rows on one time axis: client and counselor motion energy, synchrony per window, coded openness.
+
+    The two persons get a row each (on one scale): drawn over each other, one hides the other.
 
     Parameters
     ----------
@@ -879,7 +883,7 @@ def synchrony_timeline_figure(
     openness : DataFrame
         ``observer``, ``start_s``, ``end_s``, ``oi`` (may be empty).
     openness_note : str, optional
-        Shown in the third row when ``openness`` is empty (why there is no curve).
+        Shown in the last row when ``openness`` is empty (why there is no curve).
 
     >>> s = pd.DataFrame({"time_s": [0.0, 1.0], "client": [1.0, 2.0], "counselor": [2.0, 1.0]})
     >>> w = pd.DataFrame({"start_s": [0.0], "end_s": [1.0], "all_lags": [0.5], "lag_zero": [0.7]})
@@ -890,25 +894,25 @@ def synchrony_timeline_figure(
     from plotly.subplots import make_subplots
 
     fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        row_heights=[0.45, 0.3, 0.25],
+        rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.22, 0.22, 0.3, 0.26]
     )
     thin = thin_series(series[["time_s", "client", "counselor"]])
-    for person in ("client", "counselor"):
+    top = float(np.nanmax(thin[["client", "counselor"]].to_numpy(float))) if len(thin) else 1.0
+    for row, person in enumerate(("client", "counselor"), start=1):
         fig.add_trace(
             go.Scatter(
                 x=thin["time_s"],
                 y=thin[person],
                 name=t(f"chart.sync.{person}", lang),
                 mode="lines",
-                line={"color": PERSON_COLOURS[person], "width": 1.2},
+                line={"color": PERSON_COLOURS[person], "width": 1},
                 hovertemplate="%{x:.1f} s: %{y:.2f} %<extra></extra>",
             ),
-            row=1,
+            row=row,
             col=1,
+        )
+        fig.update_yaxes(
+            title_text=t(f"chart.sync.motion_{person}", lang), range=[0, top * 1.05], row=row, col=1
         )
     centre = (windows["start_s"] + windows["end_s"]) / 2
     for column, dash in (("all_lags", "solid"), ("lag_zero", "dot")):
@@ -921,7 +925,7 @@ def synchrony_timeline_figure(
                 line={"color": "#333333", "dash": dash},
                 hovertemplate="%{x:.0f} s: %{y:.3f}<extra></extra>",
             ),
-            row=2,
+            row=3,
             col=1,
         )
     for observer, rows in openness.groupby("observer", sort=False):
@@ -934,23 +938,22 @@ def synchrony_timeline_figure(
                 line={"color": VALENCE_COLOURS["open"]},
                 hovertemplate="%{x:.0f} s: %{y:.2f}<extra></extra>",
             ),
-            row=3,
+            row=4,
             col=1,
         )
     if openness.empty and openness_note:
         fig.add_annotation(
-            text=openness_note, xref="x3 domain", yref="y3 domain", x=0.5, y=0.5, showarrow=False
+            text=openness_note, xref="x4 domain", yref="y4 domain", x=0.5, y=0.5, showarrow=False
         )
     end = float(series["time_s"].max()) if len(series) else 0.0
     fig.update_xaxes(range=[0, end])
-    fig.update_xaxes(title_text=t("chart.time_s", lang), row=3, col=1)
-    fig.update_yaxes(title_text=t("chart.sync.motion", lang), rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text=t("chart.sync.synchrony", lang), rangemode="tozero", row=2, col=1)
-    fig.update_yaxes(title_text=t("chart.sync.openness", lang), range=[-1.05, 1.05], row=3, col=1)
+    fig.update_xaxes(title_text=t("chart.time_s", lang), row=4, col=1)
+    fig.update_yaxes(title_text=t("chart.sync.synchrony", lang), rangemode="tozero", row=3, col=1)
+    fig.update_yaxes(title_text=t("chart.sync.openness", lang), range=[-1.05, 1.05], row=4, col=1)
     fig.update_layout(
-        height=620,
+        height=720,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
     return fig
 
