@@ -465,6 +465,8 @@ def _sessions(
     ci_high = np.full(len(groups), np.nan)
     ci_reason = np.full(len(groups), "", dtype=object)
     starts = np.cumsum(n_win) - n_win
+    # the group keys as plain lists: .iloc per session and column is slow on Arrow-backed strings
+    key_values = [groups[c].astype(str).tolist() for c in by]
     for i in range(len(groups)):
         sl = slice(starts[i], starts[i] + n_win[i])
         x, wts = oi[sl][defined[sl]], d[sl][defined[sl]]
@@ -473,7 +475,7 @@ def _sessions(
         elif len(x) < 2 * params.block:
             ci_reason[i] = R_FEW_WINDOWS_CI
         else:
-            key = "|".join(str(groups[c].iloc[i]) for c in by)
+            key = "|".join(values[i] for values in key_values)
             ci_low[i], ci_high[i] = block_bootstrap_ci(
                 x, wts, block=params.block, n_boot=params.n_boot, seed=(params.seed, zlib.crc32(key.encode()))
             )
