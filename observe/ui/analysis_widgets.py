@@ -146,7 +146,10 @@ def chart(ctx: Page, fig: go.Figure, key: str, filename: str, **kwargs: Any) -> 
 def table(ctx: Page, frame: pd.DataFrame, key: str, filename: str) -> None:
     """A table with translated headers (``dash.col.<column>``, else the column name) and a CSV download."""
     # rounded for reading; the CSV keeps full precision
-    shown = frame.round(4).rename(columns={c: _label(ctx, c) for c in frame.columns})
+    shown = frame.round(4)
+    for col in [c for c in shown.columns if str(c).endswith("reason")]:  # translation keys → words
+        shown[col] = shown[col].map(lambda k: ctx.t(k) if isinstance(k, str) and k else "")
+    shown = shown.rename(columns={c: _label(ctx, c) for c in shown.columns})
     st.dataframe(shown, hide_index=True, key=key)
     st.download_button(ctx.t("dash.download_csv"), data=frame.to_csv(index=False).encode(),
                        file_name=f"{filename}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
