@@ -157,12 +157,50 @@ def _note(plan: _Plan) -> str:
 _OPEN, _NEUTRAL, _CLOSED = 1.0, 0.0, -1.0
 
 
+WINDOW_S = 60.0
+LEAN_TO_EYE = 0.7  # chance that the client looks up within 1–4 s after the counselor leans in
+
+
 def _session_events(scheme: CodingScheme, plan: _Plan, rng: np.random.Generator) -> Iterator[Event]:
-    for subject, openness in (("client", plan.client_open), ("counselor", plan.counselor_open)):
+    """Both persons' lanes, points and process codes. The counselor's attending drifts from
+    minute to minute and the client's openness follows it in the same minute; when the counselor
+    leans in, the client often makes eye contact within seconds — the patterns the Counselor and
+    Cue-pattern pages are there to find."""
+    windows = int(np.ceil(SESSION_S / WINDOW_S))
+    drift = np.clip(
+        plan.counselor_open + 0.18 * np.sin(np.arange(windows) / 2.0 + rng.uniform(0, 6.3)), 0.05, 0.95
+    )
+    follows = np.clip(plan.client_open + 0.8 * (drift - plan.counselor_open), 0.02, 0.98)
+    attending = {"counselor": drift, "client": follows}
+    lanes: dict[tuple[str, str], list[Event]] = {}
+    for subject, levels in attending.items():
         for channel in ("FACE", "GAZE", "TRUNK", "ARMS", "SIT"):
-            yield from _lane(scheme, subject, channel, openness, plan, rng)
+            lanes[(subject, channel)] = list(_lane(scheme, subject, channel, levels, plan, rng))
+    if plan.client_open >= 0.3:
+        leans = [e.start_s for e in lanes[("counselor", "TRUNK")] if e.cue == "T_FWD"]
+        looks = [t + float(rng.uniform(1.0, 4.0)) for t in leans if rng.random() < LEAN_TO_EYE]
+        lanes[("client", "GAZE")] = _splice(scheme, lanes[("client", "GAZE")], looks, "G_EYE")
+    for events in lanes.values():
+        yield from events
+    for subject, openness in (("client", plan.client_open), ("counselor", plan.counselor_open)):
         yield from _points(scheme, subject, openness, plan, rng)
     yield from _process(scheme, plan, rng)
+
+
+def _splice(scheme: CodingScheme, lane: list[Event], times: list[float], cue: str) -> list[Event]:
+    """The lane with ``cue`` starting at each of ``times`` (the state on there is split, and the
+    new state runs to that state's end)."""
+    out = list(lane)
+    for t in sorted(round(x, 1) for x in times):
+        for i, event in enumerate(out):
+            end = event.end_s if event.end_s is not None else SESSION_S
+            if event.start_s < t < end and event.cue != cue:
+                out[i : i + 1] = [
+                    make_event(scheme, event.subject, event.cue, event.start_s, t),
+                    make_event(scheme, event.subject, cue, t, end),
+                ]
+                break
+    return out
 
 
 def _choices(scheme: CodingScheme, subject: str, channel: str, plan: _Plan) -> dict[float, list[str]]:
@@ -181,9 +219,15 @@ def _choices(scheme: CodingScheme, subject: str, channel: str, plan: _Plan) -> d
 
 
 def _lane(
-    scheme: CodingScheme, subject: str, channel: str, openness: float, plan: _Plan, rng: np.random.Generator
+    scheme: CodingScheme,
+    subject: str,
+    channel: str,
+    levels: np.ndarray,
+    plan: _Plan,
+    rng: np.random.Generator,
 ) -> Iterator[Event]:
-    """Contiguous states over the whole session, each drawn open/neutral/closed by ``openness``."""
+    """Contiguous states over the whole session, each drawn open/neutral/closed by the openness
+    ``levels`` of the minute it starts in."""
     groups = _choices(scheme, subject, channel, plan)
     not_visible = f"{channel[0]}_NV"  # F_NV, G_NV, T_NV, A_NV, S_NV
     t = 0.0
@@ -194,6 +238,7 @@ def _lane(
         if roll < 0.03:
             code = not_visible
         else:
+            openness = float(levels[min(int(t // WINDOW_S), len(levels) - 1)])
             weights = np.array([openness, 0.35, 1.0 - openness])
             kind = rng.choice([_OPEN, _NEUTRAL, _CLOSED], p=weights / weights.sum())
             options = groups[kind] or groups[_NEUTRAL]
@@ -275,16 +320,13 @@ def _second_reading(scheme: CodingScheme, events: list[Event], rng: np.random.Ge
             lanes.setdefault((event.subject, event.channel), []).append(event)
     for lane in lanes.values():
         lane.sort(key=lambda e: e.start_s)
-        shifts = [0.0] + [float(rng.uniform(-1.0, 1.0)) for _ in lane[1:]]
-        for i, event in enumerate(lane):
-            start = event.start_s + shifts[i]
-            end = (
-                event.end_s
-                if i + 1 == len(lane) or event.end_s is None
-                else lane[i + 1].start_s + shifts[i + 1]
-            )
+        starts = [lane[0].start_s]
+        for event in lane[1:]:  # boundaries read up to a second apart, never out of order
+            starts.append(round(max(event.start_s + float(rng.uniform(-1.0, 1.0)), starts[-1] + 0.2), 1))
+        ends = [*starts[1:], lane[-1].end_s]
+        for event, start, end in zip(lane, starts, ends, strict=True):
             cue = alternatives.get(event.cue, event.cue) if rng.random() < 0.12 else event.cue
             if event.subject not in scheme.cue(cue).subjects:
                 cue = event.cue
-            if end is not None and end - start >= 0.5:
-                yield make_event(scheme, event.subject, cue, round(start, 1), round(end, 1))
+            if end is None or end > start:
+                yield make_event(scheme, event.subject, cue, start, end)
