@@ -27,7 +27,7 @@ from observe.store import Store
 
 log = logging.getLogger("observe.cli")
 Command = Callable[[argparse.Namespace, Store], int]
-EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "scheme_version")
+EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "duration_s", "scheme_version")
 
 
 def build_parser() -> argparse.ArgumentParser:
