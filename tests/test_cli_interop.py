@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shared_fixtures
 
 from observe.cli import main
 from observe.store import Store
+from tests.conftest import shared_fixtures
 
 
 @pytest.fixture

@@ -260,7 +260,7 @@ def _validated_rows(
     mods = frame["modifiers"] if "modifiers" in frame else pd.Series("", index=frame.index)
     mod_text = mods.where(mods.notna(), "").astype(str).to_numpy(dtype=object)
     mod_codes, mod_uniques = pd.factorize(mod_text)
-    stored_mods = []
+    stored_mods: list[str | None] = []
     allowed = {m.code: m.values for m in scheme.modifiers}
     for text in mod_uniques:
         try:

@@ -9,12 +9,12 @@ from collections import Counter
 
 import pytest
 from _strategies import canonical, event_rows
-from conftest import shared_fixtures
 from hypothesis import HealthCheck, given, settings
 
 from observe.errors import InvalidInput
 from observe.interop.boris_project import parse_boris_project, write_boris_project
 from observe.interop.bundle import events_frame
+from tests.conftest import shared_fixtures
 
 PROJECTS = [
     "test.boris",

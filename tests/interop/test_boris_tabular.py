@@ -8,11 +8,11 @@ import io
 import openpyxl
 import pytest
 from _strategies import canonical, event_rows
-from conftest import shared_fixtures
 from hypothesis import HealthCheck, given, settings
 
 from observe.errors import InvalidInput
 from observe.interop.boris_tabular import parse_boris_aggregated, parse_boris_tabular, write_boris_tabular
+from tests.conftest import shared_fixtures
 
 TABULAR = [
     "test_export_events_tabular.tsv",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from conftest import shared_fixtures
 
 from observe.errors import InvalidInput
 from observe.interop.bundle import events_frame
 from observe.interop.detect import detect_format, parse_file
 from observe.interop.tidy import write_tidy_json, write_tidy_parquet, write_tidy_xlsx
+from tests.conftest import shared_fixtures
 
 
 @pytest.mark.parametrize(

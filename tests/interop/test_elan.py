@@ -7,12 +7,12 @@ import io
 
 import pytest
 from _strategies import canonical, event_rows
-from conftest import shared_fixtures
 from hypothesis import HealthCheck, given, settings
 
 from observe.errors import InvalidInput
 from observe.interop.bundle import events_frame
 from observe.interop.elan import parse_eaf, write_eaf
+from tests.conftest import shared_fixtures
 
 
 def test_fixture_matches_expected_flat_export() -> None:

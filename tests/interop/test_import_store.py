@@ -10,7 +10,6 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import shared_fixtures
 
 from observe.errors import InvalidInput, ObserveError
 from observe.interop import preview as preview_module
@@ -19,6 +18,7 @@ from observe.interop.exports import Selection, export_file
 from observe.interop.preview import ImportMapping, apply_import, check_upload, default_mapping, preview
 from observe.interop.tidy import parse_tidy_csv, write_tidy_csv
 from observe.store import Store
+from tests.conftest import shared_fixtures
 from tests.store.conftest import db_url, dump, store  # noqa: F401  (fixtures: both backends)
 
 SEED = b"""session,client,observer,subject,channel,cue,kind,start_s,end_s,modifiers,comment,counselor,session_date,duration_s

@@ -14,7 +14,6 @@ import os
 
 import numpy as np
 import pytest
-from conftest import shared_fixtures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +32,7 @@ from observe.interop.tidy import (
     write_tidy_json,
     write_tidy_parquet,
 )
+from tests.conftest import shared_fixtures
 
 PARSERS = {
     "boris_project": parse_boris_project,
