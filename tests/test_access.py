@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, fresh_postgres_database
 from sqlalchemy import inspect, select, text
 
 from observe import auth
@@ -23,6 +22,7 @@ from observe.errors import InvalidInput, NotFound, PermissionDenied
 from observe.research import research_export, to_zip
 from observe.store import Store
 from observe.store import tables as T
+from tests.conftest import REPO_ROOT, fresh_postgres_database
 
 DAY = dt.date(2026, 9, 14)
 NAME, NOTE, COMMENT = "Siti Rahmawati", "mother hospitalised in March", "tears when naming the brother"

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import fresh_postgres_database
 
 from observe.access import PERMISSIONS, allows
 from observe.errors import PermissionDenied
 from observe.scheme import default_scheme
 from observe.store import Store
+from tests.conftest import fresh_postgres_database
 
 DAY = dt.date(2026, 9, 1)
 USERS = {
