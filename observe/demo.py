@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from observe.errors import InvalidInput
 from observe.model import Event, make_event
 from observe.scheme import CodingScheme
 from observe.store import Store
@@ -105,19 +106,33 @@ def ensure_first_run_demo(store: Store) -> bool:
 
 def create_demo(store: Store, *, reset: bool = True) -> dict[str, int]:
     """Create (or, with ``reset``, re-create) the demo workspace; returns what was created."""
+    # Refuse before writing (or removing) anything if a user's own client has a demo code.
+    own = {c.code for c in store.clients(include_archived=True) if not c.is_demo}
+    taken = sorted(own & {p.client for p in _plans()})
+    if taken:
+        raise InvalidInput("record.client_exists", code=", ".join(taken))
     if reset and store.has_demo():
         store.remove_demo()
     elif store.has_demo():
         return store.counts()
-    store.add_counselor("C01", name="Demo counselor Rina", is_demo=True)
-    store.add_counselor("C02", name="Demo counselor Yusuf", is_demo=True)
+    # Demo counselors and observers that outlived a removal (a user's session still uses them)
+    # are reused below.
+    existing_counselors = {c.code for c in store.counselors(include_archived=True)}
+    for code, name in (("C01", "Demo counselor Rina"), ("C02", "Demo counselor Yusuf")):
+        if code not in existing_counselors:
+            store.add_counselor(code, name=name, is_demo=True)
     store.add_client("K01", display_name="Demo client (opens up)", is_demo=True)
     store.add_client("K02", display_name="Demo client (resistant)", is_demo=True)
     store.add_client("K03", display_name="Demo child (ABK)", special_needs=True, is_demo=True)
+    existing_users = {u.username for u in store.users()}
     for username, role in (("obs.ani", "observer"), ("obs.budi", "observer"), ("sup.dewi", "supervisor")):
-        store.add_user(
-            username, role=role, display_name=f"Demo {role} {username.split('.')[-1].title()}", is_demo=True
-        )
+        if username not in existing_users:
+            store.add_user(
+                username,
+                role=role,
+                display_name=f"Demo {role} {username.split('.')[-1].title()}",
+                is_demo=True,
+            )
     scheme = store.scheme()
     for plan in _plans():
         session = store.add_session(
