@@ -1,0 +1,138 @@
+"""House rules checked on the source: no Streamlit outside observe/ui, pages/ holds only
+pages, and no SQL built from strings in observe/."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OBSERVE = REPO / "observe"
+PAGES = REPO / "pages"
+
+
+def modules(root: Path) -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(root.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def imported_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every module an import statement names, anywhere in the file (also inside functions)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            yield node.lineno, str(node.args[0].value)
+
+
+def test_no_streamlit_outside_observe_ui() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line} imports {name}"
+        for path, tree in modules(OBSERVE)
+        if OBSERVE / "ui" not in path.parents
+        for line, name in imported_names(tree)
+        if name == "streamlit" or name.startswith("streamlit.")
+    ]
+    assert offenders == []
+
+
+def test_the_import_scan_sees_streamlit_in_observe_ui() -> None:
+    """The scan above is not vacuous: it does find the imports the UI package has."""
+    ui = [name for _path, tree in modules(OBSERVE / "ui") for _line, name in imported_names(tree)]
+    assert "streamlit" in ui
+
+
+def test_pages_holds_only_page_files() -> None:
+    if not PAGES.is_dir():
+        return
+    entries = [p for p in PAGES.iterdir() if p.name != "__pycache__"]
+    strays = [p.name for p in entries if not (p.is_file() and p.suffix == ".py")]
+    assert strays == [], "pages/ must hold only page .py files (Streamlit makes every file a page)"
+    for page in entries:
+        tree = ast.parse(page.read_text(encoding="utf-8"))
+        names = [name for _line, name in imported_names(tree)]
+        assert "streamlit" in names, f"{page.name} is not a Streamlit page"
+        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        # shared helpers belong in observe/ui, not in a page other pages import
+        assert not any(name.startswith("pages") for name in names), page.name
+        assert len(defined) < 40, f"{page.name} defines {len(defined)} functions: move helpers to observe/ui"
+
+
+SQL_CALLS = {"execute", "exec_driver_sql", "text", "executemany", "executescript"}
+
+
+def _built_string(node: ast.AST) -> str | None:
+    """How a string argument was built from pieces, if it was."""
+    if isinstance(node, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in node.values):
+        return "f-string"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return "% formatting"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = (node.left, node.right)
+        if any(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts) or any(
+            _built_string(p) for p in parts
+        ):
+            return "string concatenation"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+    ):
+        return ".format()"
+    return None
+
+
+def sql_built_from_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            if name in SQL_CALLS and node.args and (how := _built_string(node.args[0])):
+                yield node.lineno, f"{name}() with SQL built by {how}"
+
+
+# Reviewed exceptions: no user value can reach them (file:function → why).
+ALLOWED = {
+    # "BEGIN" or "BEGIN IMMEDIATE" from our own execution option, never user input
+    ("observe/store/engine.py", "exec_driver_sql() with SQL built by f-string"),
+}
+
+
+# Migrations run DDL on table and column names written in the migration itself (no user input).
+MIGRATIONS = "observe/store/migrations/versions/"
+
+
+def test_no_sql_built_from_strings() -> None:
+    found = {
+        (str(path.relative_to(REPO)), what, line)
+        for path, tree in modules(OBSERVE)
+        for line, what in sql_built_from_strings(tree)
+    }
+    unexpected = sorted(
+        f"{p}:{line}: {what}"
+        for p, what, line in found
+        if (p, what) not in ALLOWED and not p.startswith(MIGRATIONS)
+    )
+    assert unexpected == []
+
+
+def test_the_sql_scan_catches_string_built_sql() -> None:
+    sample = ast.parse(
+        "conn.execute(f'SELECT * FROM t WHERE id = {x}')\n"
+        "conn.exec_driver_sql('DELETE FROM t WHERE id = %s' % x)\n"
+        "text('SELECT ' + column)\n"
+        "conn.execute('SELECT {}'.format(x))\n"
+        "conn.execute(select(t).where(t.c.id == x))\n"
+        "text('SELECT 1')\n"
+    )
+    assert [line for line, _ in sql_built_from_strings(sample)] == [1, 2, 3, 4]
