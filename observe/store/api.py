@@ -83,15 +83,24 @@ _LANE = (
 )
 _Q_LANE_AT = (
     select(T.events)
-    .where(*_LANE, T.events.c.start_s <= bindparam("t"))
+    .where(
+        *_LANE,
+        T.events.c.start_s <= bindparam("t"),
+        # a zero-length state [t0, t0) is on nowhere: it must not hide the state on at t0
+        or_(T.events.c.end_s.is_(None), T.events.c.end_s > T.events.c.start_s),
+    )
     .order_by(T.events.c.start_s.desc())
     .limit(1)
 )
 _Q_LANE_NEXT = (
     select(T.events).where(*_LANE, T.events.c.start_s > bindparam("t")).order_by(T.events.c.start_s).limit(1)
 )
-_D_REDO = delete(T.actions).where(
-    T.actions.c.observation_id == bindparam("obs"), T.actions.c.undone.is_(True)
+_REDOABLE = (T.actions.c.undone.is_(True), T.actions.c.discarded.is_(False))
+# A new action makes the undone ones unredoable; they stay, with their idempotency keys.
+_D_REDO = (
+    update(T.actions)
+    .where(T.actions.c.observation_id == bindparam("obs"), *_REDOABLE)
+    .values(discarded=True)
 )
 _I_EVENT = insert(T.events)
 _EVENT_FIELDS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
@@ -1345,9 +1354,7 @@ class Store:
         with self._write() as conn:
             self._observation_context(conn, observation_id, "event.undo")
             action_id = conn.execute(
-                select(func.min(T.actions.c.id)).where(
-                    T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True)
-                )
+                select(func.min(T.actions.c.id)).where(T.actions.c.observation_id == observation_id, *_REDOABLE)
             ).scalar()
             if action_id is None:
                 return Recorded(None, ())
@@ -1359,9 +1366,7 @@ class Store:
                 conn, observation_id, "event.redo", action_id=int(action_id), events=_event_ids(changes)
             )
             left = conn.execute(
-                select(T.actions.c.id)
-                .where(T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True))
-                .limit(1)
+                select(T.actions.c.id).where(T.actions.c.observation_id == observation_id, *_REDOABLE).limit(1)
             ).first()
             self._set_has_redo(conn, observation_id, left is not None)
             return Recorded(int(action_id), changes)
@@ -1378,7 +1383,7 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(
                 select(T.actions.c.undone, func.count())
-                .where(T.actions.c.observation_id == observation_id)
+                .where(T.actions.c.observation_id == observation_id, T.actions.c.discarded.is_(False))
                 .group_by(T.actions.c.undone)
             ).all()
         counts = {bool(undone): int(n) for undone, n in rows}
@@ -1528,6 +1533,7 @@ class Store:
             "observation_id": observation_id,
             "label": label[:200],
             "undone": False,
+            "discarded": False,
             "client_key": client_key,
             "client_seq": client_seq,
             "created_at": _now(),

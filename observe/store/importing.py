@@ -558,6 +558,13 @@ def _insert_events(store: Store, conn: Connection, observation_id: int, rows: pd
     before = conn.execute(
         select(func.max(T.events.c.id)).where(T.events.c.observation_id == observation_id)
     ).scalar()
+    # a new action makes the undone ones unredoable (as Store._apply does)
+    conn.execute(
+        update(T.actions)
+        .where(T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(True))
+        .values(discarded=True)
+    )
+    conn.execute(update(T.observations).where(T.observations.c.id == observation_id).values(has_redo=False))
     conn.execute(insert(T.events), values)
     ids = (
         conn.execute(

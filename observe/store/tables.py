@@ -134,6 +134,7 @@ events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(80), nullable=False),
     Index("ix_events_lane", "observation_id", "subject", "channel", "start_s"),
+    sqlite_autoincrement=True,  # ids are never reused: undo re-inserts an event under its old id
 )
 
 # One row per user action on events (a keypress, an edit, a delete, an import), for
@@ -145,6 +146,8 @@ actions = Table(
     Column("observation_id", Integer, ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
     Column("label", String(200), nullable=False),
     Column("undone", Boolean, nullable=False, default=False),
+    # undone, then a new action came: no longer redoable, but its idempotency key stays
+    Column("discarded", Boolean, nullable=False, default=False),
     Column("client_key", String(64)),
     Column("client_seq", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
