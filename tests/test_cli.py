@@ -197,12 +197,6 @@ def _sessions(path: Path) -> list[tuple]:
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG observe/interop/tidy.py _bundle_from_frame (ImportedObservation(...) at ~line 162) does not "
-    "pass the counselor (nor session_number) into ImportedObservation.attributes, which "
-    "observe/store/importing.py frame_from_bundle reads: imported sessions get counselor 'unknown'",
-)
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_export_import_export_is_lossless(
     capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path, fmt: str
