@@ -217,8 +217,8 @@ def test_export_import_export_is_lossless(
 def test_events_part_of_the_round_trip(
     capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
 ) -> None:
-    """The events themselves and the session facts (all but the counselor, see the xfail
-    above) come back exactly."""
+    """The events themselves and the session facts come back exactly (columns compared one
+    by one, so a failure names the column)."""
     exported = tmp_path / "events.csv"
     run(capsys, "--db", str(demo_db), "events", "-o", str(exported))
     fresh = tmp_path / "fresh.db"
