@@ -21,7 +21,7 @@ for column, name in zip(
 if ctx.store.has_demo():
     with st.container(border=True):
         st.info(ctx.t("home.demo_notice"), icon=":material/science:")
-        if st.button(ctx.t("home.remove_demo"), key="home_remove_demo"):
+        if ctx.store.may("settings") and st.button(ctx.t("home.remove_demo"), key="home_remove_demo"):
             page.confirm_remove_demo(ctx)
 
 st.subheader(ctx.t("home.tasks"))

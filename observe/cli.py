@@ -19,15 +19,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from observe.errors import InvalidInput, ObserveError
-from observe.frames import EXPORT_COLUMNS
 from observe.store import Store
 
 log = logging.getLogger("observe.cli")
 Command = Callable[[argparse.Namespace, Store], int]
-EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "duration_s", "scheme_version")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,22 +172,11 @@ def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
-def export_frame(
-    store: Store, *, session: str | None = None, observer: str | None = None, client: str | None = None
-) -> pd.DataFrame:
-    """The events export: the contract columns first (``observe.frames.EXPORT_COLUMNS``), times to the ms."""
-    if session:
-        store.session(session)  # a clear "no such session" rather than an empty file
-    frame = store.events_frame(session=session, observer=observer, client=client)
-    out = frame[list(EXPORT_COLUMNS + EXPORT_EXTRAS)].copy()
-    out["start_s"] = out["start_s"].round(3)
-    out["end_s"] = out["end_s"].round(3)
-    out["session_date"] = out["session_date"].astype(str)
-    return out
-
-
 def cmd_events(args: argparse.Namespace, store: Store) -> int:
-    frame = export_frame(store, session=args.session, observer=args.observer, client=args.client)
+    from observe.interop.exports import tidy_events
+
+    frame = tidy_events(store, session=args.session, observer=args.observer, client=args.client)
+    store.log_export("export.tidy", what="events", session=args.session, client=args.client)
     if args.format == "json":
         text = frame.to_json(orient="records", indent=1, double_precision=3) + "\n"
     else:

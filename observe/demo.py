@@ -16,15 +16,21 @@ gives the same workspace.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from observe.access import create_demo_accounts
 from observe.errors import InvalidInput
 from observe.model import Event, make_event
 from observe.scheme import CodingScheme
 from observe.store import Store
+from observe.store.reference import set_reference
+
+log = logging.getLogger("observe.demo")
 
 SEED = 20261128
 SESSION_S = 900.0  # 15-minute demo sessions keep the workspace small and quick to create
@@ -94,18 +100,40 @@ def _plans() -> list[_Plan]:
 
 
 def ensure_first_run_demo(store: Store) -> bool:
-    """On a new, empty workspace create the demo once; never again after it was removed."""
+    """On a new, empty workspace create the demo once; never again after it was removed.
+
+    The coded sessions are written at once (a second or two); the demo videos take longer
+    to generate and are made in a background thread, so the first page opens quickly."""
     if store.setting("demo_offered", False):
         return False
     created = not store.clients(include_archived=True)
     if created:
-        create_demo(store)
+        create_demo(store, videos=False)
+        threading.Thread(
+            target=_videos_quietly, args=(store,), name="observe-demo-videos", daemon=True
+        ).start()
     store.set_setting("demo_offered", True)
     return created
 
 
-def create_demo(store: Store, *, reset: bool = True) -> dict[str, int]:
-    """Create (or, with ``reset``, re-create) the demo workspace; returns what was created."""
+def _videos_quietly(store: Store) -> None:
+    try:
+        demo_videos(store)
+    except Exception:  # a missing ffmpeg must not break the app: the pages say the video is missing
+        log.exception("could not generate the demo videos")
+
+
+def demo_videos(store: Store, media_folder: str | None = None) -> None:
+    """The demo's synthetic session videos with their regions of interest (generated, not shipped)."""
+    from observe.video.demo_assets import ensure_demo_video
+
+    ensure_demo_video(store, media_folder)
+
+
+def create_demo(store: Store, *, reset: bool = True, videos: bool = True) -> dict[str, int]:
+    """Create (or, with ``reset``, re-create) the demo workspace; returns what was created.
+
+    ``videos`` also generates the demo session videos (about half a minute, needs ffmpeg)."""
     # Refuse before writing (or removing) anything if a user's own client has a demo code.
     own = {c.code for c in store.clients(include_archived=True) if not c.is_demo}
     taken = sorted(own & {p.client for p in _plans()})
@@ -154,6 +182,10 @@ def create_demo(store: Store, *, reset: bool = True) -> dict[str, int]:
             second = store.open_observation(session.code, "obs.budi")
             store.import_events(second.id, list(_second_reading(scheme, events, rng)), label="demo")
             store.finish_observation(second.id)
+            set_reference(store, observation.id)  # obs.ani's reading is the training reference
+    create_demo_accounts(store)
+    if videos:
+        demo_videos(store)
     return store.counts()
 
 

@@ -41,18 +41,33 @@ EVENT_COLUMNS = (
 SESSION_COLUMNS = ("client", "session_number", "counselor", "duration_s", "observers", "events")
 
 
-def random_codes(values: Iterable[str], prefix: str, rng: random.Random) -> dict[str, str]:
-    """Map each distinct value to ``prefix`` + a number, numbers handed out in random order.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
 
-    >>> codes = random_codes(["K01", "K02", "K01"], "P", random.Random(1))
-    >>> sorted(codes.values()), sorted(codes)
-    (['P1', 'P2'], ['K01', 'K02'])
+
+def pseudonyms(values: Iterable[str], prefix: str, rng: random.Random, *, length: int = 6) -> dict[str, str]:
+    """A distinct random code per distinct value, e.g. ``{"K01": "P-7QX2MA"}``: nothing about
+    the workspace's own codes or their order survives.
+
+    >>> codes = pseudonyms(["K01", "K02", "K01"], "P", random.Random(1))
+    >>> sorted(codes) == ["K01", "K02"], len(set(codes.values())), codes["K01"].startswith("P-")
+    (True, 2, True)
     """
-    distinct = sorted(set(values))
-    numbers = list(range(1, len(distinct) + 1))
-    rng.shuffle(numbers)
-    width = len(str(len(distinct)))
-    return {v: f"{prefix}{n:0{width}d}" for v, n in zip(distinct, numbers, strict=True)}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for value in sorted(dict.fromkeys(str(v) for v in values)):
+        code = ""
+        while not code or code in used:
+            code = f"{prefix}-" + "".join(rng.choice(_ALPHABET) for _ in range(length))
+        used.add(code)
+        out[value] = code
+    return out
+
+
+def research_events(store: Store) -> pd.DataFrame:
+    """The events that may enter a research export: consenting clients, finished observations.
+    Refused for a role without ``export.research``; recorded in the audit trail first."""
+    store.log_export("export.research", what="research")
+    return store._research_events()
 
 
 def research_export(store: Store, *, rng: random.Random | None = None) -> dict[str, pd.DataFrame]:
@@ -61,12 +76,11 @@ def research_export(store: Store, *, rng: random.Random | None = None) -> dict[s
     Refused (:class:`observe.errors.PermissionDenied`) for a role without ``export.research``;
     the export is recorded in the audit trail before any data is read.
     """
-    store.log_export("export.research", what="research")
-    source = store._research_events()
+    source = research_events(store)
     draw = rng or random.SystemRandom()
-    clients = random_codes(source["client"].astype(str), "P", draw)
-    counselors = random_codes(source["counselor"].astype(str), "CN", draw)
-    observers = random_codes(source["observer"].astype(str), "O", draw)
+    clients = pseudonyms(source["client"].astype(str), "P", draw)
+    counselors = pseudonyms(source["counselor"].astype(str), "T", draw)
+    observers = pseudonyms(source["observer"].astype(str), "O", draw)
     events = pd.DataFrame(
         {
             "client": source["client"].map(clients),
@@ -93,7 +107,7 @@ def research_export(store: Store, *, rng: random.Random | None = None) -> dict[s
         "sessions": len(sessions),
         "events": len(events),
         "consent": "only clients who consented to research use; finished observations only",
-        "codes": "client P*, counselor CN*, observer O* codes are random and new in every export",
+        "codes": "client P-*, counselor T-*, observer O-* codes are random and new in every export",
         "removed": "names, notes, comments, dates, session codes, internal ids, video",
         "times": "seconds from the start of the session",
     }

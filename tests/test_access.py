@@ -108,7 +108,8 @@ def test_research_codes_are_new_in_every_export(store: Store) -> None:
     for seed in range(8):
         sessions = research_export(store, rng=random.Random(seed))["sessions"]
         codes_of_k11.add(sessions.loc[sessions["events"] == 3, "client"].item())
-    assert codes_of_k11 == {"P1", "P2"}  # the code a client gets changes between exports
+    assert len(codes_of_k11) > 1  # the code a client gets changes between exports
+    assert all(code.startswith("P-") and "K11" not in code for code in codes_of_k11)
 
 
 def test_research_export_is_refused_to_an_observer_and_is_audited(store: Store) -> None:

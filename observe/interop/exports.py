@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from observe.errors import InvalidInput
+from observe.frames import EXPORT_COLUMNS
 from observe.interop.boris_project import write_boris_project
 from observe.interop.boris_tabular import write_boris_tabular
 from observe.interop.elan import write_eaf
@@ -112,6 +113,8 @@ def export_file(
     if fmt not in EXPORTS[kind]:
         raise InvalidInput("export.unknown_format", kind=kind, format=fmt, formats=", ".join(EXPORTS[kind]))
     selection = selection or Selection()
+    if kind != "research":  # the research export checks and records itself (observe.research)
+        store.log_export("export.tidy", what=kind, session=selection.session, client=selection.client)
     if kind == "research":
         from observe.interop.research_export import research_export
 
@@ -126,11 +129,28 @@ def export_file(
     return ExportFile(name, data, MIME[name.rsplit(".", 1)[-1]])
 
 
-def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
-    """The tidy events export (the CLI's ``events`` columns); refuses an empty selection."""
-    from observe.cli import export_frame
+#: What follows the contract columns in the events export: enough to recreate the sessions.
+EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "duration_s", "scheme_version")
 
-    frame = export_frame(
+
+def tidy_events(
+    store: Store, *, session: str | None = None, observer: str | None = None, client: str | None = None
+) -> pd.DataFrame:
+    """The events export (``python -m observe events``): the contract columns first
+    (``observe.frames.EXPORT_COLUMNS``), then :data:`EXPORT_EXTRAS`; times to the millisecond."""
+    if session:
+        store.session(session)  # a clear "no such session" rather than an empty file
+    frame = store.events_frame(session=session, observer=observer, client=client)
+    out = frame[list(EXPORT_COLUMNS + EXPORT_EXTRAS)].copy()
+    out["start_s"] = out["start_s"].round(3)
+    out["end_s"] = out["end_s"].round(3)
+    out["session_date"] = out["session_date"].astype(str)
+    return out
+
+
+def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
+    """The tidy events export of a selection; refuses an empty selection."""
+    frame = tidy_events(
         store, session=selection.session, observer=selection.observer, client=selection.client
     )
     if frame.empty:

@@ -61,6 +61,7 @@ def session_report_html(store: Store, session: str, *, observer: str | None = No
     >>> page.count("plotly.js v") == 1, "K01-S06" in page
     (True, True)
     """
+    store.log_export("report", what=session)  # refused for a role without reports; audited
     from observe.charts import openness_curve_figure, time_budget_figure, timeline_figure
     from observe.dashboards import session_review
 
@@ -127,6 +128,7 @@ def client_report_html(store: Store, client: str, *, observer: str | None = None
     >>> "K02" in client_report_html(store, "K02")
     True
     """
+    store.log_export("report", what=client)  # refused for a role without reports; audited
     from observe.charts import openness_trend_figure
     from observe.dashboards import _SUMMARY_COLUMNS, client_progress
 

@@ -17,37 +17,18 @@ import datetime as dt
 import json
 import random
 import secrets
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from observe.errors import InvalidInput
+from observe.research import pseudonyms, research_events
 from observe.store import Store
 
 if TYPE_CHECKING:
     from observe.interop.exports import Selection
 
 FORMAT_VERSION = 1
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
-
-
-def pseudonyms(values: Iterable[str], prefix: str, rng: random.Random, *, length: int = 6) -> dict[str, str]:
-    """A distinct random code per distinct value, e.g. ``{"K01": "P-7QX2MA"}``.
-
-    >>> codes = pseudonyms(["K01", "K02", "K01"], "P", random.Random(1))
-    >>> sorted(codes) == ["K01", "K02"], len(set(codes.values())), codes["K01"].startswith("P-")
-    (True, 2, True)
-    """
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for value in sorted(dict.fromkeys(str(v) for v in values)):
-        code = ""
-        while not code or code in used:
-            code = f"{prefix}-" + "".join(rng.choice(_ALPHABET) for _ in range(length))
-        used.add(code)
-        out[value] = code
-    return out
 
 
 def research_export(
@@ -86,6 +67,11 @@ def research_export(
     selection = selection or Selection()
     rng = random.Random(secrets.randbits(64) if seed is None else seed)
     events = events_for_export(store, selection)
+    # only what may leave for research: consenting clients, finished observations (audited)
+    allowed = research_events(store)[["session", "observer"]].drop_duplicates()
+    events = events.merge(allowed, on=["session", "observer"], how="inner")
+    if events.empty:
+        raise InvalidInput("export.nothing")
     sessions = [store.session(str(code)) for code in events["session"].unique()]
     clients = pseudonyms((s.client for s in sessions), "P", rng)
     counselors = pseudonyms((s.counselor for s in sessions), "T", rng)
@@ -120,6 +106,7 @@ def research_export(
     )
     openness = _session_index(store, selection, sessions)
     budget = analysis_table(store, "timebudget", selection)
+    budget = budget[budget["session"].astype(str).isin(session_codes)]
     params = OpennessParams().as_dict()
     metadata: dict[str, Any] = {
         "format": "observe research export",

@@ -1,0 +1,26 @@
+"""The research zip of the Import/export page and CLI: consent gates what leaves, and it is audited."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+
+from observe.demo import create_demo
+from observe.interop.exports import Selection, export_file
+from observe.store import Store
+
+
+def test_only_consenting_clients_leave_and_the_export_is_audited(tmp_path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    create_demo(store, videos=False)  # K01 and K02 consented to research use, the child K03 did not
+    data = export_file(store, "research", selection=Selection(), seed=3).data
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    sessions = pd.read_csv(archive.open("sessions.csv"))
+    assert len(sessions) == 6 + 5  # K01's and K02's sessions, none of K03's
+    assert sessions["client"].nunique() == 2
+    text = b"".join(archive.read(name) for name in archive.namelist())
+    for secret in (b"K01", b"K02", b"K03", b"C01", b"obs.ani", b"2026-08"):
+        assert secret not in text
+    assert (store.audit_log()["action"] == "export.research").any()
