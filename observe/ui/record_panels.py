@@ -4,7 +4,9 @@ the event list with its edit form, the cheat-sheet and the whole-session timelin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +14,7 @@ import streamlit as st
 from observe import media, recording
 from observe.charts import timeline_figure
 from observe.errors import ObserveError
-from observe.model import Observation, Session
+from observe.model import Event, Observation, Recorded, Session
 from observe.scheme import CodingScheme
 from observe.scheme.sheet import cheat_sheet_view
 from observe.ui import coder
@@ -186,28 +188,52 @@ def setup(
 
 @st.fragment
 def recorder(ctx: Page, setup: coder.CoderSetup) -> None:
-    """The coder, undo/redo and the event list: a keypress reruns only this fragment."""
-    coder.coder(ctx.store, setup)
+    """The coder, undo/redo and the event list: a keypress reruns only this fragment.
+
+    Buttons act in ``on_click`` callbacks, which run before the fragment draws: the coder
+    then shows the change on the same rerun.
+    """
     obs = setup.observation_id
+    coder.coder(ctx.store, setup)
     can_undo, can_redo = ctx.store.can_undo_redo(obs)
-    events = coder.events(ctx.store, obs)
     left, mid, right = st.columns([1, 1, 4])
-    if left.button(ctx.t("record.page.undo"), icon=":material/undo:", disabled=not can_undo, key="rec_undo"):
-        _run(ctx, obs, lambda: ctx.store.undo(obs))
-    if mid.button(ctx.t("record.page.redo"), icon=":material/redo:", disabled=not can_redo, key="rec_redo"):
-        _run(ctx, obs, lambda: ctx.store.redo(obs))
+    left.button(
+        ctx.t("record.page.undo"),
+        icon=":material/undo:",
+        disabled=not can_undo,
+        key="rec_undo",
+        on_click=_act,
+        args=(ctx, obs, lambda: ctx.store.undo(obs)),
+    )
+    mid.button(
+        ctx.t("record.page.redo"),
+        icon=":material/redo:",
+        disabled=not can_redo,
+        key="rec_redo",
+        on_click=_act,
+        args=(ctx, obs, lambda: ctx.store.redo(obs)),
+    )
+    events = coder.events(ctx.store, obs)
     right.caption(ctx.t("record.page.count", n=len(events)))
-    event_list(ctx, setup, coder.events(ctx.store, obs))
+    message = st.session_state.pop(f"rec_message_{obs}", None)
+    if message:
+        st.error(message, icon=":material/error:")
+    event_list(ctx, setup, events)
 
 
-def _run(ctx: Page, obs: int, action) -> None:  # type: ignore[no-untyped-def]
-    recorded = attempt(ctx, action)
-    if recorded is not None:
-        coder.apply(obs, recorded.changes)
-        st.rerun(scope="fragment")
+def _act(ctx: Page, obs: int, action: Callable[[], Recorded], unselect: bool = False) -> None:
+    """Run a store action from a button; a refused one leaves its message for the fragment."""
+    try:
+        recorded = action()
+    except ObserveError as exc:
+        st.session_state[f"rec_message_{obs}"] = exc.message(ctx.lang)
+        return
+    coder.apply(obs, recorded.changes)
+    if unselect:
+        st.session_state.pop(f"rec_selected_{obs}", None)
 
 
-def event_list(ctx: Page, setup: coder.CoderSetup, events: dict) -> None:  # type: ignore[type-arg]
+def event_list(ctx: Page, setup: coder.CoderSetup, events: Mapping[int, Event]) -> None:
     """The coded events: click a row to jump there and edit or delete it."""
     obs = setup.observation_id
     scope = st.segmented_control(
@@ -256,16 +282,22 @@ def event_list(ctx: Page, setup: coder.CoderSetup, events: dict) -> None:  # typ
         edit_form(ctx, setup, events[selected])
 
 
-def edit_form(ctx: Page, setup: coder.CoderSetup, event) -> None:  # type: ignore[no-untyped-def]
+def edit_form(ctx: Page, setup: coder.CoderSetup, event: Event) -> None:
     """Change an event's time, end, subject, cue, modifiers or comment; or delete it."""
     scheme, obs = setup.scheme, setup.observation_id
+    key = f"rec_edit_{event.id}"
     st.markdown(ctx.t("record.edit.title", id=event.id))
-    with st.form(key=f"rec_edit_{event.id}", border=True):
+    with st.form(key=key, border=True):
         c1, c2, c3, c4 = st.columns(4)
-        start = c1.number_input(
-            ctx.t("record.col.start_s"), value=event.start_s, min_value=0.0, step=0.1, format="%.3f"
+        c1.number_input(
+            ctx.t("record.col.start_s"),
+            value=event.start_s,
+            min_value=0.0,
+            step=0.1,
+            format="%.3f",
+            key=f"{key}_start",
         )
-        end = c2.number_input(
+        c2.number_input(
             ctx.t("record.col.end_s"),
             value=event.end_s,
             min_value=0.0,
@@ -273,66 +305,71 @@ def edit_form(ctx: Page, setup: coder.CoderSetup, event) -> None:  # type: ignor
             format="%.3f",
             disabled=event.kind == "point",
             help=ctx.t("record.edit.end_help"),
+            key=f"{key}_end",
         )
-        subjects = list(scheme.subject_codes)
-        subject = c3.selectbox(
+        subjects = {s.code: s.labels.get(ctx.lang) or s.labels["en"] for s in scheme.subjects}
+        c3.selectbox(
             ctx.t("record.col.subject"),
-            subjects,
-            index=subjects.index(event.subject),
-            format_func=lambda s: scheme.subjects[subjects.index(s)].labels.get(ctx.lang, s),
+            list(subjects),
+            index=list(subjects).index(event.subject),
+            format_func=subjects.__getitem__,
+            key=f"{key}_subject",
         )
         cues = [c.code for c in scheme.cues]
-        cue = c4.selectbox(
+        c4.selectbox(
             ctx.t("record.col.cue"),
             cues,
             index=cues.index(event.cue) if event.cue in cues else 0,
             format_func=lambda c: f"{c} — {scheme.cue(c).label(ctx.lang)}",
+            key=f"{key}_cue",
         )
-        modifiers = {}
-        columns = st.columns(max(1, len(scheme.modifiers)) + 1)
+        columns = st.columns(len(scheme.modifiers) + 1)
         for column, modifier in zip(columns, scheme.modifiers, strict=False):
             options = ["", *modifier.values]
-            value = column.selectbox(
+            column.selectbox(
                 modifier.labels.get(ctx.lang) or modifier.labels["en"],
                 options,
                 index=options.index(event.modifiers.get(modifier.code, "")),
                 format_func=lambda v: v or "—",
+                key=f"{key}_mod_{modifier.code}",
             )
-            if value:
-                modifiers[modifier.code] = value
-        comment = columns[-1].text_input(ctx.t("record.col.comment"), value=event.comment)
-        save = st.form_submit_button(ctx.t("record.edit.save"), type="primary")
-    if save:
-        end_s = (
-            None
-            if event.kind == "point" or end is None or (isinstance(end, float) and math.isnan(end))
-            else end
-        )
-        _run(
-            ctx,
-            obs,
-            lambda: ctx.store.edit_event(
-                event.id,
-                start_s=start,
-                end_s=end_s,
-                subject=subject,
-                cue=cue,
-                modifiers=modifiers,
-                comment=comment,
-            ),
+        columns[-1].text_input(ctx.t("record.col.comment"), value=event.comment, key=f"{key}_comment")
+        st.form_submit_button(
+            ctx.t("record.edit.save"),
+            type="primary",
+            on_click=_act,
+            args=(ctx, obs, lambda: ctx.store.edit_event(event.id, **_form_values(key, event, scheme))),
         )
     left, right, _ = st.columns([1, 1, 4])
-    if left.button(
+    left.button(
         ctx.t("record.edit.delete"),
         icon=":material/delete:",
         key=f"rec_delete_{event.id}",
         help=ctx.t("record.edit.delete_help"),
-    ):
-        st.session_state.pop(f"rec_selected_{obs}", None)
-        _run(ctx, obs, lambda: ctx.store.delete_event(event.id))
-    if right.button(ctx.t("record.edit.close"), key=f"rec_close_{event.id}"):
-        st.session_state.pop(f"rec_selected_{obs}", None)
-        st.rerun(scope="fragment")
+        on_click=_act,
+        args=(ctx, obs, lambda: ctx.store.delete_event(event.id), True),
+    )
+    right.button(
+        ctx.t("record.edit.close"),
+        key=f"rec_close_{event.id}",
+        on_click=lambda: st.session_state.pop(f"rec_selected_{obs}", None),
+    )
+
+
+def _form_values(key: str, event: Event, scheme: CodingScheme) -> dict[str, Any]:
+    """The edit form's widgets as :meth:`Store.edit_event` arguments (a point has no end)."""
+    state = st.session_state
+    end = state[f"{key}_end"]
+    return {
+        "start_s": state[f"{key}_start"],
+        "end_s": None if event.kind == "point" or end is None or math.isnan(end) else end,
+        "subject": state[f"{key}_subject"],
+        "cue": state[f"{key}_cue"],
+        "modifiers": {
+            m.code: state[f"{key}_mod_{m.code}"] for m in scheme.modifiers if state[f"{key}_mod_{m.code}"]
+        },
+        "comment": state[f"{key}_comment"],
+    }
 
 
 # -- below the recorder ------------------------------------------------------------------------------------
