@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_fixtures
+from tests.conftest import shared_fixtures
 
 from observe.cli import main
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video

@@ -12,7 +12,7 @@ from functools import cache
 
 import pandas as pd
 import pytest
-from conftest import shared_fixtures
+from tests.conftest import shared_fixtures
 
 from observe.analysis.agreement import boris_kappa
 from observe.errors import InvalidInput

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
-from _events import (
+from tests.analysis._events import (
     client_valences,
     counselor_valences,
     frame,

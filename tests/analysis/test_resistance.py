@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _events import client_valences, frame, point, process, state
+from tests.analysis._events import client_valences, frame, point, process, state
 
 from observe.analysis.resistance import (
     ReferralParams,

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from _events import frame, point, state
-from conftest import shared_fixtures
+from tests.analysis._events import frame, point, state
+from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_timebudget import mhmm_events
+from tests.analysis.test_timebudget import mhmm_events
 
 from observe.analysis.cooccurrence import cooccurrence
 from observe.analysis.sequence import (

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
-from conftest import shared_fixtures
+from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from _events import frame, point, state
-from conftest import shared_fixtures
+from tests.analysis._events import frame, point, state
+from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -164,12 +164,13 @@ def test_overlapping_categories_are_split_into_channels(store: Store) -> None:
 
 def test_refused_imports_leave_the_database_unchanged(store: Store, dump) -> None:  # noqa: F811
     seed(store)
+    # a session code that exists: the imported states overlap the stored ones (the export
+    # itself is recorded in the audit trail, so it happens before the "before" dump)
+    exported = export_file(store, "events", "csv", selection=Selection(session="K01-S01")).data
     before = dump(store)
     bundle = parse_file(load("test.boris")[1], filename="test.boris")
     with pytest.raises(InvalidInput):
         apply_import(store, bundle, ImportMapping(client="bad code!"))
-    # a session code that exists: the imported states overlap the stored ones
-    exported = export_file(store, "events", "csv", selection=Selection(session="K01-S01")).data
     with pytest.raises(InvalidInput):
         apply_import(store, parse_tidy_csv(exported))
     spoiled = exported.replace(b"G_EYE", b"NOT_A_CUE").replace(b"K01-S01", b"K09-S01")

@@ -95,7 +95,8 @@ def test_demo_session_shows_the_per_channel_tables(app: AppTest, db: Path) -> No
     charts = at.get("plotly_chart")
     assert len(charts) >= 2  # the matrix heatmap and the twin timeline
     assert "Largest disagreements" in texts(at)
-    assert "No finished reference observation yet" in texts(at)
+    # the demo designates obs.ani's coding of K01-S03 as the training reference
+    assert frame(at, "Channels passed")["Reference by"].tolist() == ["obs.ani"]
 
 
 def test_matrix_switches_to_events_with_the_nil_category(app: AppTest) -> None:

@@ -82,7 +82,7 @@ def test_signed_out_page_shows_only_the_sign_in(team: None, path: Path) -> None:
     at = AppTest.from_file(str(path), default_timeout=TIMEOUT).run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.text_input(key="access_username") is not None
-    assert 'type: PASSWORD' in str(at.text_input(key="access_password").proto)
+    assert "type: PASSWORD" in str(at.text_input(key="access_password").proto)
     text = rendered_text(at)
     leaked = [value for value in SECRETS if value in text]
     assert not leaked, f"{path.name} shows {leaked} while signed out"
