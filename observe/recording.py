@@ -340,32 +340,61 @@ def lanes(scheme: CodingScheme, lang: str = "en") -> list[dict[str, str]]:
     ]
 
 
+def timeline_legend(
+    scheme: CodingScheme, valences: Mapping[tuple[str, str], float], lang: str = "en"
+) -> dict[str, Any]:
+    """What the browser needs to draw events: lanes, subjects and ``cues`` as
+    ``[code, label, kind, valence class per subject...]`` (lists: they travel on every rerun)."""
+    return {
+        "lanes": lanes(scheme, lang),
+        "subjects": list(scheme.subject_codes),
+        "cues": [
+            [c.code, c.label(lang), c.kind]
+            + [valence_class(valences.get((s, c.code), math.nan)) for s in scheme.subject_codes]
+            for c in scheme.cues
+        ],
+    }
+
+
+def timeline_rows(events: Iterable[Event], scheme: CodingScheme) -> list[list[Any]]:
+    """Events as ``[id, lane index, cue index, start, end]`` (end ``None`` for a point or a running state)."""
+    lane_index = {(lane[0], lane[1]): i for i, lane in enumerate(timeline_lanes(scheme))}
+    cue_index = {c.code: i for i, c in enumerate(scheme.cues)}
+    return [
+        [e.id, lane_index[(e.subject, e.channel)], cue_index[e.cue], e.start_s, e.end_s]
+        for e in events
+        if (e.subject, e.channel) in lane_index and e.cue in cue_index
+    ]
+
+
+def timeline_delta(changes: Iterable[Change], scheme: CodingScheme) -> tuple[list[list[Any]], list[int]]:
+    """What ``changes`` did to the drawn events: rows to insert or replace, ids to remove.
+
+    Sending these instead of every event keeps a keypress's round trip independent of how
+    many events the observation has (issue 3: 5,000 events may cost at most 1.3× of 10).
+    """
+    upserts: dict[int, Event] = {}
+    removed: set[int] = set()
+    for change in changes:
+        before, after = change.before, change.after
+        if before is not None and before.id is not None and (after is None or after.id != before.id):
+            removed.add(before.id)
+            upserts.pop(before.id, None)
+        if after is not None and after.id is not None:
+            upserts[after.id] = after
+            removed.discard(after.id)
+    return timeline_rows(upserts.values(), scheme), sorted(removed)
+
+
 def timeline_data(
     events: Iterable[Event],
     scheme: CodingScheme,
     valences: Mapping[tuple[str, str], float],
     lang: str = "en",
 ) -> dict[str, Any]:
-    """The compact form of an observation the browser draws its live timeline from.
-
-    ``cues``: ``[code, label, valence class]``; ``events``: ``[id, lane, cue index, start, end]``
-    (end ``None`` for a point or a running state; the browser tells them apart by the cue's kind).
-    Lists, not objects: thousands of events travel on every acknowledgement.
-    """
-    lane_list = lanes(scheme, lang)
-    lane_index = {(lane["subject"], lane["channel"]): i for i, lane in enumerate(lane_list)}
-    cue_list = [
-        [c.code, c.label(lang), c.kind]
-        + [valence_class(valences.get((s, c.code), math.nan)) for s in scheme.subject_codes]
-        for c in scheme.cues
-    ]
-    cue_index = {c.code: i for i, c in enumerate(scheme.cues)}
-    rows = [
-        [e.id, lane_index[(e.subject, e.channel)], cue_index[e.cue], e.start_s, e.end_s]
-        for e in events
-        if (e.subject, e.channel) in lane_index and e.cue in cue_index
-    ]
-    return {"lanes": lane_list, "cues": cue_list, "subjects": list(scheme.subject_codes), "events": rows}
+    """The whole observation in the browser's compact form: :func:`timeline_legend` plus ``events``
+    (:func:`timeline_rows`)."""
+    return timeline_legend(scheme, valences, lang) | {"events": timeline_rows(events, scheme)}
 
 
 EVENT_TABLE_COLUMNS: tuple[str, ...] = (

@@ -32,6 +32,7 @@ from observe.ui.coder_assets import CSS, HTML, JS
 
 _component = st.components.v2.component("observe_coder", html=HTML, css=CSS, js=JS)
 _LOCK = "rec_lock"
+_LOG = 500  # changes kept for a browser that missed some renders; older: it gets every event again
 _nonce = itertools.count(1)
 
 #: Texts the component shows, by its own name → catalogue key.
@@ -104,11 +105,17 @@ def _lock() -> threading.Lock:
 
 
 def events(store: Store, observation_id: int) -> dict[int, Event]:
-    """The observation's events as the page shows them (read from the store once, then kept up to date)."""
+    """The observation's events as the page shows them (read from the store once, then kept up to date).
+
+    Each read starts a new *epoch* of the browser's copy: the coder then receives every event
+    once, and after that only the changes (:func:`apply` logs them with a revision number).
+    """
     cached = st.session_state.get(_key("events", observation_id))
     if cached is None:
         cached = {e.id: e for e in store.events(observation_id) if e.id is not None}
         st.session_state[_key("events", observation_id)] = cached
+        st.session_state[_key("epoch", observation_id)] = next(_nonce)
+        st.session_state[_key("log", observation_id)] = ()
     return cached
 
 
@@ -117,11 +124,35 @@ def forget(observation_id: int) -> None:
     st.session_state.pop(_key("events", observation_id), None)
 
 
-def apply(observation_id: int, changes: tuple[Change, ...]) -> None:
-    """Bring the page's events up to date with changes the store reported."""
+def apply(observation_id: int, changes: tuple[Change, ...], scheme: CodingScheme | None = None) -> None:
+    """Bring the page's events, and the change log the coder catches up from, up to date."""
     cached = st.session_state.get(_key("events", observation_id))
-    if cached is not None:
-        st.session_state[_key("events", observation_id)] = recording.apply_changes(cached, changes)
+    if cached is None or not changes:
+        return
+    st.session_state[_key("events", observation_id)] = recording.apply_changes(cached, changes)
+    log: tuple[tuple[int, list[Any], list[int]], ...] = st.session_state.get(_key("log", observation_id), ())
+    scheme = scheme or st.session_state.get(_key("scheme", observation_id))
+    if scheme is None:  # no coder mounted yet: it will read everything anyway
+        forget(observation_id)
+        return
+    rev = log[-1][0] + 1 if log else 1
+    upserts, removed = recording.timeline_delta(changes, scheme)
+    st.session_state[_key("log", observation_id)] = (*log, (rev, upserts, removed))[-_LOG:]
+
+
+def _timeline(store: Store, setup: CoderSetup) -> dict[str, Any]:
+    """Every event (first mount, new epoch) or only the log entries the browser has not seen."""
+    obs = setup.observation_id
+    rows = events(store, obs)
+    epoch = st.session_state[_key("epoch", obs)]
+    log = st.session_state.get(_key("log", obs), ())
+    rev = log[-1][0] if log else 0
+    have = st.session_state.get(_key("have", obs)) or [None, -1]
+    legend = recording.timeline_legend(setup.scheme, setup.valences, setup.lang)
+    oldest = log[0][0] if log else rev + 1
+    if have[0] == epoch and have[1] >= oldest - 1:
+        return legend | {"epoch": epoch, "rev": rev, "delta": [e for e in log if e[0] > have[1]]}
+    return legend | {"epoch": epoch, "rev": rev, "full": recording.timeline_rows(rows.values(), setup.scheme)}
 
 
 def seek(observation_id: int, t_s: float) -> None:
@@ -145,6 +176,7 @@ def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
         value = st.session_state.get(key) or {}
         payload = value.get("outbox") if hasattr(value, "get") else None
         items = (payload or {}).get("items") or []
+        st.session_state[_key("have", observation_id)] = (payload or {}).get("have")
         acks = st.session_state.get(_key("acks", observation_id), {})
         outcome = recording.apply_outbox(store, observation_id, items, acks)
         st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
@@ -178,7 +210,7 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
         "sheet": sheet.drop(columns="cue").values.tolist(),
         "transport": [[k, t(v, lang)] for k, v in TRANSPORT],
         "text": _texts(lang),
-        "timeline": recording.timeline_data(events(store, obs).values(), scheme, setup.valences, lang),
+        "timeline": _timeline(store, setup),
         "ack": st.session_state.get(_key("acks", obs), {}),
         "seek": st.session_state.get(_key("seek", obs)),
         "errors": st.session_state.get(_key("errors", obs)),
@@ -192,6 +224,7 @@ def coder(store: Store, setup: CoderSetup) -> None:
     video its position) across reruns; another observation gets a fresh outbox.
     """
     key = f"rec_coder_{setup.observation_id}"
+    st.session_state[_key("scheme", setup.observation_id)] = setup.scheme
     _component(
         key=key,
         data=coder_data(store, setup),

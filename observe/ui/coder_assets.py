@@ -217,7 +217,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
 
   // -- the outbox --
   function flush() {
-    if (S.outbox.length) setTriggerValue('outbox', { items: S.outbox.slice(), at: Date.now(), t: now_t() });
+    // `have` tells Python which events we hold, so it sends only what changed since
+    if (S.outbox.length) setTriggerValue('outbox', { items: S.outbox.slice(), at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
   }
   function push(item) {
     S.seq += 1;
@@ -376,23 +377,62 @@ export default function ({ data, parentElement, setTriggerValue }) {
   window.addEventListener('keydown', onKey, true);
 
   // -- the live timeline --
-  function lanesOf() {
-    const tl = d.timeline || { lanes: [], cues: [], events: [], subjects: [] };
-    if (S.builtFor !== tl) {
-      S.builtFor = tl;
-      S.byLane = tl.lanes.map(() => []);
-      for (const ev of tl.events) if (S.byLane[ev[1]]) S.byLane[ev[1]].push(ev);
-      for (const l of S.byLane) l.sort((a, b) => a[3] - b[3]);
-    }
-    return tl;
+  // The events: every one on a new epoch, then only the changes logged since the revision we have.
+  // Kept per lane (a Map by id, sorted lazily), so a change costs the size of its lane, not of the session.
+  function laneCount() { return ((d.timeline && d.timeline.lanes) || []).length; }
+  function resetLanes() {
+    S.laneMaps = Array.from({ length: laneCount() }, () => new Map());
+    S.laneSorted = S.laneMaps.map(() => null);
+    for (const r of S.rows.values()) if (S.laneMaps[r[1]]) S.laneMaps[r[1]].set(r[0], r);
   }
-  function stateAt(events, cues, t) {   // the running state of a lane at t (states never overlap in a lane)
-    let found = null;
-    for (const ev of events) {
-      if (ev[3] > t) break;
-      if (cues[ev[2]][2] === 'state' && (ev[4] === null || t < ev[4])) found = ev;
+  function put(r) {
+    const old = S.rows.get(r[0]);
+    if (old && S.laneMaps[old[1]]) { S.laneMaps[old[1]].delete(r[0]); S.laneSorted[old[1]] = null; }
+    S.rows.set(r[0], r);
+    if (S.laneMaps[r[1]]) { S.laneMaps[r[1]].set(r[0], r); S.laneSorted[r[1]] = null; }
+  }
+  function drop(id) {
+    const old = S.rows.get(id);
+    if (!old) return;
+    S.rows.delete(id);
+    if (S.laneMaps[old[1]]) { S.laneMaps[old[1]].delete(id); S.laneSorted[old[1]] = null; }
+  }
+  function catchUp() {
+    const tl = d.timeline;
+    if (!tl) return;
+    if (tl.full) {
+      S.rows = new Map(tl.full.map((r) => [r[0], r])); S.epoch = tl.epoch; S.rev = tl.rev; resetLanes();
+    } else if (tl.epoch === S.epoch && S.rows) {
+      if (S.laneMaps.length !== laneCount()) resetLanes();
+      for (const [rev, ups, dels] of tl.delta || []) {
+        if (rev <= S.rev) continue;
+        for (const id of dels) drop(id);
+        for (const r of ups) put(r);
+        S.rev = rev;
+      }
     }
-    return found;
+  }
+  catchUp();
+  function laneEvents(i) {
+    if (!S.laneMaps || !S.laneMaps[i]) return [];
+    if (!S.laneSorted[i]) S.laneSorted[i] = Array.from(S.laneMaps[i].values()).sort((a, b) => a[3] - b[3]);
+    return S.laneSorted[i];
+  }
+  function firstAtOrAfter(events, t) {   // binary search on start
+    let lo = 0, hi = events.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (events[mid][3] < t) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+  function lastStateBefore(events, cues, i) {  // states never overlap in a lane: only the last one can reach on
+    for (let j = i - 1; j >= 0; j--) if (cues[events[j][2]][2] === 'state') return j;
+    return -1;
+  }
+  function lanesOf() { return d.timeline || { lanes: [], cues: [], subjects: [] }; }
+  function stateAt(events, cues, t) {   // the running state of a lane at t
+    const j = lastStateBefore(events, cues, firstAtOrAfter(events, t + 1e-9));
+    if (j < 0) return null;
+    const ev = events[j];
+    return ev[4] === null || t < ev[4] ? ev : null;
   }
   function draw() {
     const tl = lanesOf();
@@ -424,14 +464,17 @@ export default function ({ data, parentElement, setTriggerValue }) {
       const y = AXIS_H + i * LANE_H;
       if (i % 2 === 0) { g.fillStyle = '#F6F7F9'; g.fillRect(0, y, width, LANE_H); }
       if (lane.subject !== prevSubject) { g.fillStyle = '#444'; g.fillRect(0, y, width, 1); prevSubject = lane.subject; }
-      const events = S.byLane[i] || [];
+      const events = laneEvents(i);
       const si = sIndex[lane.subject] ?? 0;
       const on = stateAt(events, tl.cues, t);
       current.push([lane, on ? tl.cues[on[2]][1] : '—', on ? tl.cues[on[2]][3 + si] : '']);
       g.fillStyle = '#262730'; g.font = '12px sans-serif';
       g.fillText(lane.label.slice(0, 30), 4, y + LANE_H / 2);
       g.save(); g.beginPath(); g.rect(LABEL_W, y, plotW, LANE_H); g.clip();
-      for (const ev of events) {
+      const from = firstAtOrAfter(events, t0), back = lastStateBefore(events, tl.cues, from);
+      for (let k = back >= 0 ? back : from; k < events.length; k++) {
+        const ev = events[k];
+        if (ev[3] > t0 + span) break;
         const cue = tl.cues[ev[2]];
         g.fillStyle = COLOURS[cue[3 + si]] || COLOURS.na;
         if (cue[2] === 'point') {
@@ -487,7 +530,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   for (const i of justAcked) { S.latencies.push(drawnAt - S.sent.get(i.seq)); S.sent.delete(i.seq); }
   raf = requestAnimationFrame(loop);
   root.dataset.ready = '1';
-  root.dataset.drawn = String((d.timeline && d.timeline.events.length) || 0);
+  root.dataset.drawn = String(S.rows ? S.rows.size : 0);
 
   // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored).
   const timer = setInterval(flush, FLUSH_MS);
