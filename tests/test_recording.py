@@ -396,3 +396,21 @@ def test_find_coded_prefers_the_event_started_there() -> None:
     assert recording.find_coded([ended, started], "client", "G_EYE", 2.0) is started
     assert recording.find_coded([ended], "client", "G_EYE", 2.0) is ended
     assert recording.find_coded([ended], "client", "G_EYE", math.nan) is None
+
+
+def test_timeline_delta_replays_to_the_full_rows(coded: tuple[Store, int]) -> None:
+    """The browser's copy built from deltas equals the rows of the store's events (issue 3 speed)."""
+    store, obs = coded
+    rows: dict[int, list[object]] = {}
+    batches = [
+        [cue(1, "G_EYE", 1.0), cue(2, "G_AWAY", 2.0), cue(3, "P_NOD", 2.5)],
+        [{"client": "tab", "seq": 4, "op": "undo"}],
+        [cue(5, "G_DOWN", 1.5), cue(6, "G_DOWN", 1.5)],  # replaced at its own onset: a delete
+    ]
+    for batch in batches:
+        upserts, removed = recording.timeline_delta(apply_outbox(store, obs, batch).changes, SCHEME)
+        for event_id in removed:
+            rows.pop(event_id, None)  # as the browser does: an id inserted and removed in one batch
+        rows |= {int(r[0]): r for r in upserts}
+    full = recording.timeline_rows(store.events(obs), SCHEME)
+    assert sorted(rows.values()) == sorted(full)

@@ -82,7 +82,9 @@ video { width: 100%; max-height: 46vh; background: #000; display: block; border-
 .sheet { position: absolute; top: 2.4rem; left: 0; right: 0; max-height: 75vh; overflow: auto; z-index: 5;
          background: #fff; padding: .5rem .8rem; border: 1px solid #c8c8d0; border-radius: .3rem;
          box-shadow: 0 4px 24px rgba(0,0,0,.25); font-size: 13px; }
-.sheet .cols { columns: 2 26rem; column-gap: 1.5rem; }
+.sheet .cols { columns: 2 17rem; column-gap: 1.5rem; }
+.sheet td:first-child, .sheet th:first-child { width: 62%; }
+.sheet table.keys td:first-child { width: 38%; }
 .sheet tr.group td { font-weight: 700; padding-top: .5rem; border-bottom: 1px solid #999; }
 .sheet table { border-collapse: collapse; width: 100%; break-inside: avoid; margin-bottom: .3rem; }
 .sheet th, .sheet td { text-align: left; padding: .1rem .5rem; border-bottom: 1px solid #eee; }
@@ -269,7 +271,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       html += '</tr>';
     }
     if (group !== null) html += '</table>';
-    html += `<table><tr class="group"><td colspan="2">${esc(T.sheet_transport || '')}</td></tr>`;
+    html += `<table class="keys"><tr class="group"><td colspan="2">${esc(T.sheet_transport || '')}</td></tr>`;
     for (const [k, v] of (d.transport || [])) html += `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(v)}</td></tr>`;
     html += '</table></div>';
     $('.sheet').innerHTML = html;

@@ -270,3 +270,25 @@ def test_outbox_left_by_a_closed_tab_is_sent_on_the_next_visit(
     _wait_saved(page)
     wait_until(lambda: sorted(e.start_s for e in e2e_store.events(obs)) == [4.0, 5.0])
     assert page.evaluate(f"localStorage.getItem('observe.outbox.{obs}.closedtab')") is None
+
+
+def test_live_mode_stamps_keys_with_the_session_clock(
+    app: App, page, e2e_store: Store, test_video: Path
+) -> None:  # type: ignore[no-untyped-def]
+    session = _session(e2e_store, test_video, app.media_dir)
+    obs = _observation(e2e_store, session)
+    open_page(page, app, "Record", session=session, observer=OBSERVER)
+    page.get_by_text("Live session (clock)").click()
+    page.locator(".coder.mode-live[data-ready='1']").wait_for()
+    page.locator("h1").first.click()
+    page.keyboard.press("Space")  # start the clock
+    page.wait_for_timeout(1200)
+    page.keyboard.press("6")
+    page.keyboard.press("Space")  # pause: the clock stops
+    page.wait_for_timeout(800)
+    paused_at = float(page.locator(".coder").get_attribute("data-t") or 0)
+    page.keyboard.press("Shift+6")
+    _wait_saved(page)
+    nod, counselor_nod = sorted(e2e_store.events(obs), key=lambda e: e.subject)
+    assert 1.0 <= nod.start_s <= 2.5
+    assert counselor_nod.start_s == pytest.approx(paused_at, abs=0.01)  # no time passed while paused
