@@ -260,7 +260,7 @@ def _parse_batch(batch: Iterable[Mapping[str, Any]]) -> tuple[list[OutboxItem], 
             errors.append(exc)
             continue
         items.setdefault((item.client, item.seq), item)
-    first = {}
+    first: dict[str, int] = {}
     for client, _seq in items:
         first.setdefault(client, len(first))
     return sorted(items.values(), key=lambda i: (first[i.client], i.seq)), errors

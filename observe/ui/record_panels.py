@@ -278,14 +278,16 @@ def event_list(ctx: Page, setup: coder.CoderSetup, events: Mapping[int, Event]) 
         },
     )
     selected = st.session_state.get(f"rec_selected_{obs}")
-    if selected in events:
+    if isinstance(selected, int) and selected in events:
         edit_form(ctx, setup, events[selected])
 
 
 def edit_form(ctx: Page, setup: coder.CoderSetup, event: Event) -> None:
     """Change an event's time, end, subject, cue, modifiers or comment; or delete it."""
     scheme, obs = setup.scheme, setup.observation_id
-    key = f"rec_edit_{event.id}"
+    event_id = event.id
+    assert event_id is not None  # events from the store always have their id
+    key = f"rec_edit_{event_id}"
     st.markdown(ctx.t("record.edit.title", id=event.id))
     with st.form(key=key, border=True):
         c1, c2, c3, c4 = st.columns(4)
@@ -338,7 +340,7 @@ def edit_form(ctx: Page, setup: coder.CoderSetup, event: Event) -> None:
             ctx.t("record.edit.save"),
             type="primary",
             on_click=_act,
-            args=(ctx, obs, lambda: ctx.store.edit_event(event.id, **_form_values(key, event, scheme))),
+            args=(ctx, obs, lambda: ctx.store.edit_event(event_id, **_form_values(key, event, scheme))),
         )
     left, right, _ = st.columns([1, 1, 4])
     left.button(
@@ -347,7 +349,7 @@ def edit_form(ctx: Page, setup: coder.CoderSetup, event: Event) -> None:
         key=f"rec_delete_{event.id}",
         help=ctx.t("record.edit.delete_help"),
         on_click=_act,
-        args=(ctx, obs, lambda: ctx.store.delete_event(event.id), True),
+        args=(ctx, obs, lambda: ctx.store.delete_event(event_id), True),
     )
     right.button(
         ctx.t("record.edit.close"),
