@@ -15,18 +15,21 @@ with a message that says how to convert.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from observe.errors import InvalidInput, NotFound
+from observe.errors import InvalidInput, NotFound, PermissionDenied
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
@@ -50,6 +53,37 @@ class VideoInfo:
     def playable(self) -> bool:
         """True if a browser can play it (see :data:`PLAYABLE_CODECS`)."""
         return self.codec in PLAYABLE_CODECS
+
+
+#: Video links are signed with a key that lives only in this server process and expire:
+#: a page hands out a link only after the store's permission check (``Store.video_token``),
+#: so a copied link is useless to others after a while and after a restart.
+_URL_KEY = secrets.token_bytes(32)
+URL_TTL_S = 8 * 3600
+
+
+def video_url(token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None) -> str:
+    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``)."""
+    expires = int((time.time() if now is None else now) + ttl_s)
+    return f"/api/video/{token}?exp={expires}&sig={_signature(token, expires)}"
+
+
+def check_video_link(
+    token: str, expires: str | None, signature: str | None, *, now: float | None = None
+) -> None:
+    """Refuse a video link that was not signed by this server or has expired."""
+    try:
+        deadline = int(expires or "")
+    except ValueError:
+        raise PermissionDenied("media.link_invalid") from None
+    if not signature or not hmac.compare_digest(signature, _signature(token, deadline)):
+        raise PermissionDenied("media.link_invalid")
+    if deadline < (time.time() if now is None else now):
+        raise PermissionDenied("media.link_expired")
+
+
+def _signature(token: str, expires: int) -> str:
+    return hmac.new(_URL_KEY, f"{token}|{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def media_dir(folder: str | os.PathLike[str] | None = None) -> Path:

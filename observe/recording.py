@@ -51,9 +51,13 @@ class EventWriter(Protocol):
         client_seq: int | None = ...,
     ) -> Recorded: ...
 
-    def undo(self, observation_id: int) -> Recorded: ...
+    def undo(
+        self, observation_id: int, *, client_key: str | None = ..., client_seq: int | None = ...
+    ) -> Recorded: ...
 
-    def redo(self, observation_id: int) -> Recorded: ...
+    def redo(
+        self, observation_id: int, *, client_key: str | None = ..., client_seq: int | None = ...
+    ) -> Recorded: ...
 
     def events(self, observation_id: int) -> list[Event]: ...
 
@@ -279,9 +283,9 @@ def _apply_item(store: EventWriter, observation_id: int, item: OutboxItem) -> Re
             client_seq=item.seq,
         )
     if item.op == "undo":
-        return store.undo(observation_id)
+        return store.undo(observation_id, client_key=item.client, client_seq=item.seq)
     if item.op == "redo":
-        return store.redo(observation_id)
+        return store.redo(observation_id, client_key=item.client, client_seq=item.seq)
     target = find_coded(store.events(observation_id), item.subject, item.cue, item.t)
     if target is None or target.id is None:
         raise InvalidInput("record.coder.no_event_at", cue=item.cue, t=_fmt(item.t))

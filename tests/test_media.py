@@ -43,9 +43,10 @@ class Reply:
 
 def _get(app: Starlette, path: str, headers: dict[str, str] | None = None) -> Reply:
     """One GET through the ASGI interface (starlette's TestClient needs an extra package)."""
+    path, _, query = path.partition("?")
     scope = {
         "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
-        "raw_path": path.encode(), "root_path": "", "query_string": b"", "server": ("test", 80),
+        "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "server": ("test", 80),
         "client": ("test", 1), "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
     }  # fmt: skip
     sent: list[dict[str, object]] = []
@@ -154,13 +155,31 @@ def test_video_route_answers_ranges(h264: Path, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
     token, _ = media.link_server_file(h264, folder=tmp_path)
     app = Starlette(routes=ROUTES)
-    whole = _get(app, f"/api/video/{token}")
+    url = media.video_url(token)
+    whole = _get(app, url)
     assert whole.status_code == 200 and whole.content == h264.read_bytes()
     assert whole.headers["content-type"] == "video/mp4" and "private" in whole.headers["cache-control"]
-    part = _get(app, f"/api/video/{token}", headers={"Range": "bytes=100-199"})
+    part = _get(app, url, headers={"Range": "bytes=100-199"})
     assert part.status_code == 206 and part.content == h264.read_bytes()[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{h264.stat().st_size}"
     (tmp_path / token).unlink()
-    missing = _get(app, f"/api/video/{token}")
+    missing = _get(app, url)
     assert missing.status_code == 404 and "missing" in missing.text
-    assert _get(app, "/api/video/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    traversal = "..%2F..%2Fetc%2Fpasswd"
+    assert _get(app, media.video_url(traversal)).status_code == 404
+
+
+def test_video_route_refuses_unsigned_forged_and_expired_links(
+    h264: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link works only as the page handed it out (after the store's permission check)."""
+    monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
+    token, _ = media.link_server_file(h264, folder=tmp_path)
+    app = Starlette(routes=ROUTES)
+    good = media.video_url(token)
+    other, _ = media.link_server_file(h264, folder=tmp_path)
+    forged = good.replace(token, other)  # a valid signature, but for another video
+    expired = media.video_url(token, ttl_s=-1)
+    for url in (f"/api/video/{token}", forged, expired, good.replace("sig=", "sig=0")):
+        assert _get(app, url).status_code == 403, url
+    assert _get(app, good).status_code == 200

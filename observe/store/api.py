@@ -98,9 +98,7 @@ _Q_LANE_NEXT = (
 _REDOABLE = (T.actions.c.undone.is_(True), T.actions.c.discarded.is_(False))
 # A new action makes the undone ones unredoable; they stay, with their idempotency keys.
 _D_REDO = (
-    update(T.actions)
-    .where(T.actions.c.observation_id == bindparam("obs"), *_REDOABLE)
-    .values(discarded=True)
+    update(T.actions).where(T.actions.c.observation_id == bindparam("obs"), *_REDOABLE).values(discarded=True)
 )
 _I_EVENT = insert(T.events)
 _EVENT_FIELDS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
@@ -1328,48 +1326,81 @@ class Store:
             self._observation_context(conn, observation_id, "event.delete")
             return self._apply(conn, observation_id, f"delete #{event_id}", model.plan_delete(old))
 
-    def undo(self, observation_id: int) -> Recorded:
-        """Undo the observation's last action (keypress, edit, delete); nothing if none is left."""
-        with self._write() as conn:
-            self._observation_context(conn, observation_id, "event.undo")
-            action_id = conn.execute(
-                select(func.max(T.actions.c.id)).where(
-                    T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
-                )
-            ).scalar()
-            if action_id is None:
-                return Recorded(None, ())
-            changes = model.Action("", self._action_changes(conn, int(action_id))).inverse()
-            for change in changes:
-                self._apply_change(conn, observation_id, change)
-            conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=True))
-            self._set_has_redo(conn, observation_id, True)
-            self._audit_observation(
-                conn, observation_id, "event.undo", action_id=int(action_id), events=_event_ids(changes)
-            )
-            return Recorded(int(action_id), changes)
+    def undo(
+        self, observation_id: int, *, client_key: str | None = None, client_seq: int | None = None
+    ) -> Recorded:
+        """Undo the observation's last action (keypress, edit, delete); nothing if none is left.
 
-    def redo(self, observation_id: int) -> Recorded:
+        With ``client_key``/``client_seq`` (the recorder's outbox) a re-sent undo is done once."""
+        return self._step(observation_id, undo=True, client_key=client_key, client_seq=client_seq)
+
+    def redo(
+        self, observation_id: int, *, client_key: str | None = None, client_seq: int | None = None
+    ) -> Recorded:
         """Redo the action undone last; nothing if there is none (a new action clears redo)."""
-        with self._write() as conn:
-            self._observation_context(conn, observation_id, "event.undo")
-            action_id = conn.execute(
-                select(func.min(T.actions.c.id)).where(T.actions.c.observation_id == observation_id, *_REDOABLE)
-            ).scalar()
-            if action_id is None:
-                return Recorded(None, ())
-            changes = self._action_changes(conn, int(action_id))
-            for change in changes:
-                self._apply_change(conn, observation_id, change)
-            conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=False))
-            self._audit_observation(
-                conn, observation_id, "event.redo", action_id=int(action_id), events=_event_ids(changes)
-            )
-            left = conn.execute(
-                select(T.actions.c.id).where(T.actions.c.observation_id == observation_id, *_REDOABLE).limit(1)
-            ).first()
-            self._set_has_redo(conn, observation_id, left is not None)
-            return Recorded(int(action_id), changes)
+        return self._step(observation_id, undo=False, client_key=client_key, client_seq=client_seq)
+
+    def _step(
+        self, observation_id: int, *, undo: bool, client_key: str | None, client_seq: int | None
+    ) -> Recorded:
+        name = "event.undo" if undo else "event.redo"
+        try:
+            with self._write() as conn:
+                self._observation_context(conn, observation_id, "event.undo")
+                if client_key is not None and client_seq is not None:
+                    self._mark_done(conn, observation_id, name, client_key, client_seq)
+                if undo:
+                    found = select(func.max(T.actions.c.id)).where(
+                        T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
+                    )
+                else:
+                    found = select(func.min(T.actions.c.id)).where(
+                        T.actions.c.observation_id == observation_id, *_REDOABLE
+                    )
+                action_id = conn.execute(found).scalar()
+                if action_id is None:
+                    return Recorded(None, ())
+                stored = self._action_changes(conn, int(action_id))
+                changes = model.Action("", stored).inverse() if undo else stored
+                for change in changes:
+                    self._apply_change(conn, observation_id, change)
+                conn.execute(update(T.actions).where(T.actions.c.id == action_id).values(undone=undo))
+                left = conn.execute(
+                    select(T.actions.c.id)
+                    .where(T.actions.c.observation_id == observation_id, *_REDOABLE)
+                    .limit(1)
+                ).first()
+                self._set_has_redo(conn, observation_id, left is not None)
+                self._audit_observation(
+                    conn, observation_id, name, action_id=int(action_id), events=_event_ids(changes)
+                )
+                return Recorded(int(action_id), changes)
+        except _AlreadyStored:
+            return Recorded(None, (), duplicate=True)
+
+    def _mark_done(
+        self, conn: Connection, observation_id: int, label: str, client_key: str, client_seq: int
+    ) -> None:
+        """Keep the idempotency key of an undo/redo keypress: a marker action that is never
+        undone or redone itself; a re-sent one hits the unique key and is not done twice."""
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    _I_ACTION,
+                    {
+                        "observation_id": observation_id,
+                        "label": label,
+                        "undone": True,
+                        "discarded": True,
+                        "client_key": client_key,
+                        "client_seq": client_seq,
+                        "created_at": _now(),
+                        "created_by": self.actor,
+                        "changes": "[]",
+                    },
+                )
+        except IntegrityError:
+            raise _AlreadyStored() from None
 
     @staticmethod
     def _set_has_redo(conn: Connection, observation_id: int, value: bool) -> None:

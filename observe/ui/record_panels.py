@@ -120,7 +120,7 @@ def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | No
             path = media.video_path(session.video_ref)
             info = _video_info(session.video_ref, path.stat().st_mtime)
             media.check_playable(info, session.video_ref)
-            src = f"/api/video/{session.video_ref}"
+            src = media.video_url(ctx.store.video_token(session.code) or session.video_ref)
         except ObserveError as exc:
             problem = exc
             st.error(exc.message(ctx.lang), icon=":material/videocam_off:")

@@ -3,8 +3,8 @@
 Streamlit's static file serving answers ranges but refuses files over 200 MB and has no
 access control (issue 3); session recordings are longer and confidential. Here the token is
 a random 128-bit file name inside the media folder (:mod:`observe.media`), so a URL names
-nothing about the session and cannot reach outside the folder. In local mode that is the
-whole check; a team server adds the store's permission check here (observe.access).
+nothing about the session and cannot reach outside the folder, and every link is signed and
+expiring: a page gets one only through the store's permission check (``Store.video_token``).
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from observe import media
-from observe.errors import NotFound
+from observe.errors import NotFound, PermissionDenied
 
 
 async def video(request: Request) -> Response:
     """Stream one session video; Starlette's ``FileResponse`` answers ``Range`` with 206."""
     token = str(request.path_params.get("token", ""))
     try:
+        media.check_video_link(token, request.query_params.get("exp"), request.query_params.get("sig"))
         path = media.video_path(token)
+    except PermissionDenied as exc:
+        return PlainTextResponse(exc.message("en"), status_code=403)
     except NotFound as exc:
         return PlainTextResponse(exc.message("en"), status_code=404)
     return FileResponse(

@@ -560,3 +560,18 @@ def test_remove_demo_leaves_user_data(store: Store, dump) -> None:
     after = dump(store)
     for table in ("clients", "events", "actions"):
         assert set(before[table]) <= set(after[table]), table
+
+
+def test_a_resent_undo_or_redo_is_done_once(store: Store, observation: Observation) -> None:
+    """The recorder's outbox re-sends an undo until it is acknowledged (even across a server
+    restart): with its key it must not undo a second action."""
+    for seq, t in enumerate((1.0, 2.0, 3.0), start=1):
+        store.record(observation.id, "client", "P_NOD", t, client_key="tab", client_seq=seq)
+    assert store.undo(observation.id, client_key="tab", client_seq=4).action_id is not None
+    again = store.undo(observation.id, client_key="tab", client_seq=4)
+    assert again.duplicate and again.changes == ()
+    assert [e.start_s for e in store.events(observation.id)] == [1.0, 2.0]
+    assert store.redo(observation.id, client_key="tab", client_seq=5).changes
+    assert store.redo(observation.id, client_key="tab", client_seq=5).duplicate
+    assert [e.start_s for e in store.events(observation.id)] == [1.0, 2.0, 3.0]
+    assert store.can_undo_redo(observation.id) == (True, False)
