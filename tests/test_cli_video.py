@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import shared_fixtures
 
 from observe.cli import main
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
+from tests.conftest import shared_fixtures
 
 
 @pytest.fixture(scope="module")

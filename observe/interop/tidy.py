@@ -165,7 +165,9 @@ def _bundle_from_frame(
                 date=_text(first.get("session_date")),
                 duration_s=round(float(duration), 3) if np.isfinite(duration) and duration >= 0 else None,
                 # session facts of our own export, so that export → import recreates the session
-                attributes={k: _text(first.get(k)) for k in ("counselor", "session_number") if _text(first.get(k))},
+                attributes={
+                    k: _text(first.get(k)) for k in ("counselor", "session_number") if _text(first.get(k))
+                },
                 source_records=len(group),
             )
         )

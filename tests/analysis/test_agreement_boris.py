@@ -12,11 +12,11 @@ from functools import cache
 
 import pandas as pd
 import pytest
-from tests.conftest import shared_fixtures
 
 from observe.analysis.agreement import boris_kappa
 from observe.errors import InvalidInput
 from observe.interop.boris_project import parse_boris_project
+from tests.conftest import shared_fixtures
 
 NO_FOCAL = ""  # the importer's name for BORIS's "No focal subject"
 

@@ -8,14 +8,6 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
-from tests.analysis._events import (
-    client_valences,
-    counselor_valences,
-    frame,
-    point,
-    state,
-    worked_example,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +25,14 @@ from observe.analysis.openness import (
 )
 from observe.errors import InvalidInput
 from observe.i18n import catalog
+from tests.analysis._events import (
+    client_valences,
+    counselor_valences,
+    frame,
+    point,
+    state,
+    worked_example,
+)
 
 # --------------------------------------------------------------------------- golden: DOMAIN §3 worked example
 

@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from tests.analysis._events import client_valences, frame, point, process, state
 
 from observe.analysis.resistance import (
     ReferralParams,
@@ -18,6 +17,7 @@ from observe.analysis.resistance import (
 )
 from observe.errors import InvalidInput
 from observe.i18n import catalog, t
+from tests.analysis._events import client_valences, frame, point, process, state
 
 
 def _session() -> pd.DataFrame:

@@ -7,11 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from tests.analysis._events import frame, point, state
-from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.analysis.test_timebudget import mhmm_events
 
 from observe.analysis.cooccurrence import cooccurrence
 from observe.analysis.sequence import (
@@ -26,6 +23,9 @@ from observe.analysis.sequence import (
     transition_matrix,
 )
 from observe.errors import InvalidInput
+from tests.analysis._events import frame, point, state
+from tests.analysis.test_timebudget import mhmm_events
+from tests.conftest import shared_fixtures
 
 LEAN, EYE = ("counselor", "T_FWD"), ("client", "G_EYE")
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
-from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -34,6 +33,7 @@ from observe.analysis.synchrony import (
 from observe.errors import InvalidInput
 from observe.i18n import catalog
 from observe.interop.mea import read_rmea_text, read_series, read_series_csv
+from tests.conftest import shared_fixtures
 
 TOL = 1e-9
 NORMAL = [f"{i}_01" for i in range(200, 210)]

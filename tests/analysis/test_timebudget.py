@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from tests.analysis._events import frame, point, state
-from tests.conftest import shared_fixtures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from observe.analysis.timebudget import time_budget
 from observe.errors import InvalidInput
+from tests.analysis._events import frame, point, state
+from tests.conftest import shared_fixtures
 
 # --------------------------------------------------------------------------- BORIS (EXPECTED.md §3)
 

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 from _browser import App, open_page, wait_idle
+from playwright.sync_api import expect
 
 from observe.demo import create_demo
 from observe.store import Store
