@@ -25,6 +25,7 @@ setup = record_panels.setup(ctx, session, obs, mode, src, info)
 # A full page run re-reads the events (another tab or the CLI may have changed them);
 # keypresses rerun only the recorder fragment, which keeps its view up to date itself.
 coder.forget(obs.id)
+record_panels.follow_link(obs.id)
 st.caption(ctx.t("record.page.help"))
 record_panels.recorder(ctx, setup)
 record_panels.cheat_sheet(ctx, setup.scheme)

@@ -47,7 +47,7 @@ def choose(ctx: Page) -> tuple[Session, str, str] | None:
     codes = [s.code for s in sessions]
     by_code = {s.code: s for s in sessions}
     # ?session=K01-S02&observer=ani opens a session directly (links from other pages, the browser tests)
-    wanted = st.query_params.get("session")
+    wanted = st.query_params.get("session") or next((s.code for s in sessions if s.video_ref), None)
     left, right, third = st.columns([3, 2, 2])
     code = left.selectbox(
         ctx.t("record.page.session"),
@@ -181,6 +181,19 @@ def setup(
         fps=info.fps if info else None,
         duration_s=duration,
     )
+
+
+def follow_link(observation_id: int) -> None:
+    """``?t=<seconds>`` (the review and agreement pages link here) moves the video there, once."""
+    wanted = st.query_params.get("t")
+    done = f"rec_link_t_{observation_id}"
+    if not wanted or st.session_state.get(done) == wanted:
+        return
+    st.session_state[done] = wanted
+    try:
+        coder.seek(observation_id, max(0.0, float(wanted)))
+    except ValueError:
+        return  # a hand-edited link: start at the beginning
 
 
 # -- the recorder fragment ---------------------------------------------------------------------------------

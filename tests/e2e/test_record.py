@@ -292,3 +292,18 @@ def test_live_mode_stamps_keys_with_the_session_clock(
     nod, counselor_nod = sorted(e2e_store.events(obs), key=lambda e: e.subject)
     assert 1.0 <= nod.start_s <= 2.5
     assert counselor_nod.start_s == pytest.approx(paused_at, abs=0.01)  # no time passed while paused
+
+
+def test_a_link_with_a_time_opens_the_video_there(app: App, page, e2e_store: Store, test_video: Path) -> None:  # type: ignore[no-untyped-def]
+    """The review and agreement pages link to ``?session=…&observer=…&t=…``: the video starts there."""
+    session = _session(e2e_store, test_video, app.media_dir)
+    open_page(page, app, "Record", session=session, observer=OBSERVER, t="12.5")
+    page.wait_for_selector(".coder[data-ready='1']")
+    video = page.locator("video")  # Playwright's locator reaches into the component's shadow DOM
+    times = []
+    for _ in range(100):
+        times.append(video.evaluate("v => v.currentTime"))
+        if abs(times[-1] - 12.5) < 0.1:
+            break
+        page.wait_for_timeout(200)
+    assert abs(times[-1] - 12.5) < 0.1, times[-5:]
