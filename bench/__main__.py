@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench._common import passed, table
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -33,26 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         module = importlib.import_module(f"bench.bench_{name}")
         for row in module.run(quick=args.quick):
-            rows.append(
-                {"bench": name, **row, "pass": row["ratio"] <= row["target"] if row.get("target") else None}
-            )
+            rows.append({"bench": name, **row, "pass": passed(row)})
         print(f"[{name}: {time.perf_counter() - started:.0f} s]", file=sys.stderr)
-    _table(rows)
+    print(table(rows))
     text = json.dumps(rows, indent=1, default=float)
     print(text)
     if args.json:
         args.json.write_text(text)
     return 0 if all(r["pass"] is not False for r in rows) else 1
-
-
-def _table(rows: list[dict]) -> None:
-    print(f"{'benchmark':<80} {'ours s':>9} {'floor s':>9} {'ratio':>7} {'target':>7}  ok")
-    for r in rows:
-        target = f"≤{r['target']:g}" if r.get("target") else "-"
-        ok = {True: "yes", False: "NO", None: ""}[r["pass"]]
-        print(
-            f"{r['name'][:80]:<80} {r['ours_s']:>9.3f} {r['floor_s']:>9.3f} {r['ratio']:>7.2f} {target:>7}  {ok}"
-        )
 
 
 if __name__ == "__main__":

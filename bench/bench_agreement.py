@@ -17,14 +17,12 @@ Run: ``python -m bench.bench_agreement`` (``--quick`` for a 10-minute session).
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from bench._common import print_rows, time_pair
 from observe.analysis.agreement import boris_kappa, compare
 from observe.analysis.agreement.simulate import second_observer, simulate_observation
 
@@ -66,21 +64,6 @@ def sample_floor(events: pd.DataFrame, unit: float) -> dict[tuple[int, int], np.
     return out
 
 
-def _best(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def _time_pair(ours: Callable[[], object], floor: Callable[[], object], repeats: int) -> tuple[float, float]:
-    ours(), floor()  # warm imports and caches
-    ours_s = floor_s = float("inf")
-    for _ in range(repeats):  # alternate, so both see the same machine load
-        floor_s = min(floor_s, _best(floor))
-        ours_s = min(ours_s, _best(ours))
-    return ours_s, floor_s
-
-
 def run(quick: bool = False) -> list[dict[str, object]]:
     """Time compare() and the sampling floor on one simulated double-coded session."""
     minutes = 10 if quick else 60
@@ -95,7 +78,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         sample_floor(b, UNIT)
 
     rows: list[dict[str, object]] = []
-    ours_s, floor_s = _time_pair(lambda: compare(a, b, unit=UNIT), floor, repeats)
+    ours_s, floor_s = time_pair(lambda: compare(a, b, unit=UNIT), floor, repeats)
     rows.append(
         {
             "name": f"compare vs sampling floor ({label})",
@@ -114,7 +97,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
             "target": "<= 1 (fraction of 1 second)",
         }
     )
-    tol_s, floor_s = _time_pair(lambda: compare(a, b, unit=UNIT, tolerance=2.0), floor, repeats)
+    tol_s, floor_s = time_pair(lambda: compare(a, b, unit=UNIT, tolerance=2.0), floor, repeats)
     rows.append(
         {
             "name": f"compare with tolerance 2 s vs sampling floor ({label})",
@@ -124,7 +107,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
             "target": "info",
         }
     )
-    boris_s, floor_s = _time_pair(lambda: boris_kappa(a, b, unit=UNIT), floor, max(1, repeats // 2))
+    boris_s, floor_s = time_pair(lambda: boris_kappa(a, b, unit=UNIT), floor, max(1, repeats // 2))
     rows.append(
         {
             "name": f"BORIS-compatible kappa vs sampling floor ({label})",
@@ -137,14 +120,5 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     return rows
 
 
-def main(argv: list[str]) -> None:
-    rows = run(quick="--quick" in argv)
-    width = max(len(str(r["name"])) for r in rows)
-    print(f"{'benchmark':<{width}}  {'ours_s':>8}  {'floor_s':>8}  {'ratio':>7}  target")
-    for r in rows:
-        print(f"{r['name']!s:<{width}}  {r['ours_s']:>8}  {r['floor_s']:>8}  {r['ratio']:>7}  {r['target']}")
-    print(json.dumps(rows))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    print_rows(run(quick="--quick" in sys.argv))

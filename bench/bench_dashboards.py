@@ -14,11 +14,9 @@ Run ``python bench/bench_dashboards.py [--quick]``; ``run(quick)`` returns the r
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import best_of, print_rows  # noqa: E402
 from observe import dashboards  # noqa: E402
 from observe.analysis.openness import OpennessParams  # noqa: E402
 from observe.model import Event, make_event  # noqa: E402
@@ -85,15 +84,6 @@ def build_workspace(path: Path, n_sessions: int) -> None:
     store.close()
 
 
-def _best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def _render(client: str) -> Callable[[], None]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -121,12 +111,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
         st.cache_resource.clear()
         _render("ONE")()  # warm-up: imports, store, first page run
-        one = _best(_render("ONE"), repeat)
-        big = _best(_render("BIG"), repeat)
+        one = best_of(_render("ONE"), repeat)
+        big = best_of(_render("BIG"), repeat)
         store = Store.open(str(path))
         params = OpennessParams()
-        svc_one = _best(lambda: dashboards.client_progress(store, "ONE", params), repeat)
-        svc_big = _best(lambda: dashboards.client_progress(store, "BIG", params), repeat)
+        svc_one = best_of(lambda: dashboards.client_progress(store, "ONE", params), repeat)
+        svc_big = best_of(lambda: dashboards.client_progress(store, "BIG", params), repeat)
         store.close()
     return [
         {"name": f"client-progress page, {n} sessions vs 1 (AppTest)", "ours_s": big, "floor_s": one,
@@ -136,14 +126,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def main() -> None:
-    rows = run(quick="--quick" in sys.argv)
-    print(f"{'benchmark':<55} {'ours_s':>8} {'floor_s':>8} {'ratio':>7} {'target':>7}")
-    for r in rows:
-        target = "" if r["target"] is None else f"≤{r['target']:g}"
-        print(f"{r['name']:<55} {r['ours_s']:>8.3f} {r['floor_s']:>8.3f} {r['ratio']:>7.2f} {target:>7}")
-    print(json.dumps(rows))
-
-
 if __name__ == "__main__":
-    main()
+    print_rows(run(quick="--quick" in sys.argv))

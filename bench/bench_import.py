@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
+from bench._common import best_of, print_rows
 from observe.interop.boris_tabular import parse_boris_tabular, write_boris_tabular
 from observe.interop.bundle import events_frame
 from observe.interop.preview import apply_import
@@ -62,15 +61,6 @@ def _events(n: int, *, seed: int = 0) -> pd.DataFrame:
     following = states.groupby(["session", "subject", "cue", "modifiers"])["start_s"].shift(-1)
     frame.loc[states.index, "end_s"] = np.minimum(states["end_s"], following.fillna(np.inf))
     return frame[(frame["kind"] == "point") | (frame["end_s"] > frame["start_s"])].reset_index(drop=True)
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _tabular_tsv(rows: int) -> bytes:
@@ -140,8 +130,8 @@ def run(quick: bool = False) -> list[dict[str, object]]:
 
     tsv = _tabular_tsv(rows)
     n_rows = tsv.count(b"\n") - 1
-    read = _best(lambda: pd.read_csv(io.BytesIO(tsv), sep="\t"), repeat)
-    ours = _best(lambda: parse_boris_tabular(tsv, filename="events.tsv"), repeat)
+    read = best_of(lambda: pd.read_csv(io.BytesIO(tsv), sep="\t"), repeat)
+    ours = best_of(lambda: parse_boris_tabular(tsv, filename="events.tsv"), repeat)
     results.append(
         {
             "name": f"parse BORIS TSV ({n_rows:,} rows)",
@@ -166,8 +156,8 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     )
 
     frame = _events(n_parquet)
-    floor = _best(lambda: frame.to_parquet(io.BytesIO(), index=False), repeat)
-    ours = _best(lambda: write_tidy_parquet(frame), repeat)
+    floor = best_of(lambda: frame.to_parquet(io.BytesIO(), index=False), repeat)
+    ours = best_of(lambda: write_tidy_parquet(frame), repeat)
     results.append(
         {
             "name": f"write Parquet ({n_parquet:,} events)",
@@ -180,22 +170,5 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     return results
 
 
-def _table(results: list[dict[str, object]]) -> str:
-    lines = [f"{'benchmark':<44} {'ours s':>9} {'floor s':>9} {'ratio':>7} {'target':>7}"]
-    for r in results:
-        if r["target"] is None:  # informational: the target is the full import below
-            lines.append(
-                f"{r['name']:<44} {r['ours_s']:>9.3f} {r['floor_s']:>9.3f} {r['ratio']:>7.2f}    info"
-            )
-            continue
-        ok = "ok" if float(r["ratio"]) <= float(r["target"]) else "SLOW"  # type: ignore[arg-type]
-        lines.append(
-            f"{r['name']:<44} {r['ours_s']:>9.3f} {r['floor_s']:>9.3f} {r['ratio']:>7.2f} {r['target']:>6.1f}x {ok}"
-        )
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    measured = run(quick="--quick" in sys.argv)
-    print(_table(measured))
-    print(json.dumps(measured, indent=1))
+    print_rows(run(quick="--quick" in sys.argv))

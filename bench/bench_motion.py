@@ -14,15 +14,13 @@ Run: ``python -m bench.bench_motion`` (``--quick`` for a short video).
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 
+from bench._common import print_rows, time_pair
 from observe.video.motion import motion_energy
 from observe.video.synthetic import make_synthetic_video
 
@@ -44,12 +42,6 @@ def decode_only(path: Path) -> int:
         cap.release()
 
 
-def _seconds(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def run(quick: bool = False) -> list[dict[str, object]]:
     """Time motion energy and decoding on one generated video; one row per target."""
     duration = 20.0 if quick else 120.0
@@ -59,10 +51,9 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         video = make_synthetic_video(Path(tmp) / "bench.mp4", duration_s=duration, fps=FPS, size=SIZE)
         rois = [r for name, r in video.rois.items() if name != "background"]  # the four person ROIs
         decode_only(video.path)  # warm the file cache and codec
-        floor_s = ours_s = float("inf")
-        for _ in range(repeats):  # alternate, so both see the same machine load
-            floor_s = min(floor_s, _seconds(lambda: decode_only(video.path)))
-            ours_s = min(ours_s, _seconds(lambda: motion_energy(video.path, rois)))
+        ours_s, floor_s = time_pair(
+            lambda: motion_energy(video.path, rois), lambda: decode_only(video.path), repeats, warm=False
+        )
         label = f"{SIZE[0]}x{SIZE[1]} {FPS:g} fps {video.codec} {duration:g} s, 4 ROIs"
         rows.append(
             {
@@ -85,14 +76,5 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     return rows
 
 
-def main(argv: list[str]) -> None:
-    rows = run(quick="--quick" in argv)
-    width = max(len(str(r["name"])) for r in rows)
-    print(f"{'benchmark':<{width}}  {'ours_s':>8}  {'floor_s':>8}  {'ratio':>7}  target")
-    for r in rows:
-        print(f"{r['name']!s:<{width}}  {r['ours_s']:>8}  {r['floor_s']:>8}  {r['ratio']:>7}  {r['target']}")
-    print(json.dumps(rows))
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    print_rows(run(quick="--quick" in sys.argv))

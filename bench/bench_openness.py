@@ -14,10 +14,7 @@ Run ``python bench/bench_openness.py [--quick]``; ``run(quick)`` returns the row
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._common import best_of, print_rows  # noqa: E402
 from observe.analysis.openness import OpennessParams, openness  # noqa: E402
 from observe.frames import EXHAUSTIVE_CHANNELS  # noqa: E402
 
@@ -104,15 +102,6 @@ def _part(
     )
 
 
-def _best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def _floor(ev: pd.DataFrame) -> object:
     # one pass over the frame grouped by the keys the index needs (observation, subject, channel)
     return ev.groupby(["session", "observer", "subject", "channel"], observed=True)[
@@ -129,10 +118,10 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     big = make_events(big_n)
     small = make_events(big_n // 10, seed=1)
 
-    ours_big = _best_of(lambda: openness(big, val, params=no_ci), repeat)
-    floor_big = _best_of(lambda: _floor(big), repeat)
-    ours_small = _best_of(lambda: openness(small, val, params=no_ci), repeat)
-    with_ci = _best_of(lambda: openness(big, val, params=OpennessParams()), 1)
+    ours_big = best_of(lambda: openness(big, val, params=no_ci), repeat)
+    floor_big = best_of(lambda: _floor(big), repeat)
+    ours_small = best_of(lambda: openness(small, val, params=no_ci), repeat)
+    with_ci = best_of(lambda: openness(big, val, params=OpennessParams()), 1)
     n_big, n_small = len(big), len(small)
     return [
         {
@@ -159,15 +148,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     ]
 
 
-def main() -> None:
-    rows = run(quick="--quick" in sys.argv)
-    print(f"{'benchmark':<78} {'ours s':>8} {'floor s':>8} {'ratio':>7} {'target':>7}  ok")
-    for r in rows:
-        target = "" if r["target"] is None else f"{r['target']:.1f}"
-        ok = "" if r["target"] is None else ("yes" if r["ratio"] <= r["target"] else "NO")
-        print(f"{r['name']:<78} {r['ours_s']:8.3f} {r['floor_s']:8.3f} {r['ratio']:7.2f} {target:>7}  {ok}")
-    print(json.dumps(rows))
-
-
 if __name__ == "__main__":
-    main()
+    print_rows(run(quick="--quick" in sys.argv))

@@ -18,14 +18,11 @@ Rows (``ratio`` = ours / floor):
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +32,7 @@ from observe.store import Store
 
 _E2E = Path(__file__).resolve().parents[1] / "tests" / "e2e"
 sys.path.insert(0, str(_E2E))
-from _browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, free_port, wait_healthy  # noqa: E402
+from _browser import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
 
 MEDIAN_BUDGET_S = 0.250
 P95_BUDGET_S = 0.500
@@ -63,26 +60,6 @@ def _seed(store: Store, code: str, n_events: int, token: str) -> None:
     times = np.sort(rng.uniform(90.0, 3600.0, n_events))  # after the part of the video the keys code
     for t, i in zip(times, rng.integers(0, len(cues), n_events), strict=True):
         store.record(obs, cues[i][0], cues[i][1], float(t))
-
-
-@contextmanager
-def _app(db: Path, media: Path) -> Iterator[str]:
-    port = free_port()
-    env = os.environ | {"OBSERVE_DB": str(db), "OBSERVE_MEDIA": str(media)}
-    log = db.with_suffix(".log")
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _latencies(browser: object, url: str, session: str, observer: str, n_keys: int) -> list[float]:
@@ -124,10 +101,10 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         _seed(store, "bench.large", 5000, token)
         sessions = {o.observer: o.session for o in store.observations()}
         store.close()
-        with _app(root / "observe.db", media) as url, sync_playwright() as pw:
+        with serve(root / "observe.db", media, root / "observe.log") as app, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            small = _latencies(browser, url, sessions["bench.small"], "bench.small", n_keys)
-            large = _latencies(browser, url, sessions["bench.large"], "bench.large", n_keys)
+            small = _latencies(browser, app.url, sessions["bench.small"], "bench.small", n_keys)
+            large = _latencies(browser, app.url, sessions["bench.large"], "bench.large", n_keys)
             browser.close()
     rows = []
     for label, values in (("10", small), ("5,000", large)):
@@ -160,7 +137,6 @@ def _row(name: str, ours: float, floor: float, target: float) -> dict[str, objec
 
 
 if __name__ == "__main__":
-    from bench.__main__ import _table
+    from bench._common import print_rows
 
-    result = [{**r, "pass": r["ratio"] <= r["target"]} for r in run(quick="--quick" in sys.argv)]
-    _table(result)
+    print_rows(run(quick="--quick" in sys.argv))

@@ -123,7 +123,6 @@ def run(quick: bool = False) -> list[dict[str, object]]:
 if __name__ == "__main__":
     import sys
 
-    for row in run(quick="--quick" in sys.argv):
-        print(
-            f"{row['name']}: ours {row['ours_s']:.2f}s floor {row['floor_s']:.2f}s ratio {row['ratio']:.2f} (target ≤ {row['target']})"
-        )
+    from bench._common import print_rows
+
+    print_rows(run(quick="--quick" in sys.argv))

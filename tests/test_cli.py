@@ -85,6 +85,8 @@ def test_events_csv_has_the_contract_columns(capsys: pytest.CaptureFixture[str],
     status, out, err = run(capsys, "--db", f"sqlite:///{demo_db}", "events", "--format", "csv")
     assert status == 0 and err == ""
     header, rows = read_csv_rows(out)
+    # spelled out, not read from observe.frames: pins the export contract (the frame contract
+    # in the house rules) against a silent change of EXPORT_COLUMNS
     assert header[:11] == [
         "session",
         "client",

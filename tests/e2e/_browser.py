@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +56,32 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"streamlit did not become healthy in {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def serve(db_path: Path, media_dir: Path, log_path: Path, *, mode: str = "local") -> Iterator[App]:
+    """``streamlit run app.py`` on a free localhost port against the workspace ``db_path`` and
+    ``media_dir`` in ``mode`` (``local`` or ``team``), logging to ``log_path``; the server is
+    stopped when the ``with`` block ends."""
+    port = free_port()
+    env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media_dir), "OBSERVE_MODE": mode}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        "--server.headless", "true", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, log_path)
+        yield App(url, db_path, media_dir, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def open_page(page: object, app: App, name: str, **query: str) -> None:

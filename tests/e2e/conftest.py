@@ -14,15 +14,13 @@ chromium``). Tests skip with the reason when Chromium, Playwright or ffmpeg is m
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, App, free_port, wait_healthy
+from _browser import CHROMIUM, CHROMIUM_ARGS, App, serve
 
 from observe.store import Store
 
@@ -41,38 +39,11 @@ def e2e_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 
 @pytest.fixture(scope="session")
 def app(e2e_workspace: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """``streamlit run app.py`` on a free localhost port against the temporary workspace."""
+    """``streamlit run app.py`` (local mode) on a free localhost port against the temporary workspace."""
     db_path, media_dir = e2e_workspace
-    port = free_port()
     log = tmp_path_factory.mktemp("e2e-log") / "streamlit.log"
-    env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media_dir)}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
-        yield App(url, db_path, media_dir, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve(db_path, media_dir, log) as app:
+        yield app
 
 
 @pytest.fixture

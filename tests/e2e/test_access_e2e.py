@@ -8,14 +8,11 @@ on a workspace seeded through the store with recognisable names and notes.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _browser import REPO_ROOT, App, free_port, wait_healthy, wait_idle
+from _browser import REPO_ROOT, App, serve, wait_idle
 
 from observe.store import Store
 
@@ -47,26 +44,8 @@ def team_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     store.set_password("rina", PASSWORD)
     store.link_counselor("rina", "C77")
     store.close()
-    port = free_port()
-    log = root / "streamlit.log"
-    env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media), "OBSERVE_MODE": "team"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-        "--server.headless", "true", "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
-        yield App(url, db_path, media, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve(db_path, media, root / "streamlit.log", mode="team") as app:
+        yield app
 
 
 def _goto(page: object, url: str) -> str:

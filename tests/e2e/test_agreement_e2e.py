@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _browser import REPO_ROOT, App, free_port, open_page, wait_healthy
+from _browser import App, open_page, serve
 
 from observe.demo import create_demo
 from observe.store import Store
@@ -40,23 +38,8 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory, test_video: Path) -> Iter
     shutil.copy(test_video, media_dir / token)
     store.update_session(SESSION, video_ref=token)
     store.close()
-    port = free_port()
-    env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media_dir)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, log)
-        yield App(url, db_path, media_dir, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve(db_path, media_dir, log) as app:
+        yield app
 
 
 def code_in_recorder(page, app: App, observer: str, away_at: float) -> None:  # type: ignore[no-untyped-def]

@@ -3,54 +3,24 @@
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from observe.analysis.agreement import compare
-from observe.demo import create_demo
 from observe.store import Store
 
 TIMEOUT = 60
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/8_Agreement.py"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("agreement") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.set_setting("demo_offered", True)
-    store.close()
-    return path
-
-
 @pytest.fixture
-def db(demo_template: Path, tmp_path: Path) -> Path:
-    """A fresh copy per test: tests write (observations, reference marks)."""
-    path = tmp_path / "observe.db"
-    shutil.copy(demo_template, path)
-    return path
-
-
-@pytest.fixture
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("OBSERVE_DB", str(db))
-    st.cache_resource.clear()
-    yield AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    st.cache_resource.clear()
-
-
-def open_page(at: AppTest) -> AppTest:
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def at(demo_db: Path, open_app: Callable[..., AppTest]) -> AppTest:
+    """The agreement page on a fresh copy of the demo workspace."""
+    return open_app(demo_db, PAGE, timeout=TIMEOUT)
 
 
 def frame(at: AppTest, column: str, *, tab: str | None = None) -> pd.DataFrame:
@@ -70,12 +40,11 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_demo_session_shows_the_per_channel_tables(app: AppTest, db: Path) -> None:
-    at = open_page(app)
+def test_demo_session_shows_the_per_channel_tables(at: AppTest, demo_db: Path) -> None:
     assert at.selectbox(key="agreement_session").value == "K01-S03"
     assert at.selectbox(key="agreement_a").value == "obs.ani"
     assert at.selectbox(key="agreement_b").value == "obs.budi"
-    store = Store.open(str(db))
+    store = Store.open(str(demo_db))
     events = store.events_frame(session="K01-S03")
     store.close()
     a, b = events[events["observer"] == "obs.ani"], events[events["observer"] == "obs.budi"]
@@ -99,8 +68,7 @@ def test_demo_session_shows_the_per_channel_tables(app: AppTest, db: Path) -> No
     assert frame(at, "Channels passed")["Reference by"].tolist() == ["obs.ani"]
 
 
-def test_matrix_switches_to_events_with_the_nil_category(app: AppTest) -> None:
-    at = open_page(app)
+def test_matrix_switches_to_events_with_the_nil_category(at: AppTest) -> None:
     at.radio(key="agreement_matrix_kind").set_value("events").run()
     assert not at.exception
     options = at.selectbox(key="agreement_matrix_which").options
@@ -109,12 +77,14 @@ def test_matrix_switches_to_events_with_the_nil_category(app: AppTest) -> None:
     assert "∅" in heatmap.proto.spec
 
 
-def test_blind_while_the_second_observer_codes(app: AppTest, db: Path) -> None:
-    store = Store.open(str(db))
+def test_blind_while_the_second_observer_codes(demo_db: Path, open_app: Callable[..., AppTest]) -> None:
+    at = open_app(demo_db, timeout=TIMEOUT)
+    store = Store.open(str(demo_db))
     budi = store.open_observation("K01-S01", "obs.budi")
     store.add_event(budi.id, "client", "G_EYE", 0.0, 100.0)
     store.close()
-    at = open_page(app)
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
     at.selectbox(key="agreement_session").set_value("K01-S01").run()
     at.selectbox(key="agreement_a").set_value("obs.budi").run()
     assert not at.exception
@@ -124,15 +94,14 @@ def test_blind_while_the_second_observer_codes(app: AppTest, db: Path) -> None:
     assert any("Not everyone has finished coding K01-S01" in i.value for i in at.info)
     assert not at.dataframe
     # once both have finished, each sees the other
-    store = Store.open(str(db))
+    store = Store.open(str(demo_db))
     store.finish_observation(budi.id)
     store.close()
     at.run()
     assert len(frame(at, "Base rates A/B")) == 10
 
 
-def test_reference_feeds_the_training_summary(app: AppTest) -> None:
-    at = open_page(app)
+def test_reference_feeds_the_training_summary(at: AppTest) -> None:
     at.selectbox(key="agreement_reference_pick").set_value("obs.ani").run()
     at.button(key="agreement_reference_set").click().run()
     assert not at.exception
@@ -145,8 +114,7 @@ def test_reference_feeds_the_training_summary(app: AppTest) -> None:
     assert "No finished reference observation yet" in texts(at)
 
 
-def test_indonesian_page_has_no_untranslated_keys(app: AppTest) -> None:
-    at = open_page(app)
+def test_indonesian_page_has_no_untranslated_keys(at: AppTest) -> None:
     at.selectbox(key="ui_language").set_value("id").run()
     assert not at.exception
     shown = texts(at)

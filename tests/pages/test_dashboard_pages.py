@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observe.demo import create_demo
 from observe.store import Store
 
 TIMEOUT = 60
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dash") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.set_setting("demo_offered", True)
-    store.close()
-    return path
 
 
 @pytest.fixture
-def app(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    monkeypatch.setenv("OBSERVE_DB", str(demo_db))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-def _open(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def open_page(demo_db: Path, open_app: Callable[..., AppTest]) -> Callable[[str], AppTest]:
+    """``open_page(page)``: that page on a fresh copy of the demo workspace."""
+    return functools.partial(open_app, demo_db, timeout=TIMEOUT)
 
 
 def _texts(at: AppTest) -> str:
@@ -52,8 +30,8 @@ def _charts(at: AppTest) -> list[object]:
     return at.get("plotly_chart")
 
 
-def test_session_review_shows_indices_and_charts(app: AppTest) -> None:
-    at = _open(app, "pages/4_Session_review.py")
+def test_session_review_shows_indices_and_charts(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/4_Session_review.py")
     at.selectbox(key="review_session").set_value("K01-S06").run()
     labels = {m.label: m.value for m in at.metric}
     assert labels["Openness index (session)"].startswith("+")
@@ -63,8 +41,8 @@ def test_session_review_shows_indices_and_charts(app: AppTest) -> None:
     assert "window_s" in _texts(at)  # the parameters beside the result
 
 
-def test_session_review_parameter_change_changes_the_result(app: AppTest) -> None:
-    at = _open(app, "pages/4_Session_review.py")
+def test_session_review_parameter_change_changes_the_result(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/4_Session_review.py")
     at.selectbox(key="review_session").set_value("K02-S01").run()
     assert "15 of 15 windows" in _texts(at)  # 900 s in 60 s windows
     at.number_input(key="review_window").set_value(120.0).run()
@@ -73,8 +51,8 @@ def test_session_review_parameter_change_changes_the_result(app: AppTest) -> Non
     assert "8 of 8 windows" in _texts(at)  # 7 full windows and a last one of 60 s (≥ half of W)
 
 
-def test_new_event_shows_at_once(app: AppTest, demo_db: Path) -> None:
-    at = _open(app, "pages/4_Session_review.py")
+def test_new_event_shows_at_once(open_page: Callable[[str], AppTest], demo_db: Path) -> None:
+    at = open_page("pages/4_Session_review.py")
     at.selectbox(key="review_session").set_value("K01-S01").run()
     before = {m.label: m.value for m in at.metric}["Resistance per 10 min"]
     store = Store.open(str(demo_db))
@@ -92,8 +70,8 @@ def test_new_event_shows_at_once(app: AppTest, demo_db: Path) -> None:
     assert after != before, added
 
 
-def test_client_progress_flags_k02(app: AppTest) -> None:
-    at = _open(app, "pages/5_Client_progress.py")
+def test_client_progress_flags_k02(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/5_Client_progress.py")
     at.selectbox(key="progress_client").set_value("K02").run()
     assert any("alih tangan kasus" in e.value for e in at.error)
     assert len(_charts(at)) == 1
@@ -101,27 +79,29 @@ def test_client_progress_flags_k02(app: AppTest) -> None:
     assert labels == ["Download chart (HTML)", "Download table (CSV)", "Printable summary (HTML)"]
 
 
-def test_client_progress_in_indonesian_and_not_enough_data(app: AppTest, demo_db: Path) -> None:
+def test_client_progress_in_indonesian_and_not_enough_data(
+    open_page: Callable[[str], AppTest], demo_db: Path
+) -> None:
     store = Store.open(str(demo_db))
     if "K99" not in [c.code for c in store.clients()]:
         store.add_client("K99")
     store.close()
-    at = _open(app, "pages/5_Client_progress.py")
+    at = open_page("pages/5_Client_progress.py")
     at.selectbox(key="ui_language").set_value("id").run()
     at.selectbox(key="progress_client").set_value("K99").run()
     assert not at.exception
     assert any("Data belum cukup" in i.value for i in at.info)
 
 
-def test_counselor_view(app: AppTest) -> None:
-    at = _open(app, "pages/6_Counselor.py")
+def test_counselor_view(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/6_Counselor.py")
     at.selectbox(key="counselor_pick").set_value("C01").run()
     assert len(_charts(at)) == 1
     assert {m.label for m in at.metric} >= {"Mean attending index", "Median r, same window"}
 
 
-def test_cue_patterns_filters(app: AppTest) -> None:
-    at = _open(app, "pages/7_Cue_patterns.py")
+def test_cue_patterns_filters(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/7_Cue_patterns.py")
     at.number_input(key="cues_perm").set_value(100).run()
     assert len(_charts(at)) == 1
     assert "Pooled over 15 sessions" in _texts(at)

@@ -5,43 +5,20 @@ by tests/e2e/test_import_e2e.py.)"""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observe.demo import create_demo
-from observe.store import Store
-
 TIMEOUT = 90
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/9_Import_export.py"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("import_export") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.set_setting("demo_offered", True)
-    store.close()
-    return path
-
-
 @pytest.fixture
-def at(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    db = tmp_path / "observe.db"
-    shutil.copy(demo_template, db)
-    monkeypatch.setenv("OBSERVE_DB", str(db))
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    app.switch_page(PAGE).run()
-    assert not app.exception, [e.message for e in app.exception]
-    yield app
-    st.cache_resource.clear()
+def at(demo_db: Path, open_app: Callable[..., AppTest]) -> AppTest:
+    """The Import / export page on a fresh copy of the demo workspace."""
+    return open_app(demo_db, PAGE, timeout=TIMEOUT)
 
 
 def test_page_shows_upload_and_tabs(at: AppTest) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from observe.i18n import t
@@ -17,7 +16,6 @@ from observe.synchrony_store import ROI_ATTRIBUTE
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
 
 TIMEOUT = 60
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/10_Synchrony.py"
 TOKEN = "ab" * 16 + ".mp4"
 
@@ -29,7 +27,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> SyntheticVideo:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, video: SyntheticVideo, monkeypatch: pytest.MonkeyPatch) -> Store:
+def workspace(tmp_path: Path, video: SyntheticVideo) -> Store:
     """K01-S01 with a tiny synthetic video (no regions yet); K01-S02 without a video."""
     media = tmp_path / "media"
     media.mkdir()
@@ -41,20 +39,13 @@ def workspace(tmp_path: Path, video: SyntheticVideo, monkeypatch: pytest.MonkeyP
     store.add_counselor("C01")
     store.add_session("K01", "C01", date=dt.date(2026, 1, 5), video_ref=TOKEN)
     store.add_session("K01", "C01", date=dt.date(2026, 1, 12))
-    monkeypatch.setenv("OBSERVE_DB", str(db))
-    monkeypatch.setenv("OBSERVE_MEDIA", str(media))
     return store
 
 
 @pytest.fixture
-def app(workspace: Store) -> Iterator[AppTest]:
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.message for e in at.exception]
-    yield at
-    st.cache_resource.clear()
+def app(workspace: Store, tmp_path: Path, open_app: Callable[..., AppTest]) -> AppTest:
+    """The Synchrony page on the workspace above (its database and media folder)."""
+    return open_app(tmp_path / "observe.db", PAGE, timeout=TIMEOUT, OBSERVE_MEDIA=str(tmp_path / "media"))
 
 
 def short_settings(at: AppTest) -> None:
