@@ -90,3 +90,9 @@ def postgres_url() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
     with fresh_postgres_database() as url:
         yield url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last: they keep a browser (with Playwright's event loop) and
+    Streamlit servers alive for the rest of the session, which other tests should not share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

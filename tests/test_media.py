@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import io
 import shutil
@@ -63,7 +64,9 @@ def _get(app: Starlette, path: str, headers: dict[str, str] | None = None) -> Re
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # a loop of its own in a thread: the caller's thread may already run one (e.g. Playwright's)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
     head = {k.decode(): v.decode() for k, v in start["headers"]}  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ def _append(url: str, observation_id: int, worker: int, start: Any, results: Any
     """One coder: open the store, wait for the others, press 1,000 keys."""
     try:
         store = Store.open(url, migrate=False)
-        start.wait()
+        start.wait(timeout=120)  # a worker that failed to start breaks the barrier, not the run
         began = time.perf_counter()
         for j in range(PER_WORKER):
             t = (j + 1) * STEP_S
