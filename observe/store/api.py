@@ -19,7 +19,20 @@ import pandas as pd
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from observe import model
@@ -95,6 +108,8 @@ _Q_LANE_AT = (
 _Q_LANE_NEXT = (
     select(T.events).where(*_LANE, T.events.c.start_s > bindparam("t")).order_by(T.events.c.start_s).limit(1)
 )
+# both in one round trip (each side keeps its own ORDER BY ... LIMIT 1)
+_Q_LANE = select(union_all(_Q_LANE_AT.subquery().select(), _Q_LANE_NEXT.subquery().select()).subquery())
 _REDOABLE = (T.actions.c.undone.is_(True), T.actions.c.discarded.is_(False))
 # A new action makes the undone ones unredoable; they stay, with their idempotency keys.
 _D_REDO = (
@@ -109,6 +124,28 @@ _U_EVENT = (
 )
 _D_EVENT = delete(T.events).where(T.events.c.id == bindparam("event_id"))
 _I_ACTION = insert(T.actions)
+
+
+# Audit rows are written on the hot path too (every keypress is an audited action): built once.
+_AUDIT_VALUES = {
+    name: bindparam(f"a_{name}") for name in ("at", "username", "action", "entity", "entity_id", "detail")
+}
+_I_AUDIT = insert(T.audit).values(_AUDIT_VALUES | {"client_id": bindparam("a_client_id")})
+_I_AUDIT_OBSERVATION = insert(T.audit).values(
+    _AUDIT_VALUES
+    | {
+        "client_id": select(T.sessions.c.client_id)
+        .join(T.observations, T.observations.c.session_id == T.sessions.c.id)
+        .where(T.observations.c.id == bindparam("a_observation"))
+        .scalar_subquery()
+    }
+)
+
+
+class _ObservationClient(NamedTuple):
+    """An audit row's client: the one of this observation (looked up inside the insert)."""
+
+    observation_id: int
 
 
 class _Context(NamedTuple):
@@ -213,17 +250,18 @@ class Store:
     ) -> None:
         """Append one audit row in the caller's transaction (it commits or rolls back with the change).
         ``detail`` names what changed, never personal values (names, notes)."""
-        conn.execute(
-            insert(T.audit).values(
-                at=_now(),
-                username=self.actor,
-                action=action,
-                entity=entity,
-                entity_id=None if entity_id is None else str(entity_id)[:80],
-                client_id=client_id,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
-            )
-        )
+        values = {
+            "a_at": _now(),
+            "a_username": self.actor,
+            "a_action": action,
+            "a_entity": entity,
+            "a_entity_id": None if entity_id is None else str(entity_id)[:80],
+            "a_detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        }
+        if isinstance(client_id, _ObservationClient):  # the client found in the same statement
+            conn.execute(_I_AUDIT_OBSERVATION, values | {"a_observation": client_id.observation_id})
+        else:
+            conn.execute(_I_AUDIT, values | {"a_client_id": client_id})
 
     def _client_target(self, conn: Connection, client_id: int) -> Target:
         """A client belongs to its responsible counselor and to the counselors of its sessions."""
@@ -1185,13 +1223,14 @@ class Store:
 
     def _audit_observation(self, conn: Connection, observation_id: int, action: str, **detail: Any) -> None:
         """An audit row about an observation, tagged with its client (found in the same statement)."""
-        client_of = (
-            select(T.sessions.c.client_id)
-            .join(T.observations, T.observations.c.session_id == T.sessions.c.id)
-            .where(T.observations.c.id == observation_id)
-            .scalar_subquery()
+        self._audit(
+            conn,
+            action,
+            "observation",
+            observation_id,
+            client_id=_ObservationClient(observation_id),
+            **detail,
         )
-        self._audit(conn, action, "observation", observation_id, client_id=client_of, **detail)
 
     # -- events ------------------------------------------------------------------------------------------------------
     def record(
@@ -1246,7 +1285,7 @@ class Store:
                 "channel": new.channel,
                 "t": new.start_s,
             }
-            lane = [_event_row(r) for q in (_Q_LANE_AT, _Q_LANE_NEXT) for r in conn.execute(q, params)]
+            lane = [_event_row(r) for r in conn.execute(_Q_LANE, params)]
         changes = model.plan_cue(lane, new)
         return self._apply(
             conn,
