@@ -127,7 +127,7 @@ _I_ACTION = insert(T.actions)
 
 
 # Audit rows are written on the hot path too (every keypress is an audited action): built once.
-_AUDIT_VALUES = {
+_AUDIT_VALUES: dict[str, Any] = {
     name: bindparam(f"a_{name}") for name in ("at", "username", "action", "entity", "entity_id", "detail")
 }
 _I_AUDIT = insert(T.audit).values(_AUDIT_VALUES | {"client_id": bindparam("a_client_id")})
