@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from observe.charts import timeline_lanes, valence_class
+from observe.charts import VALENCE_COLOURS, timeline_lanes, valence_class
 from observe.errors import DatabaseError, InvalidInput, ObserveError
 from observe.model import Change, Event, Recorded, format_modifiers, ms
 from observe.scheme import CodingScheme
@@ -352,6 +352,7 @@ def timeline_legend(
     return {
         "lanes": lanes(scheme, lang),
         "subjects": list(scheme.subject_codes),
+        "colours": dict(VALENCE_COLOURS),  # one valence colour map for every chart, in the browser too
         "cues": [
             [c.code, c.label(lang), c.kind]
             + [valence_class(valences.get((s, c.code), math.nan)) for s in scheme.subject_codes]

@@ -41,34 +41,35 @@ NO_FOCAL_SUBJECT = "No focal subject"
 _MODIFIER_COLUMN = re.compile(r"^modifiers?\s*#?\s*(\d+)$")
 _OLD_HEADER = re.compile(r"time.*media file path.*subject.*behaviou?r.*status", re.IGNORECASE)
 
+#: Columns of BORIS 9.12.3's tabular export before the IV columns (FORMATS §2.1).
+_HEAD = (
+    "Observation id",
+    "Observation date",
+    "Description",
+    "Observation duration",
+    "Observation type",
+    "Source",
+    "Time offset (s)",
+    "Media duration (s)",
+    "FPS",
+)
+_TAIL = ("Behavior type", "Time", "Media file name", "Image index", "Image file path", "Comment")
+
 _KNOWN = {
     normalize_header(n)
     for n in (
-        "Observation id",
-        "Observation date",
-        "Description",
-        "Observation duration",
-        "Observation type",
-        "Source",
-        "Time offset (s)",
-        "Media duration (s)",
-        "FPS",
+        *_HEAD,
+        *_TAIL,
         "FPS (frame/s)",
         "Subject",
         "Behavior",
         "Behaviour",
         "Behavioral category",
         "Behavioural category",
-        "Behavior type",
         "Status",
-        "Time",
-        "Media file name",
         "Media file path",
         "Media file",
         "Total length",
-        "Image index",
-        "Image file path",
-        "Comment",
         "Modifiers",
         "Coding duration",
         "Observation duration by subject by observation",
@@ -566,20 +567,6 @@ def _bundle(fmt: str, observations: list[ImportedObservation], warnings: list[Im
 
 
 # ------------------------------------------------------------------------------ writer
-
-#: Columns of BORIS 9.12.3's tabular export before the IV columns (FORMATS §2.1).
-_HEAD = (
-    "Observation id",
-    "Observation date",
-    "Description",
-    "Observation duration",
-    "Observation type",
-    "Source",
-    "Time offset (s)",
-    "Media duration (s)",
-    "FPS",
-)
-_TAIL = ("Behavior type", "Time", "Media file name", "Image index", "Image file path", "Comment")
 
 
 def write_boris_tabular(

@@ -69,9 +69,7 @@ button.on { background: #0072B2; color: #fff; border-color: #0072B2; }
 .main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); gap: .8rem; align-items: start; }
 .states table { border-collapse: collapse; width: 100%; font-size: 13px; }
 .states th, .states td { text-align: left; padding: .15rem .4rem; border-bottom: 1px solid #eee; }
-.states td.v { font-weight: 600; border-left: 4px solid #D9D9D9; }
-.states td.open { border-left-color: #0072B2; } .states td.neutral { border-left-color: #999999; }
-.states td.closed { border-left-color: #D55E00; }
+.states td.v { font-weight: 600; border-left: 4px solid; }
 video { width: 100%; max-height: 46vh; background: #000; display: block; border-radius: .3rem; }
 .live { display: none; padding: 1.2rem; text-align: center; border: 1px solid #c8c8d0; border-radius: .3rem; }
 .coder.mode-live .live { display: block; }
@@ -106,7 +104,6 @@ canvas.tl { width: 100%; display: block; }
 JS = r"""
 const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const WINDOWS = [30, 60, 300, 0];           // seconds of timeline shown; 0 = the whole session
-const COLOURS = { open: '#0072B2', neutral: '#999999', closed: '#D55E00', na: '#D9D9D9' };  // Okabe-Ito
 const LANE_H = 17, AXIS_H = 18, LABEL_W = 190;
 const FLUSH_MS = 1500;
 
@@ -478,7 +475,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
         const ev = events[k];
         if (ev[3] > t0 + span) break;
         const cue = tl.cues[ev[2]];
-        g.fillStyle = COLOURS[cue[3 + si]] || COLOURS.na;
+        g.fillStyle = tl.colours[cue[3 + si]] || tl.colours.na;  // observe.charts.VALENCE_COLOURS
         if (cue[2] === 'point') {
           const px = x(ev[3]); if (px < LABEL_W - 4 || px > width + 4) continue;
           g.beginPath(); g.moveTo(px, y + 2); g.lineTo(px + 4, y + LANE_H / 2); g.lineTo(px, y + LANE_H - 2); g.lineTo(px - 4, y + LANE_H / 2); g.fill();
@@ -515,7 +512,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
       if (c.channel === 'POINT') continue;  // points have no state
       html += `<tr><td>${esc(c.label)}</td>` + subjects.map((s) => {
         const v = cell[s + '|' + c.channel];
-        return v ? `<td class="v ${v[1]}" data-lane="${s}-${c.channel}">${esc(v[0])}</td>` : '<td></td>';
+        const colour = tl.colours[v && v[1]] || tl.colours.na;
+        return v ? `<td class="v ${v[1]}" style="border-left-color:${colour}" data-lane="${s}-${c.channel}">${esc(v[0])}</td>` : '<td></td>';
       }).join('') + '</tr>';
     }
     $('.states').innerHTML = html + '</table>';
