@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,6 @@ def shared_fixtures() -> Path:
 
 # -- PostgreSQL: a fresh database per test (tests/store, tests/test_cli.py) -------------------------
 
-from collections.abc import Iterator  # noqa: E402  (appended section: shared file)
 from contextlib import contextmanager  # noqa: E402
 
 PG_BASE_ENV = "OBSERVE_TEST_PG"
@@ -96,3 +97,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the real-browser tests last: they keep a browser (with Playwright's event loop) and
     Streamlit servers alive for the rest of the session, which other tests should not share."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's script runner (AppTest too) makes the page script ``sys.modules["__main__"]``
+    and leaves it there; a process spawned later would re-run that page first. Put it back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

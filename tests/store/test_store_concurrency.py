@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import sys
 import time
 import traceback
 from collections import Counter
@@ -51,11 +50,7 @@ def _append(url: str, observation_id: int, worker: int, start: Any, results: Any
 
 
 @pytest.mark.slow
-def test_eight_processes_append_8000_events(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A spawned worker re-runs the parent's __main__ file first; after an AppTest that is app.py,
-    # which would open the default database. The workers need nothing from __main__.
-    monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+def test_eight_processes_append_8000_events(db_url: str) -> None:
     store = Store.open(db_url)
     store.add_client("K01")
     store.add_counselor("C01")
