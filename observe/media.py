@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import time
 from collections.abc import Iterable
@@ -33,7 +31,7 @@ from observe.errors import InvalidInput, NotFound, PermissionDenied
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
-#: Codecs Chromium plays in a <video> element (ffprobe ``codec_name``).
+#: Codecs Chromium plays in a <video> element (ffmpeg's codec names).
 PLAYABLE_CODECS: frozenset[str] = frozenset({"h264", "vp8", "vp9", "av1"})
 _TOKEN = re.compile(r"^[0-9a-f]{32}\.(mp4|webm|mov)$")
 _CHUNK = 1 << 20
@@ -41,7 +39,7 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What ffprobe says about a video file."""
+    """What ffmpeg says about a video file."""
 
     codec: str
     duration_s: float | None
@@ -110,40 +108,82 @@ def video_path(token: str, folder: str | os.PathLike[str] | None = None) -> Path
     return path
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read the first video stream of ``path`` with ffprobe; :class:`InvalidInput` if it has none.
+def ffmpeg_exe() -> str:
+    """The ffmpeg program every video conversion and probe uses: the one ``imageio-ffmpeg`` ships.
 
-    >>> probe("/etc/hostname")  # doctest: +SKIP
+    It comes with the Python packages (a static build inside a PyPI wheel, with libx264), so no
+    system package is needed; ``IMAGEIO_FFMPEG_EXE`` names another one.
+
+    >>> Path(ffmpeg_exe()).is_file()
+    True
+    """
+    import imageio_ffmpeg  # imported here: only the commands and pages that handle video need it
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+_INPUT = re.compile(r"^Input #0, ([^,]+(?:,[^,]+)*?), from ", re.MULTILINE)
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"^\s*Stream #0:\d+\S*: Video: (\w+)(.*)$", re.MULTILINE)
+_SIZE = re.compile(r"[ ,](\d{1,5})x(\d{1,5})[ ,\[]")
+_FPS = re.compile(r"([\d.]+)(k?) (fps|tbr)\b")
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read the first video stream of ``path`` (ffmpeg's own description of its input);
+    :class:`InvalidInput` if it has none.
+
+    >>> probe("/etc/hostname")
     Traceback (most recent call last):
     observe.errors.InvalidInput: ...
     """
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        raise InvalidInput("record.video.no_ffprobe")
     try:
         result = subprocess.run(  # noqa: S603 - fixed program, the path is an argument, no shell
-            [ffprobe, "-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(path)],
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
             capture_output=True,
             timeout=60,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InvalidInput("record.video.not_video", name=Path(path).name) from exc
-    try:
-        info = json.loads(result.stdout or b"{}")
-    except json.JSONDecodeError:
-        info = {}
-    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "video"]
-    # A still image (one-frame "video", e.g. a PNG renamed .mp4) is not a session recording.
-    if result.returncode != 0 or not streams or streams[0].get("disposition", {}).get("attached_pic"):
+    info = parse_ffmpeg_info(result.stderr.decode("utf-8", errors="replace"))
+    if info is None:
         raise InvalidInput("record.video.not_video", name=Path(path).name)
-    stream = streams[0]
+    return info
+
+
+def parse_ffmpeg_info(text: str) -> VideoInfo | None:
+    """The first video stream in what ``ffmpeg -i FILE`` prints; None if there is none.
+
+    A still image (a PNG renamed .mp4, a cover picture) is not a session recording.
+
+    >>> text = "\\n".join([
+    ...     "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':",
+    ...     "  Duration: 00:01:02.50, start: 0.000000, bitrate: 280 kb/s",
+    ...     "  Stream #0:0[0x1](und): Video: h264 (High), yuv420p, 640x360 [SAR 1:1], 29.97 fps, 30 tbr",
+    ... ])
+    >>> parse_ffmpeg_info(text)
+    VideoInfo(codec='h264', duration_s=62.5, fps=29.97, width=640, height=360)
+    """
+    source = _INPUT.search(text)
+    stream = _VIDEO.search(text)
+    if source is None or stream is None:
+        return None
+    demuxer = source.group(1)
+    details = stream.group(2)
+    if demuxer.endswith("_pipe") or demuxer.startswith("image2") or "(attached pic)" in details:
+        return None
+    duration = _DURATION.search(text)
+    size = _SIZE.search(details)
+    rates = {kind: float(num) * (1000 if k else 1) for num, k, kind in _FPS.findall(details)}
     return VideoInfo(
-        codec=str(stream.get("codec_name", "unknown")),
-        duration_s=_float(stream.get("duration")) or _float(info.get("format", {}).get("duration")),
-        fps=_rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate")),
-        width=int(stream.get("width") or 0),
-        height=int(stream.get("height") or 0),
+        codec=stream.group(1),
+        duration_s=_float(int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3]))
+        if duration
+        else None,
+        fps=_float(rates.get("fps") or rates.get("tbr")),
+        width=int(size[1]) if size else 0,
+        height=int(size[2]) if size else 0,
     )
 
 
@@ -163,7 +203,7 @@ def store_upload(
 ) -> tuple[str, VideoInfo]:
     """Copy an uploaded video into the media folder under a random name; returns (token, info).
 
-    The file is written to a temporary name first, checked with ffprobe (a video, a playable
+    The file is written to a temporary name first, checked with ffmpeg (a video, a playable
     codec), then renamed: a refused upload leaves nothing behind.
     """
     ext = _extension(filename)
@@ -251,14 +291,3 @@ def _float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
-
-
-def _rate(value: object) -> float | None:
-    """ffprobe writes frame rates as fractions, e.g. ``30000/1001``."""
-    if not isinstance(value, str) or "/" not in value:
-        return _float(value)
-    num, _, den = value.partition("/")
-    try:
-        return float(num) / float(den) if float(den) and float(num) else None
-    except ValueError:
-        return None

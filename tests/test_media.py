@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import io
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,10 @@ from observe.errors import InvalidInput, NotFound
 from observe.store import Store
 from observe.ui.routes import ROUTES
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
-
 
 def _encode(path: Path, *codec: str, seconds: int = 2) -> Path:
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}",
+        [media.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}",
          *codec, "-pix_fmt", "yuv420p", str(path)],
         check=True,
     )  # fmt: skip
@@ -186,3 +183,30 @@ def test_video_route_refuses_unsigned_forged_and_expired_links(
     for url in (f"/api/video/{token}", forged, expired, good.replace("sig=", "sig=0")):
         assert _get(app, url).status_code == 403, url
     assert _get(app, good).status_code == 200
+
+
+def test_videos_are_written_and_probed_without_a_system_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No system package: the ffmpeg of imageio-ffmpeg writes H.264 and reads what a file holds."""
+    from observe.video.synthetic import make_synthetic_video
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no ffmpeg, no ffprobe on the PATH
+    video = make_synthetic_video(tmp_path / "s.mp4", duration_s=1, size=(160, 90))
+    info = media.probe(video.path)
+    assert (video.codec, info.codec, info.width, info.height) == ("h264", "h264", 160, 90)
+    assert info.duration_s == pytest.approx(1.0, abs=0.1) and info.fps == pytest.approx(25.0)
+    assert Path(media.ffmpeg_exe()).is_file()
+
+
+def test_a_still_image_is_not_a_video(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    png = tmp_path / "photo.png"
+    cv2.imwrite(str(png), np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(InvalidInput) as err:
+        media.store_upload(
+            io.BytesIO(png.read_bytes()), "photo.mp4", max_bytes=1 << 20, folder=tmp_path / "m"
+        )
+    assert err.value.key == "record.video.not_video"
