@@ -236,7 +236,7 @@ def session_review(
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> r = session_review(store, "K01-S06")
     >>> r.observer, bool(r.index["oi"] > 0), r.problems
     ('obs.ani', True, ())
@@ -390,7 +390,7 @@ def client_progress(
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> p = client_progress(store, "K02")
     >>> p.referral.status, len(p.sessions)
     ('raised', 5)
@@ -462,7 +462,7 @@ def counselor_view(
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> v = counselor_view(store, "C01")
     >>> sorted(v.clients["client"]), bool(v.sessions["attending"].gt(0).all())
     (['K01', 'K03'], True)
@@ -627,11 +627,11 @@ def cue_patterns(
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> r = cue_patterns(store, ["counselor:T_FWD"], ["client:G_EYE"], n_perm=50,
     ...                  filters=SessionFilter(clients=("K01",)))
     >>> len(r.table), int(r.pooled["n_sessions"].iloc[0])
-    (6, 6)
+    (6, 5)
     """
     givens = [_as_code(g) for g in given]
     targets = [_as_code(t) for t in target]
@@ -737,7 +737,7 @@ def progress_summary_html(progress: ClientProgress, lang: str = "en") -> str:
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> html_text = progress_summary_html(client_progress(store, "K02"), "id")
     >>> "alih tangan kasus" in html_text, "<table" in html_text
     (True, True)
