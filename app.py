@@ -6,7 +6,7 @@ from observe.ui import page
 from observe.ui.routes import ROUTES
 
 # `streamlit run app.py` finds this App and serves our own routes (the video stream) beside the pages.
-app = st.App(__file__, routes=ROUTES)
+app = st.App(__file__, routes=ROUTES, on_script_error=page.show_error)
 
 ctx = page.setup("nav.home", ":material/visibility:")
 st.title(ctx.t("app.title"))
@@ -25,11 +25,10 @@ if ctx.store.has_demo():
             page.confirm_remove_demo(ctx)
 
 st.subheader(ctx.t("home.tasks"))
-for path, key, icon in page.NAVIGATION[1:]:
-    if page.exists(path):
-        st.page_link(
-            path,
-            label=f"**{ctx.t(key)}** — {ctx.t(key + '.about')}",
-            icon=icon,
-            query_params={"lang": ctx.lang},
-        )
+for path, key, icon in page.menu(ctx.store)[1:]:  # the tasks of the signed-in role
+    st.page_link(
+        path,
+        label=f"**{ctx.t(key)}** — {ctx.t(key + '.about')}",
+        icon=icon,
+        query_params={"lang": ctx.lang},
+    )

@@ -110,3 +110,32 @@ def _account_box(store: Store, lang: str) -> None:
     if st.sidebar.button(t("access.signout", lang), key="access_signout", icon=":material/logout:"):
         _forget()
         st.rerun()
+
+
+def locks_panel(store: Store, lang: str) -> None:
+    """The names locked after failed sign-ins, and the administrator's unlock (Administration)."""
+    locked = store.sign_in_locks()
+    st.subheader(t("admin.locks.title", lang))
+    if not locked:
+        st.caption(t("admin.locks.none", lang))
+        return
+    st.dataframe(
+        [
+            {
+                t("admin.col.username", lang): lock.username,
+                t("admin.col.failures", lang): lock.failures,
+                t("admin.col.locked_until", lang): time.strftime(
+                    "%Y-%m-%d %H:%M", time.localtime(lock.until_s)
+                ),
+            }
+            for lock in locked
+        ],
+        key="admin_locks_table",
+    )
+    with st.form("admin_unlock"):
+        name = st.selectbox(
+            t("admin.locks.pick", lang), [lock.username for lock in locked], key="admin_unlock_name"
+        )
+        if st.form_submit_button(t("admin.locks.unlock", lang), type="primary") and name:
+            store.unlock(name)
+            st.success(t("admin.locks.done", lang, username=name))
