@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.files import private_dir
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
@@ -172,7 +173,7 @@ def store_upload(
     partial = target_dir / f".{token}.part"
     size = 0
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 size += len(chunk)
                 if size > max_bytes:
@@ -240,9 +241,7 @@ def _extension(filename: str) -> str:
 
 
 def _ensure_dir(folder: str | os.PathLike[str] | None) -> Path:
-    root = media_dir(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return private_dir(media_dir(folder))  # owner-only: session videos are confidential
 
 
 def _float(value: object) -> float | None:

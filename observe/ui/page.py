@@ -22,6 +22,7 @@ from observe import i18n
 from observe.access import LOCAL, app_mode
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
+from observe.files import owner_only_umask
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
 from observe.ui.signin import signed_in_store
@@ -84,6 +85,7 @@ class Page:
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str, mode: str = LOCAL) -> Store:
     """The engine's store, once per process; pages get a per-user view of it (``as_user``)."""
+    owner_only_umask()  # the server's database, videos and caches are the owner's only (observe.files)
     store = Store.open(url)
     if mode == LOCAL:  # a team workspace starts empty: its administrator decides about the demo
         ensure_first_run_demo(store)
