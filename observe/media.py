@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from observe.access import Principal, Target, allows, require
 from observe.errors import InvalidInput, NotFound, PermissionDenied
 from observe.files import private_dir
 
@@ -188,15 +189,34 @@ def store_upload(
     return token, info
 
 
+def server_file(path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None) -> Path:
+    """The video file ``path`` names, accepted only inside the media folder.
+
+    A relative path is read inside the media folder. Refused, all with the **same** answer (so
+    the answer says nothing about what exists elsewhere on the server): a ``..`` part, a path
+    that resolves outside the folder (symbolic links followed, so a link cannot escape),
+    anything that is not a regular file, a missing file.
+    """
+    root = media_dir(folder).resolve()
+    refused = InvalidInput("record.video.server_path", folder=str(root))
+    raw = Path(path).expanduser()
+    if ".." in raw.parts or not str(path).strip():
+        raise refused
+    try:
+        resolved = (raw if raw.is_absolute() else root / raw).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        raise refused from None
+    if root not in resolved.parents or not resolved.is_file():
+        raise refused
+    return resolved
+
+
 def link_server_file(
     path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None
 ) -> tuple[str, VideoInfo]:
-    """Use a video already on the server: checked, then linked into the media folder under a random name."""
-    source = Path(path).expanduser()
-    if not source.is_absolute():
-        source = source.resolve()
-    if not source.is_file():
-        raise NotFound("record.video.no_server_file", path=str(path))
+    """Use a video already in the media folder (see :func:`server_file`): checked, then linked
+    under a random name (session recordings are large: no copy)."""
+    source = server_file(path, folder=folder)
     ext = _extension(source.name)
     info = check_playable(probe(source), source.name)
     token = secrets.token_hex(16) + ext
@@ -207,19 +227,74 @@ def link_server_file(
 class SessionUpdater(Protocol):
     """The part of :class:`observe.store.Store` that attaching a video uses."""
 
+    @property
+    def principal(self) -> Principal: ...
+
+    def session_target(self, ref: str | int) -> Target: ...
+
     def session(self, ref: str | int) -> Any: ...
+
+    def set_video(self, session: str, token: str | None) -> None: ...
 
     def update_session(self, code: str, **changes: Any) -> Any: ...
 
 
+def check_may_attach(store: SessionUpdater, session: str) -> None:
+    """Refuse, before any file is touched, a user who may not attach a video to ``session``."""
+    require(store.principal, "video.upload", store.session_target(session))
+
+
 def attach(store: SessionUpdater, session: str, token: str, info: VideoInfo) -> str:
-    """Make ``token`` the session's video; the session's length, if unknown, becomes the video's."""
-    changes: dict[str, Any] = {"video_ref": token}
+    """Make ``token`` the session's video (``video.upload``); the session's length, if unknown,
+    becomes the video's when the user may also change the session."""
+    store.set_video(session, token)
     current = store.session(session)
-    if current.duration_s is None and info.duration_s:
-        changes["duration_s"] = info.duration_s
-    store.update_session(session, **changes)
+    if (
+        current.duration_s is None
+        and info.duration_s
+        and allows(store.principal, "session.update", store.session_target(session))
+    ):
+        store.update_session(session, duration_s=info.duration_s)
     return token
+
+
+def attach_upload(
+    store: SessionUpdater,
+    session: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    max_bytes: int,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission, store the upload, attach it; a refused attempt leaves no file."""
+    check_may_attach(store, session)
+    token, info = store_upload(stream, filename, max_bytes=max_bytes, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def attach_server_file(
+    store: SessionUpdater,
+    session: str,
+    path: str | os.PathLike[str],
+    *,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission first, then the path (:func:`server_file`), then link and attach;
+    a refused attempt leaves no link."""
+    check_may_attach(store, session)
+    token, info = link_server_file(path, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def _attach_or_remove(
+    store: SessionUpdater, session: str, token: str, info: VideoInfo, folder: str | os.PathLike[str] | None
+) -> str:
+    try:
+        return attach(store, session, token, info)
+    except BaseException:
+        (media_dir(folder) / token).unlink(missing_ok=True)
+        raise
 
 
 def tokens(folder: str | os.PathLike[str] | None = None) -> Iterable[str]:

@@ -144,10 +144,8 @@ def _attach_form(ctx: Page, session: Session) -> None:
             with st.spinner(ctx.t("record.page.checking")):
                 done = attempt(
                     ctx,
-                    lambda: media.attach(
-                        ctx.store,
-                        session.code,
-                        *media.store_upload(uploaded, uploaded.name, max_bytes=limit_mb * _MB),
+                    lambda: media.attach_upload(
+                        ctx.store, session.code, uploaded, uploaded.name, max_bytes=limit_mb * _MB
                     ),
                 )
             if done is not None:
@@ -155,7 +153,7 @@ def _attach_form(ctx: Page, session: Session) -> None:
     with path_tab:
         path = st.text_input(ctx.t("record.page.server_path"), key=f"rec_server_path_{session.code}")
         if path and st.button(ctx.t("record.page.attach_button"), key="rec_attach_path"):
-            done = attempt(ctx, lambda: media.attach(ctx.store, session.code, *media.link_server_file(path)))
+            done = attempt(ctx, lambda: media.attach_server_file(ctx.store, session.code, path))
             if done is not None:
                 st.rerun()
 
