@@ -64,28 +64,43 @@ _URL_KEY = secrets.token_bytes(32)
 URL_TTL_S = 8 * 3600
 
 
-def video_url(token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None) -> str:
-    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``)."""
+def video_url(
+    token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None, sign_in: int | None = None
+) -> str:
+    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``).
+
+    ``sign_in`` ties the link to a sign-in record (team mode): the link dies with it at sign-out.
+    """
     expires = int((time.time() if now is None else now) + ttl_s)
-    return f"/api/video/{token}?exp={expires}&sig={_signature(token, expires)}"
+    tied = "" if sign_in is None else f"&sid={int(sign_in)}"
+    return f"/api/video/{token}?exp={expires}{tied}&sig={_signature(token, expires, sign_in)}"
 
 
 def check_video_link(
-    token: str, expires: str | None, signature: str | None, *, now: float | None = None
-) -> None:
-    """Refuse a video link that was not signed by this server or has expired."""
+    token: str,
+    expires: str | None,
+    signature: str | None,
+    *,
+    sign_in: str | None = None,
+    now: float | None = None,
+) -> int | None:
+    """Refuse a video link that was not signed by this server or has expired; returns the id of
+    the sign-in record the link is tied to (the caller checks that it is still live), if any."""
     try:
         deadline = int(expires or "")
+        record = None if sign_in is None else int(sign_in)
     except ValueError:
         raise PermissionDenied("media.link_invalid") from None
-    if not signature or not hmac.compare_digest(signature, _signature(token, deadline)):
+    if not signature or not hmac.compare_digest(signature, _signature(token, deadline, record)):
         raise PermissionDenied("media.link_invalid")
     if deadline < (time.time() if now is None else now):
         raise PermissionDenied("media.link_expired")
+    return record
 
 
-def _signature(token: str, expires: int) -> str:
-    return hmac.new(_URL_KEY, f"{token}|{expires}".encode(), hashlib.sha256).hexdigest()
+def _signature(token: str, expires: int, sign_in: int | None = None) -> str:
+    tied = "" if sign_in is None else f"|{sign_in}"
+    return hmac.new(_URL_KEY, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()
 
 
 def media_dir(folder: str | os.PathLike[str] | None = None) -> Path:

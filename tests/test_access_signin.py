@@ -4,7 +4,9 @@ administrator's unlock (store and CLI), a server-wide throttle, and the password
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import hashlib
 import io
 import threading
 from collections import Counter
@@ -15,12 +17,15 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from observe import auth
+from observe import auth, media
+from observe.access import SESSION_IDLE_S
 from observe.cli import main
 from observe.data import make_common_passwords
 from observe.errors import InvalidInput, ObserveError, PermissionDenied
 from observe.store import Store
+from observe.store import signin_records as records
 from observe.store import tables as T
+from observe.ui import signin_routes
 from tests.conftest import fresh_postgres_database
 
 PASSWORD = "a long pass phrase"
@@ -212,3 +217,113 @@ def test_the_bundled_list_is_what_its_script_makes() -> None:
     assert shipped == make_common_passwords.render()
     assert len(auth.common_passwords()) > 3000
     assert "password123" in auth.common_passwords()
+
+
+# -- sign-in records (the cookie) and the video links tied to them ---------------------------------------------
+
+
+def test_a_sign_in_record_stores_only_the_tokens_hash_and_resumes_by_token(store: Store) -> None:
+    _user(store)
+    token, record = records.create_record(store, "boss", now=1000.0)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(T.sign_in_records)).one()
+    assert token not in repr(stored) and stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert records.resume(store, token=token, now=1001.0) == record
+    assert records.resume(store, record_id=record.id, now=1002.0) == record
+    assert records.resume(store, token=token + "x", now=1003.0) is None
+
+
+def test_a_sign_in_ends_when_idle_at_its_limit_at_sign_out_and_when_the_user_is_disabled(
+    store: Store,
+) -> None:
+    _user(store)
+    token, _ = records.create_record(store, "boss", now=0.0)
+    assert records.resume(store, token=token, now=SESSION_IDLE_S + 1) is None  # idle
+    token, record = records.create_record(store, "boss", now=0.0)
+    hour = 3600.0
+    for step in range(1, int(records.SIGN_IN_MAX_S // hour)):  # active every hour ...
+        assert records.resume(store, token=token, now=step * hour) == record
+    assert records.resume(store, token=token, now=records.SIGN_IN_MAX_S + 1) is None  # ... but not forever
+    token, record = records.create_record(store, "boss", now=0.0)
+    records.revoke(store, record.id)
+    assert records.resume(store, token=token, now=1.0) is None and not records.is_live(
+        store, record.id, now=1.0
+    )
+    token, record = records.create_record(store, "boss")
+    store.set_active("boss", False)
+    assert records.resume(store, token=token) is None and not records.is_live(store, record.id)
+
+
+def _asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the ASGI interface of our own routes."""
+    from starlette.applications import Starlette
+
+    from observe.ui.routes import ROUTES
+
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+        "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "server": ("test", 80),
+        "client": ("test", 1), "headers": [],
+    }  # fmt: skip
+    sent: list[dict[str, object]] = []
+    done = False
+
+    async def receive() -> dict[str, object]:
+        nonlocal done
+        if done:
+            await asyncio.Event().wait()
+        done = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        app = Starlette(routes=ROUTES)
+        task = asyncio.ensure_future(app(scope, receive, send))
+        while not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent):
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers: dict[str, str] = {}
+    for k, v in start["headers"]:  # type: ignore[attr-defined]
+        headers[k.decode()] = (headers[k.decode()] + "\n" if k.decode() in headers else "") + v.decode()
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    return int(start["status"]), headers, body  # type: ignore[call-overload]
+
+
+def test_the_cookie_route_sets_an_httponly_strict_cookie_once() -> None:
+    ticket = signin_routes.issue_ticket("the-token")
+    status, headers, _ = _asgi_get(f"/api/signin/cookie?ticket={ticket}")
+    assert status == 200
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(f"{signin_routes.COOKIE}=the-token;")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert headers["cache-control"] == "no-store"
+    assert _asgi_get(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
+    assert _asgi_get("/api/signin/cookie?ticket=made-up")[0] == 403
+
+
+def test_sign_out_ends_every_video_link_issued_under_the_sign_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, folder = tmp_path / "observe.db", tmp_path / "media"
+    folder.mkdir()
+    monkeypatch.setenv("OBSERVE_DB", str(db))
+    monkeypatch.setenv("OBSERVE_MEDIA", str(folder))
+    store = Store.open(str(db))
+    _user(store)
+    video = "0123456789abcdef0123456789abcdef.mp4"
+    (folder / video).write_bytes(b"not really a video, but bytes to serve")
+    _token, record = records.create_record(store, "boss")
+    _token, other = records.create_record(store, "boss")  # the same user in another browser
+    link, other_link = media.video_url(video, sign_in=record.id), media.video_url(video, sign_in=other.id)
+    assert _asgi_get(link)[0] == 200 and _asgi_get(other_link)[0] == 200
+    assert _asgi_get(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
+    records.revoke(store, record.id)
+    assert _asgi_get(link)[0] == 403
+    assert _asgi_get(other_link)[0] == 200  # another sign-in's links live on
+    store.close()

@@ -1,4 +1,5 @@
-"""Sign-in in the database: failed attempts per name, the server-wide throttle, unlocking.
+"""Sign-in in the database: failed attempts per name, the server-wide throttle, unlocking,
+and the sign-in records behind the browser's cookie.
 
 Every counter changes in **one statement** (``INSERT ... ON CONFLICT DO UPDATE ... WHERE ...
 RETURNING``, SQLite ≥ 3.35 and PostgreSQL alike), never read-then-write, so any number of
@@ -16,12 +17,19 @@ simultaneous attempts, threads, processes or servers count exactly:
 
 A lock expires by itself at ``locked_until_s``; the count is forgotten after a quiet day
 (``observe.auth.RESET_AFTER_S``). Times are epoch seconds so the arithmetic is portable SQL.
+
+A sign-in record (:func:`create_record`) holds the SHA-256 of a random token that the browser
+keeps in an HttpOnly cookie; it ends after ``SESSION_IDLE_S`` idle, after
+:data:`SIGN_IN_MAX_S` in any case, or at sign-out (:func:`revoke`), and video links are tied
+to it (:func:`is_live`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import secrets
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -29,6 +37,7 @@ from sqlalchemy import ColumnElement, Connection, case, delete, null, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 from observe import auth
+from observe.access import SESSION_IDLE_S
 from observe.errors import PermissionDenied
 from observe.model import User
 from observe.store import tables as T
@@ -201,3 +210,88 @@ def _has_real_clients(store: Store) -> bool:
             conn.execute(select(T.clients.c.id).where(T.clients.c.is_demo.is_(False)).limit(1)).first()
             is not None
         )
+
+
+# -- sign-in records: the browser's cookie ------------------------------------------------------------------
+
+_R = T.sign_in_records
+#: A sign-in lasts at most this long, however active (the idle limit is observe.access.SESSION_IDLE_S).
+SIGN_IN_MAX_S = 24 * 3600.0
+_TOUCH_S = 60.0  # the last-seen time is written at most once a minute per sign-in
+
+
+class SignIn(NamedTuple):
+    """A live sign-in record: its id (video links are tied to it) and the signed-in user."""
+
+    id: int
+    username: str
+
+
+def _digest(token: str) -> str:
+    """Only the SHA-256 of a sign-in token is stored: a copy of the database signs nobody in."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_record(store: Store, username: str, *, now: float | None = None) -> tuple[str, SignIn]:
+    """A new sign-in record for ``username`` (just authenticated); returns the random token for
+    the browser's cookie (never stored) and the record."""
+    at = time.time() if now is None else now
+    token = secrets.token_urlsafe(32)
+    with store._write() as conn:
+        user_id = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar_one()
+        record_id = conn.execute(
+            _R.insert()
+            .values(
+                token_hash=_digest(token),
+                user_id=user_id,
+                created_s=at,
+                seen_s=at,
+                expires_s=at + SIGN_IN_MAX_S,
+            )
+            .returning(_R.c.id)
+        ).scalar_one()
+        # expired records of anyone are swept here, so the table does not grow without bound
+        conn.execute(delete(_R).where(or_(_R.c.expires_s <= at, _R.c.seen_s <= at - SESSION_IDLE_S)))
+    return token, SignIn(int(record_id), username)
+
+
+def _live(now: float) -> Any:
+    return (
+        (_R.c.expires_s > now)
+        & (_R.c.seen_s > now - SESSION_IDLE_S)
+        & (T.users.c.id == _R.c.user_id)
+        & T.users.c.active.is_(True)
+    )
+
+
+def resume(
+    store: Store, *, token: str | None = None, record_id: int | None = None, now: float | None = None
+) -> SignIn | None:
+    """The live sign-in behind a cookie ``token`` (or a known ``record_id``), marking it active;
+    None if it is unknown, revoked, idle too long, past its absolute limit or its user is disabled."""
+    at = time.time() if now is None else now
+    if not token and record_id is None:
+        return None
+    query = select(_R.c.id, _R.c.seen_s, T.users.c.username).where(_live(at))
+    query = query.where(_R.c.token_hash == _digest(token)) if token else query.where(_R.c.id == record_id)
+    with store._read() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    if row.seen_s < at - _TOUCH_S:
+        with store._write() as conn:
+            conn.execute(_R.update().where(_R.c.id == row.id).values(seen_s=at))
+    return SignIn(int(row.id), str(row.username))
+
+
+def is_live(store: Store, record_id: int, *, now: float | None = None) -> bool:
+    """True while the sign-in ``record_id`` is live (the video route asks this for every request)."""
+    at = time.time() if now is None else now
+    with store._read() as conn:
+        return conn.execute(select(_R.c.id).where(_R.c.id == record_id, _live(at))).first() is not None
+
+
+def revoke(store: Store, record_id: int) -> None:
+    """Sign out: the record is deleted, so its cookie and every video link tied to it stop at once."""
+    with store._write() as conn:
+        conn.execute(delete(_R).where(_R.c.id == record_id))
