@@ -8,7 +8,7 @@ from observe.ui.routes import ROUTES
 # `streamlit run app.py` imports this module to find the App, which serves our own routes (the video
 # stream) beside the pages; then the App runs this file as the home page script (as `__main__`) in each
 # browser session. So the page itself is drawn only in a script run, never on import.
-app = st.App(__file__, routes=ROUTES)
+app = st.App(__file__, routes=ROUTES, on_script_error=page.show_error)
 
 
 def home() -> None:
@@ -30,14 +30,13 @@ def home() -> None:
                 page.confirm_remove_demo(ctx)
 
     st.subheader(ctx.t("home.tasks"))
-    for path, key, icon in page.NAVIGATION[1:]:
-        if page.exists(path):
-            st.page_link(
-                path,
-                label=f"**{ctx.t(key)}** — {ctx.t(key + '.about')}",
-                icon=icon,
-                query_params={"lang": ctx.lang},
-            )
+    for path, key, icon in page.menu(ctx.store)[1:]:  # the tasks of the signed-in role
+        st.page_link(
+            path,
+            label=f"**{ctx.t(key)}** — {ctx.t(key + '.about')}",
+            icon=icon,
+            query_params={"lang": ctx.lang},
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from observe.access import Principal, Target, allows, require
 from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.files import private_dir
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
@@ -60,28 +62,43 @@ _URL_KEY = secrets.token_bytes(32)
 URL_TTL_S = 8 * 3600
 
 
-def video_url(token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None) -> str:
-    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``)."""
+def video_url(
+    token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None, sign_in: int | None = None
+) -> str:
+    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``).
+
+    ``sign_in`` ties the link to a sign-in record (team mode): the link dies with it at sign-out.
+    """
     expires = int((time.time() if now is None else now) + ttl_s)
-    return f"/api/video/{token}?exp={expires}&sig={_signature(token, expires)}"
+    tied = "" if sign_in is None else f"&sid={int(sign_in)}"
+    return f"/api/video/{token}?exp={expires}{tied}&sig={_signature(token, expires, sign_in)}"
 
 
 def check_video_link(
-    token: str, expires: str | None, signature: str | None, *, now: float | None = None
-) -> None:
-    """Refuse a video link that was not signed by this server or has expired."""
+    token: str,
+    expires: str | None,
+    signature: str | None,
+    *,
+    sign_in: str | None = None,
+    now: float | None = None,
+) -> int | None:
+    """Refuse a video link that was not signed by this server or has expired; returns the id of
+    the sign-in record the link is tied to (the caller checks that it is still live), if any."""
     try:
         deadline = int(expires or "")
+        record = None if sign_in is None else int(sign_in)
     except ValueError:
         raise PermissionDenied("media.link_invalid") from None
-    if not signature or not hmac.compare_digest(signature, _signature(token, deadline)):
+    if not signature or not hmac.compare_digest(signature, _signature(token, deadline, record)):
         raise PermissionDenied("media.link_invalid")
     if deadline < (time.time() if now is None else now):
         raise PermissionDenied("media.link_expired")
+    return record
 
 
-def _signature(token: str, expires: int) -> str:
-    return hmac.new(_URL_KEY, f"{token}|{expires}".encode(), hashlib.sha256).hexdigest()
+def _signature(token: str, expires: int, sign_in: int | None = None) -> str:
+    tied = "" if sign_in is None else f"|{sign_in}"
+    return hmac.new(_URL_KEY, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()
 
 
 def media_dir(folder: str | os.PathLike[str] | None = None) -> Path:
@@ -212,7 +229,7 @@ def store_upload(
     partial = target_dir / f".{token}.part"
     size = 0
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 size += len(chunk)
                 if size > max_bytes:
@@ -227,15 +244,34 @@ def store_upload(
     return token, info
 
 
+def server_file(path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None) -> Path:
+    """The video file ``path`` names, accepted only inside the media folder.
+
+    A relative path is read inside the media folder. Refused, all with the **same** answer (so
+    the answer says nothing about what exists elsewhere on the server): a ``..`` part, a path
+    that resolves outside the folder (symbolic links followed, so a link cannot escape),
+    anything that is not a regular file, a missing file.
+    """
+    root = media_dir(folder).resolve()
+    refused = InvalidInput("record.video.server_path", folder=str(root))
+    raw = Path(path).expanduser()
+    if ".." in raw.parts or not str(path).strip():
+        raise refused
+    try:
+        resolved = (raw if raw.is_absolute() else root / raw).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        raise refused from None
+    if root not in resolved.parents or not resolved.is_file():
+        raise refused
+    return resolved
+
+
 def link_server_file(
     path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None
 ) -> tuple[str, VideoInfo]:
-    """Use a video already on the server: checked, then linked into the media folder under a random name."""
-    source = Path(path).expanduser()
-    if not source.is_absolute():
-        source = source.resolve()
-    if not source.is_file():
-        raise NotFound("record.video.no_server_file", path=str(path))
+    """Use a video already in the media folder (see :func:`server_file`): checked, then linked
+    under a random name (session recordings are large: no copy)."""
+    source = server_file(path, folder=folder)
     ext = _extension(source.name)
     info = check_playable(probe(source), source.name)
     token = secrets.token_hex(16) + ext
@@ -246,19 +282,74 @@ def link_server_file(
 class SessionUpdater(Protocol):
     """The part of :class:`observe.store.Store` that attaching a video uses."""
 
+    @property
+    def principal(self) -> Principal: ...
+
+    def session_target(self, ref: str | int) -> Target: ...
+
     def session(self, ref: str | int) -> Any: ...
+
+    def set_video(self, session: str, token: str | None) -> None: ...
 
     def update_session(self, code: str, **changes: Any) -> Any: ...
 
 
+def check_may_attach(store: SessionUpdater, session: str) -> None:
+    """Refuse, before any file is touched, a user who may not attach a video to ``session``."""
+    require(store.principal, "video.upload", store.session_target(session))
+
+
 def attach(store: SessionUpdater, session: str, token: str, info: VideoInfo) -> str:
-    """Make ``token`` the session's video; the session's length, if unknown, becomes the video's."""
-    changes: dict[str, Any] = {"video_ref": token}
+    """Make ``token`` the session's video (``video.upload``); the session's length, if unknown,
+    becomes the video's when the user may also change the session."""
+    store.set_video(session, token)
     current = store.session(session)
-    if current.duration_s is None and info.duration_s:
-        changes["duration_s"] = info.duration_s
-    store.update_session(session, **changes)
+    if (
+        current.duration_s is None
+        and info.duration_s
+        and allows(store.principal, "session.update", store.session_target(session))
+    ):
+        store.update_session(session, duration_s=info.duration_s)
     return token
+
+
+def attach_upload(
+    store: SessionUpdater,
+    session: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    max_bytes: int,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission, store the upload, attach it; a refused attempt leaves no file."""
+    check_may_attach(store, session)
+    token, info = store_upload(stream, filename, max_bytes=max_bytes, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def attach_server_file(
+    store: SessionUpdater,
+    session: str,
+    path: str | os.PathLike[str],
+    *,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission first, then the path (:func:`server_file`), then link and attach;
+    a refused attempt leaves no link."""
+    check_may_attach(store, session)
+    token, info = link_server_file(path, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def _attach_or_remove(
+    store: SessionUpdater, session: str, token: str, info: VideoInfo, folder: str | os.PathLike[str] | None
+) -> str:
+    try:
+        return attach(store, session, token, info)
+    except BaseException:
+        (media_dir(folder) / token).unlink(missing_ok=True)
+        raise
 
 
 def tokens(folder: str | os.PathLike[str] | None = None) -> Iterable[str]:
@@ -280,9 +371,7 @@ def _extension(filename: str) -> str:
 
 
 def _ensure_dir(folder: str | os.PathLike[str] | None) -> Path:
-    root = media_dir(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return private_dir(media_dir(folder))  # owner-only: session videos are confidential
 
 
 def _float(value: object) -> float | None:

@@ -17,7 +17,7 @@ from observe.errors import ObserveError
 from observe.model import Event, Observation, Recorded, Session
 from observe.scheme import CodingScheme
 from observe.scheme.sheet import cheat_sheet_view
-from observe.ui import coder
+from observe.ui import coder, signin
 from observe.ui.page import Page
 from observe.ui.widgets import attempt, table
 
@@ -120,7 +120,9 @@ def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | No
             path = media.video_path(session.video_ref)
             info = _video_info(session.video_ref, path.stat().st_mtime)
             media.check_playable(info, session.video_ref)
-            src = media.video_url(ctx.store.video_token(session.code) or session.video_ref)
+            src = media.video_url(
+                ctx.store.video_token(session.code) or session.video_ref, sign_in=signin.current_sign_in()
+            )
         except ObserveError as exc:
             problem = exc
             st.error(exc.message(ctx.lang), icon=":material/videocam_off:")
@@ -144,10 +146,8 @@ def _attach_form(ctx: Page, session: Session) -> None:
             with st.spinner(ctx.t("record.page.checking")):
                 done = attempt(
                     ctx,
-                    lambda: media.attach(
-                        ctx.store,
-                        session.code,
-                        *media.store_upload(uploaded, uploaded.name, max_bytes=limit_mb * _MB),
+                    lambda: media.attach_upload(
+                        ctx.store, session.code, uploaded, uploaded.name, max_bytes=limit_mb * _MB
                     ),
                 )
             if done is not None:
@@ -155,7 +155,7 @@ def _attach_form(ctx: Page, session: Session) -> None:
     with path_tab:
         path = st.text_input(ctx.t("record.page.server_path"), key=f"rec_server_path_{session.code}")
         if path and st.button(ctx.t("record.page.attach_button"), key="rec_attach_path"):
-            done = attempt(ctx, lambda: media.attach(ctx.store, session.code, *media.link_server_file(path)))
+            done = attempt(ctx, lambda: media.attach_server_file(ctx.store, session.code, path))
             if done is not None:
                 st.rerun()
 
