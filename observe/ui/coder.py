@@ -1,4 +1,8 @@
-"""The hotkey video coder: the component (``coder_assets.py``) and the Python end of its outbox.
+"""The hotkey video coder: the component (``coder_web/``) and the Python end of its outbox.
+
+The browser side lives in its own files, read once at import: ``coder_web/coder.html``,
+``coder.css`` and ``coder.js`` (linted and edited as what they are, not as Python strings;
+the folder is not named ``coder/`` because a package of that name would shadow this module).
 
 A keypress reaches Python as the whole unacknowledged outbox (client id + sequence number per
 item); :func:`observe.recording.apply_outbox` writes it through the store, idempotently, and
@@ -18,6 +22,7 @@ import itertools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -28,9 +33,14 @@ from observe.i18n import t
 from observe.model import Change, Event
 from observe.scheme import CodingScheme
 from observe.store import Store
-from observe.ui.coder_assets import CSS, HTML, JS
 
-_component = st.components.v2.component("observe_coder", html=HTML, css=CSS, js=JS)
+_WEB = Path(__file__).with_name("coder_web")
+_component = st.components.v2.component(
+    "observe_coder",
+    html=(_WEB / "coder.html").read_text(encoding="utf-8"),
+    css=(_WEB / "coder.css").read_text(encoding="utf-8"),
+    js=(_WEB / "coder.js").read_text(encoding="utf-8"),
+)
 _LOCK = "rec_lock"
 _LOG = 500  # changes kept for a browser that missed some renders; older: it gets every event again
 _nonce = itertools.count(1)

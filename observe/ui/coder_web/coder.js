@@ -1,107 +1,19 @@
-"""HTML, CSS and JavaScript of the hotkey video coder (a Streamlit custom components v2 component).
+// The hotkey video coder (a Streamlit custom components v2 component; Python side: ../coder.py).
+//
+// The protocol is in observe/recording.py; the browser side:
+// - a capture-phase `keydown` listener on `window` binds `KeyboardEvent.code` + Shift (physical
+//   keys, DOMAIN §1) and stops the event, which also shields Streamlit's own one-key shortcuts
+//   while coding; a key typed into a text field (also one inside this component's shadow root,
+//   found through `composedPath()`) passes through untouched;
+// - each cue is stamped with `video.currentTime` (or the live clock) at the keypress and put into
+//   the outbox with (client id, sequence number); the outbox is re-sent on every keypress and every
+//   1.5 s until Python's acknowledgement arrives in `data.ack`; cue and annotation items are also
+//   kept in `localStorage` so a closed tab or a dropped connection sends them on the next visit
+//   (undo and redo are not: replaying them later would undo something else);
+// - the live timeline (one lane per subject × channel, the playhead in the middle) and the current
+//   state of every channel are drawn here from `data.timeline`, so they follow the video frame by
+//   frame without a round trip to the server.
 
-Kept apart from ``coder.py`` so that the Python side reads on its own. The protocol is in
-``observe/recording.py``; the browser side:
-
-- a capture-phase ``keydown`` listener on ``window`` binds ``KeyboardEvent.code`` + Shift
-  (physical keys, DOMAIN §1) and stops the event, which also shields Streamlit's own one-key
-  shortcuts while coding; a key typed into a text field (also one inside this component's
-  shadow root, found through ``composedPath()``) passes through untouched;
-- each cue is stamped with ``video.currentTime`` (or the live clock) at the keypress and put
-  into the outbox with (client id, sequence number); the outbox is re-sent on every keypress
-  and every 1.5 s until Python's acknowledgement arrives in ``data.ack``; cue and annotation
-  items are also kept in ``localStorage`` so a closed tab or a dropped connection sends them
-  on the next visit (undo and redo are not: replaying them later would undo something else);
-- the live timeline (one lane per subject × channel, the playhead in the middle) and the
-  current state of every channel are drawn here from ``data.timeline``, so they follow the
-  video frame by frame without a round trip to the server.
-"""
-
-HTML = """
-<div class="coder" data-ready="0">
-  <div class="bar">
-    <span class="layer" data-testid="coder-layer"></span>
-    <span class="clock" data-testid="coder-clock">0:00.000</span>
-    <span class="speed" data-testid="coder-speed">1×</span>
-    <span class="saved" data-testid="coder-saved"></span>
-    <span class="grow"></span>
-    <button type="button" class="sheetbtn" data-testid="coder-sheet-button"></button>
-  </div>
-  <div class="sheet" hidden data-testid="coder-sheet"></div>
-  <div class="main">
-  <div class="stage">
-    <video preload="auto" playsinline controls data-testid="coder-video"></video>
-    <div class="live" data-testid="coder-live">
-      <div class="bigclock">0:00.000</div>
-      <div class="livebtns">
-        <button type="button" class="start"></button>
-        <button type="button" class="reset"></button>
-      </div>
-    </div>
-  </div>
-  <div class="states" data-testid="coder-states"></div>
-  </div>
-  <div class="note" hidden data-testid="coder-note">
-    <span class="notewhat"></span><span class="mods"></span>
-    <input type="text" class="comment" maxlength="2000" data-testid="coder-comment" />
-    <button type="button" class="noteok">OK</button>
-  </div>
-  <div class="msg" data-testid="coder-msg" aria-live="polite"></div>
-  <div class="zoom"></div>
-  <canvas class="tl" data-testid="coder-timeline"></canvas>
-</div>
-"""
-
-CSS = """
-.coder { font-family: var(--st-font, sans-serif); font-size: 14px; color: var(--st-text-color, #262730); }
-.bar { display: flex; gap: .75rem; align-items: center; margin-bottom: .35rem; flex-wrap: wrap; }
-.bar .grow { flex: 1; }
-.layer { padding: .15rem .6rem; border-radius: 1rem; font-weight: 600; background: #E8F1F8; color: #004B75; }
-.layer.swapped { background: #FBE9DF; color: #8A3A00; }
-.clock { font-variant-numeric: tabular-nums; font-weight: 600; }
-.saved { opacity: .8; }
-.saved.pending { color: #8A3A00; font-weight: 600; opacity: 1; }
-button { font: inherit; border: 1px solid #c8c8d0; background: #fff; border-radius: .4rem; padding: .2rem .6rem;
-         cursor: pointer; color: inherit; }
-button:hover { border-color: #0072B2; }
-button.on { background: #0072B2; color: #fff; border-color: #0072B2; }
-.stage { position: relative; }
-.main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); gap: .8rem; align-items: start; }
-.states table { border-collapse: collapse; width: 100%; font-size: 13px; }
-.states th, .states td { text-align: left; padding: .15rem .4rem; border-bottom: 1px solid #eee; }
-.states td.v { font-weight: 600; border-left: 4px solid; }
-video { width: 100%; max-height: 46vh; background: #000; display: block; border-radius: .3rem; }
-.live { display: none; padding: 1.2rem; text-align: center; border: 1px solid #c8c8d0; border-radius: .3rem; }
-.coder.mode-live .live { display: block; }
-.coder.mode-live video { display: none; }
-.bigclock { font-size: 3rem; font-variant-numeric: tabular-nums; font-weight: 600; margin-bottom: .5rem; }
-.livebtns { display: flex; gap: .5rem; justify-content: center; }
-.coder { position: relative; }
-.sheet { position: absolute; top: 2.4rem; left: 0; right: 0; max-height: 75vh; overflow: auto; z-index: 5;
-         background: #fff; padding: .5rem .8rem; border: 1px solid #c8c8d0; border-radius: .3rem;
-         box-shadow: 0 4px 24px rgba(0,0,0,.25); font-size: 13px; }
-.sheet .cols { columns: 2 17rem; column-gap: 1.5rem; }
-.sheet td:first-child, .sheet th:first-child { width: 62%; }
-.sheet table.keys td:first-child { width: 38%; }
-.sheet tr.group td { font-weight: 700; padding-top: .5rem; border-bottom: 1px solid #999; }
-.sheet table { border-collapse: collapse; width: 100%; break-inside: avoid; margin-bottom: .3rem; }
-.sheet th, .sheet td { text-align: left; padding: .1rem .5rem; border-bottom: 1px solid #eee; }
-.sheet kbd, .note kbd { font-family: monospace; background: #f0f2f6; border: 1px solid #c8c8d0; border-radius: .25rem;
-                        padding: 0 .3rem; }
-.sheet h4 { margin: .4rem 0 .2rem 0; }
-.note { display: flex; gap: .5rem; align-items: center; margin-top: .35rem; flex-wrap: wrap; }
-.note[hidden] { display: none; }
-.note .comment { flex: 1; min-width: 12rem; font: inherit; padding: .2rem .4rem; border: 1px solid #c8c8d0;
-                 border-radius: .3rem; }
-.mods { display: inline-flex; gap: .25rem; align-items: center; }
-.msg { min-height: 1.3rem; margin: .25rem 0; font-size: 13px; }
-.msg.error { color: #B00020; font-weight: 600; }
-.zoom { display: flex; gap: .3rem; justify-content: flex-end; margin-bottom: .2rem; font-size: 12px; }
-.zoom button { padding: 0 .5rem; font-size: 12px; }
-canvas.tl { width: 100%; display: block; }
-"""
-
-JS = r"""
 const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const WINDOWS = [30, 60, 300, 0];           // seconds of timeline shown; 0 = the whole session
 const LANE_H = 17, AXIS_H = 18, LABEL_W = 190;
@@ -541,4 +453,3 @@ export default function ({ data, parentElement, setTriggerValue }) {
     cancelAnimationFrame(raf);
   };
 }
-"""
