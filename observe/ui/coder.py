@@ -43,6 +43,7 @@ _component = st.components.v2.component(
 )
 _LOCK = "rec_lock"
 _LOG = 500  # changes kept for a browser that missed some renders; older: it gets every event again
+_REFUSED = 100  # refused keypresses whose reason is kept for the browser to show (newest)
 _nonce = itertools.count(1)
 
 #: Texts the component shows, by its own name → catalogue key.
@@ -71,6 +72,12 @@ _TEXT_KEYS = (
     "window",
     "whole",
     "state_now",
+    "state_end",
+    "marks",
+    "mark_pending",
+    "mark_saved",
+    "mark_failed",
+    "dismiss",
 )
 #: Reserved keys (DOMAIN §1) shown under the cheat-sheet: key label → catalogue key of what it does.
 TRANSPORT: tuple[tuple[str, str], ...] = (
@@ -190,11 +197,28 @@ def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
         acks = st.session_state.get(_key("acks", observation_id), {})
         outcome = recording.apply_outbox(store, observation_id, items, acks)
         st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
+        st.session_state[_key("failed", observation_id)] = failed_items(
+            st.session_state.get(_key("failed", observation_id), {}), outcome, lang
+        )
         if outcome.stale:
             forget(observation_id)
         elif outcome.changes:
             apply(observation_id, outcome.changes)
         show_errors(observation_id, outcome.errors, lang)
+
+
+def failed_items(
+    before: Mapping[str, list[Any]], outcome: recording.Outcome, lang: str
+) -> dict[str, list[Any]]:
+    """``"client:seq"`` → ``[reason, sent again]`` for the browser to turn those marks red.
+
+    A refusal is final and kept (the newest ``_REFUSED``); a database failure holds only until the
+    next attempt, which re-sends the whole outbox and reports again what still fails.
+    """
+    kept = {k: v for k, v in before.items() if not v[1]}
+    for client, seq, error, retry in outcome.failed:
+        kept[f"{client}:{seq}"] = [error.message(lang), retry]
+    return dict(list(kept.items())[-_REFUSED:])
 
 
 def _texts(lang: str) -> dict[str, str]:
@@ -205,13 +229,19 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
     """The component's ``data``: bindings, texts, the timeline and the acknowledgements."""
     obs, lang, scheme = setup.observation_id, setup.lang, setup.scheme
     sheet = recording.cheat_sheet(scheme, lang)
+    lane_of = {(lane["subject"], lane["channel"]): i for i, lane in enumerate(recording.lanes(scheme, lang))}
+    cue_of = {c.code: i for i, c in enumerate(scheme.cues)}
     return {
         "obs": obs,
         "mode": setup.mode,
         "src": setup.src,
         "fps": setup.fps or 25,
         "duration": setup.duration_s,
-        "bindings": {b.id: [b.subject, b.cue, b.label] for b in recording.bindings(scheme, lang)},
+        # [subject, cue, label, lane index, cue index]: where the browser draws a keypress at once
+        "bindings": {
+            b.id: [b.subject, b.cue, b.label, lane_of.get((b.subject, b.channel)), cue_of.get(b.cue)]
+            for b in recording.bindings(scheme, lang)
+        },
         "subjects": {s.code: s.labels.get(lang) or s.labels["en"] for s in scheme.subjects},
         "modifiers": [
             {"code": m.code, "label": m.labels.get(lang) or m.labels["en"], "values": list(m.values)}
@@ -222,6 +252,7 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
         "text": _texts(lang),
         "timeline": _timeline(store, setup),
         "ack": st.session_state.get(_key("acks", obs), {}),
+        "failed": st.session_state.get(_key("failed", obs), {}),
         "seek": st.session_state.get(_key("seek", obs)),
         "errors": st.session_state.get(_key("errors", obs)),
     }
