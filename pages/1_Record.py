@@ -26,7 +26,5 @@ setup = record_panels.setup(ctx, session, obs, mode, src, info)
 # keypresses rerun only the recorder fragment, which keeps its view up to date itself.
 coder.forget(obs.id)
 record_panels.follow_link(obs.id)
-st.caption(ctx.t("record.page.help"))
 record_panels.recorder(ctx, setup)
-record_panels.cheat_sheet(ctx, setup.scheme)
-record_panels.overview(ctx, setup)
+record_panels.below(ctx, session, setup)

@@ -112,7 +112,10 @@ def _video_info(token: str, mtime: float) -> media.VideoInfo:
 
 
 def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | None]:
-    """The session video's URL and facts, or (None, None) with a message; the attach form."""
+    """The session video's URL and facts, or (None, None) with a message and the attach form.
+
+    With a playable video the attach form goes below the recorder (:func:`attach`): at
+    1440×900 the video, the lanes and the last keys must fit on the screen (issue 14)."""
     src = info = None
     problem = None
     if session.video_ref:
@@ -126,11 +129,18 @@ def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | No
         except ObserveError as exc:
             problem = exc
             st.error(exc.message(ctx.lang), icon=":material/videocam_off:")
-    with st.expander(ctx.t("record.page.attach"), expanded=src is None):
-        if problem is None and src is None:
-            st.caption(ctx.t("record.page.no_video"))
-        _attach_form(ctx, session)
+    if src is None:
+        with st.expander(ctx.t("record.page.attach"), expanded=True):
+            if problem is None:
+                st.caption(ctx.t("record.page.no_video"))
+            _attach_form(ctx, session)
     return src, info
+
+
+def attach(ctx: Page, session: Session) -> None:
+    """Replace the session's video (collapsed, below the recorder)."""
+    with st.expander(ctx.t("record.page.attach")):
+        _attach_form(ctx, session)
 
 
 def _attach_form(ctx: Page, session: Session) -> None:
@@ -390,10 +400,20 @@ def _form_values(key: str, event: Event, scheme: CodingScheme) -> dict[str, Any]
 # -- below the recorder ------------------------------------------------------------------------------------
 
 
+def below(ctx: Page, session: Session, setup: coder.CoderSetup) -> None:
+    """What goes below the recorder: replacing the video, the cheat-sheet, the whole-session timeline."""
+    if setup.src is not None:
+        attach(ctx, session)
+    cheat_sheet(ctx, setup.scheme)
+    overview(ctx, setup)
+
+
 def cheat_sheet(ctx: Page, scheme: CodingScheme) -> None:
     """The hotkeys in the user's language (also inside the coder: Esc)."""
     with st.expander(ctx.t("record.page.cheat_sheet")):
+        st.caption(ctx.t("record.page.help"))
         st.markdown(ctx.t("record.page.layers"))
+        st.markdown(ctx.t("record.coder.state_end"))
         for column, subject in zip(st.columns(len(scheme.subjects)), scheme.subjects, strict=True):
             with column:
                 st.markdown(f"**{subject.labels.get(ctx.lang) or subject.labels['en']}**")
