@@ -159,12 +159,16 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
-    from observe.workspace import sessions_overview
+    from observe.workspace import observations_overview, sessions_overview
 
     frame = sessions_overview(store, client=args.client)
     frame["date"] = frame["date"].astype(str)
     if args.format == "json":
-        _emit(frame.to_json(orient="records", indent=1) + "\n")
+        records = json.loads(frame.to_json(orient="records"))
+        observations = observations_overview(store, client=args.client)
+        for record in records:
+            record["observations"] = observations.get(record["session"], [])
+        _emit(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     elif args.format == "csv":
         _emit(frame.to_csv(index=False))
     else:

@@ -6,7 +6,7 @@ what to code and lays out the parts (observe/ui/record_panels.py, observe/ui/cod
 
 import streamlit as st
 
-from observe.ui import coder, page, record_panels
+from observe.ui import coder, finish_panel, page, record_panels
 
 ctx = page.setup("nav.record", ":material/radio_button_checked:")
 st.title(ctx.t("nav.record"))
@@ -27,4 +27,5 @@ setup = record_panels.setup(ctx, session, obs, mode, src, info)
 coder.forget(obs.id)
 record_panels.follow_link(obs.id)
 record_panels.recorder(ctx, setup)
+finish_panel.panel(ctx, obs)
 record_panels.below(ctx, session, setup)

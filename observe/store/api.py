@@ -1143,6 +1143,7 @@ class Store:
                 r.status,
                 bool(r.is_reference),
                 int(r.n_events),
+                coded_s=None if r.coded_s is None else float(r.coded_s),
             )
             for r in rows
             if admin
@@ -1200,35 +1201,43 @@ class Store:
             raise NotFound("record.no_observation", id=observation_id)
         return self._scheme_by_id(int(scheme_id))
 
-    def finish_observation(self, observation_id: int) -> Recorded:
-        """Mark coding finished: states still running close at the session end."""
+    def finish_observation(self, observation_id: int, coded_s: float | None = None) -> Recorded:
+        """Mark coding finished at E = ``coded_s`` (DOMAIN §9.3; default: the latest event
+        time): states still running end at E, and E is kept (:attr:`Observation.coded_s`).
+        Refused (nothing changes) for E beyond the session, before a coded event, or on the
+        onset of a running state, and for an observation already finished (reopen it first)."""
+        from observe.extent import summarize
+
         with self._write() as conn:
-            _scheme, duration, _status, _redo = self._observation_context(
+            _scheme, duration, status, _redo = self._observation_context(
                 conn, observation_id, "observation.finish"
             )
-            running = [e for e in self._lane_events(conn, observation_id) if e.running]
-            end = duration if duration is not None else max((e.start_s for e in running), default=0.0)
-            recorded = (
-                self._apply(conn, observation_id, "finish", model.plan_close(running, end))
-                if running
-                else Recorded(None, ())
+            if status == "finished":
+                raise InvalidInput("finish.already_finished")
+            summary = summarize(
+                self._lane_events(conn, observation_id, kinds=("state", "point")), duration, coded_s=coded_s
             )
+            if summary.problem is not None:
+                raise summary.problem
+            changes = summary.changes()
+            recorded = self._apply(conn, observation_id, "finish", changes) if changes else Recorded(None, ())
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="finished", finished_at=_now())
+                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s)
             )
-            self._audit_observation(conn, observation_id, "observation.finish")
+            self._audit_observation(conn, observation_id, "observation.finish", coded_s=summary.coded_s)
         self.refresh()  # an observer may now read the others' coding of this session
         return recorded
 
     def reopen_observation(self, observation_id: int) -> None:
+        """Back to "in progress": the coded extent is forgotten until the next finish."""
         with self._write() as conn:
             self._observation_context(conn, observation_id, "observation.finish")
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="open", finished_at=None)
+                .values(status="open", finished_at=None, coded_s=None)
             )
             self._audit_observation(conn, observation_id, "observation.reopen")
         self.refresh()

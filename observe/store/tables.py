@@ -94,6 +94,8 @@ sessions = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
+    # migration 0004: where an imported session came from (file, source observation); None = coded here
+    Column("source", Text),
 )
 
 session_observers = Table(
@@ -116,6 +118,8 @@ observations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
+    # migration 0004: E, where the observer finished (DOMAIN §9.3); None while in progress
+    Column("coded_s", Float),
 )
 
 events = Table(
@@ -238,4 +242,23 @@ sign_in_records = Table(
     Column("seen_s", Float, nullable=False),
     Column("expires_s", Float, nullable=False),
     Index("ix_sign_in_records_user", "user_id"),
+)
+
+
+# -- provenance (migration 0004, observe.store.provenance) ------------------------------------------------
+
+# One row per import: the same file (by SHA-256) or source observation is refused unless the
+# person asks for a new copy (DOMAIN §9.7). ``source_ids`` and ``sessions`` are JSON lists.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("source_format", String(40), nullable=False),
+    Column("source_ids", Text, nullable=False),
+    Column("sessions", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(80), nullable=False),
+    Index("ix_imports_sha256", "sha256"),
 )

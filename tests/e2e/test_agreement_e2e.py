@@ -70,7 +70,11 @@ def agreement_text(page, app: App, a: str, b: str, shown: str) -> str:  # type: 
 def finish(app: App, observer: str) -> None:
     store = Store.open(str(app.db_path))
     try:
-        store.finish_observation(store.observations(session=SESSION, observer=observer)[0].id)
+        # coded to the session end: the last key started a state, so E must be said (DOMAIN §9.3)
+        store.finish_observation(
+            store.observations(session=SESSION, observer=observer)[0].id,
+            coded_s=store.session(SESSION).duration_s,
+        )
     finally:
         store.close()
 
