@@ -145,8 +145,8 @@ def check_events(events: pd.DataFrame) -> None:
     def refuse(key: str, bad: np.ndarray, duration: np.ndarray | None = None) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            extra = {} if duration is None else {"duration": float(duration[i])}
-            raise InvalidInput(key, cue=cue[i], start=float(start[i]), end=float(end[i]), **extra)
+            length = math.nan if duration is None else float(duration[i])
+            raise InvalidInput(key, cue=cue[i], start=float(start[i]), end=float(end[i]), duration=length)
 
     refuse("analysis.bad_time", ~np.isfinite(start) | (start < 0))
     has_end = is_state & ~np.isnan(end)
@@ -420,7 +420,8 @@ def sample_states_at_midpoints(
     midpoint"): units are ``[start_s + iΔ, start_s + (i+1)Δ)``, and a unit gets the one
     state covering its midpoint. Running states (``end_s`` NaN) close at ``duration_s``.
     Where no state covers the midpoint (before the first code of a ME&E channel, or a
-    gap) the cue is ``None``: for a ME&E channel that means not visible (DOMAIN data model).
+    gap) the cue is ``None``: for a ME&E channel that means not visible (DOMAIN §9.4).
+    Units cut the coded extent [0, E] (a ``coded_s`` column; default the whole session).
 
     Parameters
     ----------
@@ -433,7 +434,7 @@ def sample_states_at_midpoints(
     channels
         Channels to sample; all state channels if ``None``.
     start_s, end_s
-        Time span to cut into units; ``end_s`` defaults to each observation's length.
+        Time span to cut into units; ``end_s`` defaults to each observation's coded extent.
 
     Returns
     -------
@@ -455,8 +456,8 @@ def sample_states_at_midpoints(
     columns = [*by, "subject", "channel", "unit", "t_mid", "cue"]
     if not mask.any():
         return pd.DataFrame(columns=columns)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded  # units cut [0, E] (DOMAIN §9.3)
     states = events[mask]
     state_codes = codes[mask]
     parts: list[pd.DataFrame] = []

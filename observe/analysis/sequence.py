@@ -25,6 +25,7 @@ from scipy import stats
 
 from observe.analysis.intervals import OBSERVATION_KEYS, close_states, group_codes, observation_spans
 from observe.errors import InvalidInput
+from observe.frames import EXHAUSTIVE_CHANNELS
 
 Code = tuple[str, str]  # (subject, cue)
 
@@ -217,19 +218,49 @@ def target_units(
 def active_units(
     events: pd.DataFrame, codes: Sequence[Code], n_units: int, length_s: float, *, unit_s: float = 1.0
 ) -> np.ndarray:
-    """Units whose midpoint lies inside a state of any of ``codes`` (for sensitivity exclusions)."""
+    """Units whose midpoint lies inside a state of any of ``codes`` (for sensitivity exclusions).
+
+    A not-visible code of a ME&E channel (``G_NV`` …) is also active wherever that subject's
+    channel has no state: before its first code and in gaps (DOMAIN §9.4), as in the time
+    budget, the openness coverage and the time-unit kappa.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"subject": "client", "channel": "GAZE", "cue": ["G_EYE"], "kind": "state",
+    ...     "start_s": [2.0], "end_s": [4.0]})
+    >>> active_units(ev, [("client", "G_NV")], 5, 5.0).nonzero()[0].tolist()
+    [0, 1, 4]
+    """
     mids = (np.arange(n_units) + 0.5) * unit_s
     out = np.zeros(n_units, dtype=bool)
+    is_state = events["kind"] == "state"
     for subject, cue in codes:
-        sel = (events["subject"] == subject) & (events["cue"] == cue) & (events["kind"] == "state")
-        s, e = close_states(
-            events.loc[sel, "start_s"].to_numpy(float),
-            events.loc[sel, "end_s"].to_numpy(float),
-            np.full(sel.sum(), length_s),
-        )
-        for a, b in zip(s, e, strict=True):
-            out |= (mids >= a) & (mids < b)
+        sel = (events["subject"] == subject) & (events["cue"] == cue) & is_state
+        out |= _covered(events[sel], mids, length_s)
+        channel = _nv_channel(events, cue)
+        if channel is not None:
+            lane = (events["subject"] == subject) & (events["channel"] == channel) & is_state
+            out |= ~_covered(events[lane], mids, length_s)
     return out
+
+
+def _covered(states: pd.DataFrame, mids: np.ndarray, length_s: float) -> np.ndarray:
+    s, e = close_states(
+        states["start_s"].to_numpy(float), states["end_s"].to_numpy(float), np.full(len(states), length_s)
+    )
+    out = np.zeros(len(mids), dtype=bool)
+    for a, b in zip(s, e, strict=True):
+        out |= (mids >= a) & (mids < b)
+    return out
+
+
+def _nv_channel(events: pd.DataFrame, cue: str) -> str | None:
+    """The ME&E channel of a not-visible cue (from the data, else the default scheme's prefix)."""
+    if not cue.endswith("_NV") or "channel" not in events.columns:
+        return None
+    seen = events.loc[events["cue"] == cue, "channel"]
+    channel = str(seen.iloc[0]) if len(seen) else {c[:1]: c for c in EXHAUSTIVE_CHANNELS}.get(cue[:1])
+    return channel if channel in EXHAUSTIVE_CHANNELS else None
 
 
 def _streams(
