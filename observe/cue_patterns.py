@@ -130,7 +130,7 @@ def cue_patterns(
     >>> r = cue_patterns(store, ["counselor:T_FWD"], ["client:G_EYE"], n_perm=50,
     ...                  filters=SessionFilter(clients=("K01",)))
     >>> len(r.table), int(r.pooled["n_sessions"].iloc[0])
-    (6, 6)
+    (6, 5)
     """
     givens = [_as_code(g) for g in given]
     targets = [_as_code(t) for t in target]
