@@ -94,6 +94,14 @@ def _failing_page() -> None:
     raise RuntimeError("secret internal detail")
 
 
+def _refusing_page() -> None:
+    from observe.errors import NotFound
+    from observe.ui import page
+
+    page.setup("nav.home")
+    raise NotFound("record.no_session", ref="K99-S01")
+
+
 @pytest.fixture
 def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     store = Store.open(str(tmp_path / "local.db"))
@@ -131,6 +139,16 @@ def test_an_unexpected_error_shows_a_short_message_with_the_logged_error_id(
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     auth.dummy_hash.cache_clear()
+
+
+def test_an_uncaught_observe_error_shows_its_own_sentence_with_an_error_id(
+    local: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="observe.ui"):
+        at = AppTest.from_function(_refusing_page, default_timeout=TIMEOUT).run()
+    error_id = _error_id(at)
+    assert "K99-S01" in at.error[0].value
+    assert any(error_id in r.getMessage() for r in caplog.records)
 
 
 def test_an_administrator_unlocks_a_name_on_the_administration_page(team: None, team_db: Path) -> None:
