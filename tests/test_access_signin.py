@@ -297,6 +297,9 @@ def test_a_sign_in_ends_when_idle_at_its_limit_at_sign_out_and_when_the_user_is_
         store, record.id, now=1.0
     )
     token, record = records.create_record(store, "boss")
+    store.set_password("boss", "another long pass phrase")  # a new password ends every sign-in
+    assert records.resume(store, token=token) is None and not records.is_live(store, record.id)
+    token, record = records.create_record(store, "boss")
     store.set_active("boss", False)
     assert records.resume(store, token=token) is None and not records.is_live(store, record.id)
 

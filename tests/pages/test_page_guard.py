@@ -59,8 +59,11 @@ def sidebar_labels(at: AppTest) -> list[str]:
     return [link.proto.label for link in at.sidebar.get("page_link")]
 
 
-def test_every_menu_page_names_what_a_role_needs() -> None:
-    assert {path for path, _key, _icon in NAVIGATION[1:]} == set(PAGE_ACTIONS)
+def test_every_page_names_what_a_role_needs() -> None:
+    files = {f"pages/{p.name}" for p in (REPO_ROOT / "pages").glob("*.py")}
+    assert {path for path, _key, _icon in NAVIGATION[1:]} == set(PAGE_ACTIONS) == files
+    for path, key, _icon in NAVIGATION:  # the guard finds the page by the title key it is set up with
+        assert f'page.setup("{key}"' in (REPO_ROOT / path).read_text(encoding="utf-8"), path
 
 
 def test_an_observer_has_no_administration_in_the_menu_and_an_administrator_has(team: None) -> None:
