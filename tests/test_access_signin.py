@@ -8,10 +8,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
+import multiprocessing as mp
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -109,6 +112,50 @@ def test_fifty_simultaneous_wrong_passwords_give_one_lock_and_no_other_error(sto
     # the right password is refused too while the lock holds
     with pytest.raises(PermissionDenied, match="wait"):
         store.authenticate("boss", PASSWORD)
+
+
+def _guess_in_threads(url: str, threads: int, start: Any, results: Any) -> None:
+    """One process (another server, say) sending ``threads`` wrong passwords at once."""
+    try:
+        auth._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        store = Store.open(url, migrate=False)
+        outcomes: list[str] = []
+
+        def one() -> None:
+            try:
+                store.authenticate("boss", "not the password at all")
+            except ObserveError as exc:
+                outcomes.append(exc.key)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+
+        start.wait(timeout=120)
+        pool = [threading.Thread(target=one) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join(timeout=120)
+        store.close()
+        results.put(outcomes)
+    except BaseException:  # noqa: BLE001
+        results.put([traceback.format_exc()])
+
+
+@pytest.mark.slow
+def test_fifty_wrong_passwords_from_five_processes_give_one_lock(store: Store) -> None:
+    _user(store)
+    ctx = mp.get_context("spawn")
+    start, results = ctx.Barrier(5), ctx.Queue()
+    workers = [ctx.Process(target=_guess_in_threads, args=(store.url, 10, start, results)) for _ in range(5)]
+    for worker in workers:
+        worker.start()
+    outcomes = [key for _ in workers for key in results.get(timeout=300)]
+    for worker in workers:
+        worker.join(timeout=60)
+    counted = Counter(outcomes)
+    assert set(counted) <= {"access.bad_sign_in", "access.locked"}, counted
+    assert sum(counted.values()) == 50 and counted["access.bad_sign_in"] == auth.FREE_ATTEMPTS, counted
+    assert _audit_count(store, "user.locked") == 1
 
 
 def test_the_lock_expires_by_itself_and_grows_with_each_failure(store: Store) -> None:
@@ -249,6 +296,9 @@ def test_a_sign_in_ends_when_idle_at_its_limit_at_sign_out_and_when_the_user_is_
     assert records.resume(store, token=token, now=1.0) is None and not records.is_live(
         store, record.id, now=1.0
     )
+    token, record = records.create_record(store, "boss")
+    store.set_password("boss", "another long pass phrase")  # a new password ends every sign-in
+    assert records.resume(store, token=token) is None and not records.is_live(store, record.id)
     token, record = records.create_record(store, "boss")
     store.set_active("boss", False)
     assert records.resume(store, token=token) is None and not records.is_live(store, record.id)

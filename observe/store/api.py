@@ -698,8 +698,11 @@ class Store:
             self._allow("users.manage")
         row = self._user_row(username)
         hashed = hash_password(password, username)
+        from observe.store.signin_records import end_sign_ins
+
         with self._write() as conn:
             conn.execute(update(T.users).where(T.users.c.id == row.id).values(password_hash=hashed))
+            end_sign_ins(conn, row.id)  # a new password signs every browser out (a stolen cookie too)
             self._audit(conn, "user.password", "user", username)
 
     def set_role(self, username: str, role: str) -> User:

@@ -295,3 +295,8 @@ def revoke(store: Store, record_id: int) -> None:
     """Sign out: the record is deleted, so its cookie and every video link tied to it stop at once."""
     with store._write() as conn:
         conn.execute(delete(_R).where(_R.c.id == record_id))
+
+
+def end_sign_ins(conn: Connection, user_id: int) -> None:
+    """End every sign-in of a user in the caller's transaction (a new password ends the old ones)."""
+    conn.execute(delete(_R).where(_R.c.user_id == user_id))

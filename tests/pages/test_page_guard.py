@@ -59,8 +59,11 @@ def sidebar_labels(at: AppTest) -> list[str]:
     return [link.proto.label for link in at.sidebar.get("page_link")]
 
 
-def test_every_menu_page_names_what_a_role_needs() -> None:
-    assert {path for path, _key, _icon in NAVIGATION[1:]} == set(PAGE_ACTIONS)
+def test_every_page_names_what_a_role_needs() -> None:
+    files = {f"pages/{p.name}" for p in (REPO_ROOT / "pages").glob("*.py")}
+    assert {path for path, _key, _icon in NAVIGATION[1:]} == set(PAGE_ACTIONS) == files
+    for path, key, _icon in NAVIGATION:  # the guard finds the page by the title key it is set up with
+        assert f'page.setup("{key}"' in (REPO_ROOT / path).read_text(encoding="utf-8"), path
 
 
 def test_an_observer_has_no_administration_in_the_menu_and_an_administrator_has(team: None) -> None:
@@ -92,6 +95,14 @@ def _failing_page() -> None:
 
     page.setup("nav.home")
     raise RuntimeError("secret internal detail")
+
+
+def _refusing_page() -> None:
+    from observe.errors import NotFound
+    from observe.ui import page
+
+    page.setup("nav.home")
+    raise NotFound("record.no_session", ref="K99-S01")
 
 
 @pytest.fixture
@@ -131,6 +142,16 @@ def test_an_unexpected_error_shows_a_short_message_with_the_logged_error_id(
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     auth.dummy_hash.cache_clear()
+
+
+def test_an_uncaught_observe_error_shows_its_own_sentence_with_an_error_id(
+    local: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="observe.ui"):
+        at = AppTest.from_function(_refusing_page, default_timeout=TIMEOUT).run()
+    error_id = _error_id(at)
+    assert "K99-S01" in at.error[0].value
+    assert any(error_id in r.getMessage() for r in caplog.records)
 
 
 def test_an_administrator_unlocks_a_name_on_the_administration_page(team: None, team_db: Path) -> None:
