@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import io
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
