@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, select, update
 
-from observe.errors import InvalidInput, PermissionDenied
+from observe.errors import InvalidInput
 from observe.model import User
-from observe.store import tables as T
 
 if TYPE_CHECKING:
     from observe.store.api import Store
@@ -56,7 +54,7 @@ def verify_password(hashed: str | None, password: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     return _HASHER.hash(secrets.token_hex(16))
 
 
@@ -71,53 +69,11 @@ def lock_seconds(failures: int) -> float:
     return min(MAX_LOCK_S, FIRST_LOCK_S * 2.0 ** (failures - FREE_ATTEMPTS))
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def aware(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes (stored as UTC): make them comparable."""
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def check_sign_in(store: Store, username: str, password: str, *, now: dt.datetime) -> User:
-    """The user if ``password`` is right and the name is not locked; otherwise
-    :class:`PermissionDenied` with one message for every wrong name or password (no hint
-    which was wrong). Demo accounts are refused once the workspace holds real clients."""
-    name = (username or "").strip()[:80]
-    with store._read() as conn:
-        failed = conn.execute(select(T.sign_in_failures).where(T.sign_in_failures.c.username == name)).first()
-        row = conn.execute(select(T.users).where(T.users.c.username == name)).first()
-    if failed is not None:
-        wait = lock_seconds(int(failed.failures)) - (now - _aware(failed.last_at)).total_seconds()
-        if wait > 0:
-            raise PermissionDenied("access.locked", minutes=max(1, int(wait // 60) + 1))
-    # an unknown name costs the same hash check as a known one: the time says nothing about which names exist
-    ok = verify_password(row.password_hash if row is not None else _dummy_hash(), password)
-    if row is None or not row.active or not ok:
-        _count_failure(store, name, failed is not None, now)
-        raise PermissionDenied("access.bad_sign_in")
-    if row.is_demo and _has_real_clients(store):
-        raise PermissionDenied("access.demo_refused")
-    if failed is not None:
-        with store._write() as conn:
-            conn.execute(delete(T.sign_in_failures).where(T.sign_in_failures.c.username == name))
-    with store._write() as conn:
-        store._audit(conn, "user.sign_in", "user", name)
-    return User(row.id, row.username, row.display_name, row.role, bool(row.active), bool(row.is_demo))
-
-
-def _count_failure(store: Store, name: str, known: bool, now: dt.datetime) -> None:
-    with store._write() as conn:
-        if known:
-            conn.execute(
-                update(T.sign_in_failures)
-                .where(T.sign_in_failures.c.username == name)
-                .values(failures=T.sign_in_failures.c.failures + 1, last_at=now)
-            )
-        else:
-            conn.execute(insert(T.sign_in_failures).values(username=name, failures=1, last_at=now))
-
-
-def _has_real_clients(store: Store) -> bool:
-    with store._read() as conn:
-        return (
-            conn.execute(select(T.clients.c.id).where(T.clients.c.is_demo.is_(False)).limit(1)).first()
-            is not None
-        )
+    """The user if ``password`` is right and the name is not locked (:meth:`Store.authenticate`)."""
+    return store.authenticate(username, password, now=now)

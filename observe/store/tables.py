@@ -5,6 +5,7 @@ compares a migrated database with these definitions."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -93,6 +94,8 @@ sessions = Table(
     Column("attributes", Text, nullable=False, default="{}"),  # JSON (seating, camera setup, imported IVs)
     Column("archived", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # every observation (two or more) finished once: the coders may have seen each other's (0005)
+    Column("unblinded_at", DateTime(timezone=True)),
     UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
 )
 
@@ -115,6 +118,8 @@ observations = Table(
     Column("has_redo", Boolean, nullable=False, default=False),  # an undone action waits for redo
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # reopened after its session was unblinded (0005): agreement views mark it
+    Column("reopened_unblinded", Boolean, nullable=False, default=False),
     UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
 )
 
@@ -212,4 +217,15 @@ sign_in_failures = Table(
     Column("username", String(80), primary_key=True),
     Column("failures", Integer, nullable=False, default=0),
     Column("last_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# -- the guarded store (migration 0005_guarded) -------------------------------------------------------
+
+# One row: bumped in every committed write transaction (StoreCore._write), for caches.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -13,9 +13,10 @@ from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from observe import i18n
-from observe.access import LOCAL, app_mode
+from observe.access import LOCAL, RESEARCHER, app_mode
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -41,6 +42,11 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("pages/10_Synchrony.py", "nav.synchrony", ":material/graphic_eq:"),
     ("pages/11_Administration.py", "nav.admin", ":material/admin_panel_settings:"),
 )
+
+
+#: The pages a researcher can use (the workspace at a glance, the coding scheme, the research
+#: export); any other page shows them one friendly sentence instead of a refusal's traceback.
+RESEARCHER_PAGES = frozenset({"nav.home", "nav.scheme", "nav.import_export"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,10 @@ def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
     # the sign-in wall: in team mode nothing below runs until someone is signed in
     store = signed_in_store(base, mode, lang)
     _navigation(lang)
+    role = store.principal.role
+    if role == RESEARCHER and title_key not in RESEARCHER_PAGES and get_script_run_ctx() is not None:
+        st.info(t("access.page_refused", lang, role=role), icon=":material/lock:")
+        st.stop()
     return Page(store, lang, mode)
 
 
