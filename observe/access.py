@@ -15,8 +15,9 @@ reaches for that action:
 ``"assigned"``
     records of the counselors a supervisor supervises, or the sessions an observer is assigned to;
 ``"blind"``
-    an observer may read other observers' coding of an assigned session only once their own
-    observation of it is finished (agreement without peeking);
+    an observer may read other observers' coding of a session only once *every* observation of
+    it is finished, their own too, and no assigned coder is still to start (agreement without
+    peeking); reopening one after that is a supervisor's action (``observation.reopen_unblinded``);
 ``"aggregate"``
     only counts and de-identified data, never one named record (researchers);
 ``None``
@@ -74,6 +75,9 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "observation.open":        _row("all", "assigned", "own",  "assigned", None),
     "observation.finish":      _row("all", "own",      "own",  "own",      None),
     "observation.read_others": _row("all", "assigned", "own",  "blind",    None),
+    # reopening after every coder finished (each may have seen the others'): the supervisor's call
+    "observation.reopen_unblinded": _row("all", "assigned", None, None,      None),
+    "observation.reference":   _row("all", "assigned", None,   None,       None),
     "event.write":             _row("all", "own",      "own",  "own",      None),
     "event.edit":              _row("all", "own",      "own",  "own",      None),
     "event.delete":            _row("all", "own",      "own",  "own",      None),
@@ -81,7 +85,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "event.read":              _row("all", "own",      "own",  "own",      None),
     "scheme.read":             _row("all", "all",      "all",  "all",      "all"),
     "scheme.save":             _row("all", "all",      None,   None,       None),
-    "data.import":             _row("all", "assigned", None,   None,       None),
+    # further checked per session and observation: observers and counselors import their own coding
+    "data.import":             _row("all", "assigned", "own",  "assigned", None),
     "export.tidy":             _row("all", "assigned", "own",  "own",      None),
     "export.research":         _row("all", "aggregate", None,  None,       "aggregate"),
     "report":                  _row("all", "assigned", "own",  None,       None),
@@ -97,6 +102,11 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
 }
 # fmt: on
 ACTIONS: tuple[str, ...] = tuple(PERMISSIONS)
+#: What a research view may read of consenting clients' sessions beyond its role's own rules
+#: (never ``client.identity``: names and notes stay hidden).
+RESEARCH_READS = frozenset(
+    {"client.read", "counselor.read", "session.read", "event.read", "observation.read_others", "scheme.read"}
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +120,11 @@ class Principal:
     counselor_id: int | None = None  # the counselor record a counselor user is
     supervised: frozenset[int] = frozenset()  # counselor ids
     assigned: frozenset[int] = frozenset()  # session ids
-    finished: frozenset[int] = frozenset()  # session ids whose own observation is finished
+    finished: frozenset[int] = frozenset()  # session ids whose every coder, the user too, has finished
     is_demo: bool = False
+    #: a research view (``Store.research_view``, after the audited ``export.research`` check):
+    #: the sessions of clients who consented to research use, which it may read de-identified
+    research: frozenset[int] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -155,6 +168,8 @@ def allows(user: Principal, action: str, target: Target | None = None) -> bool:
     (True, False)
     """
     granted = rule(user.role, action)
+    if granted is None and user.research is not None and action in RESEARCH_READS:
+        return target is None or bool(user.research & target.sessions)
     if granted is None:
         return False
     if target is None or granted == "all":

@@ -13,15 +13,17 @@ The rules are pure functions of the session's observations (:func:`visibility`);
 The viewer and their role are parameters: in team mode they are the signed-in
 user (:func:`viewer_of`); in local mode, where observers share one computer and
 take turns, the page acts for the observer whose observation is being compared.
-This rule adds to the store's own ``observation.read_others`` permission
-(``observe.access``), which lets an observer read others' coding once their own
-observation is finished: here everyone must have finished.
+The store enforces the same rule itself (``observation.read_others``, ``observe.access``):
+an observer's reads of events, counts, exports and dashboards never include another
+observer's coding of a session before every coder of it has finished. Reopening an
+observation after that is a supervisor's action, and :attr:`Visibility.reopened` names the
+observers whose observation was reopened after unblinding, for agreement views to mark.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -68,6 +70,9 @@ class Visibility:
     waiting_for: tuple[str, ...]
     reason: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: observers whose observation was reopened after every coder had finished (they may have
+    #: seen the others' coding): agreement views mark them
+    reopened: tuple[str, ...] = ()
 
     def may_see(self, observer: str) -> bool:
         """True if the viewer may see ``observer``'s events."""
@@ -150,10 +155,12 @@ def viewer_of(store: Store, acting_for: str) -> tuple[str, str | None]:
 
 
 def session_visibility(store: Store, session: str, viewer: str, *, role: str | None = None) -> Visibility:
-    """:func:`visibility` of a stored session (its observations and assigned observers)."""
-    return visibility(
+    """:func:`visibility` of a stored session (its observations and assigned observers), with
+    the observers reopened after unblinding (:meth:`Store.reopened_after_unblinding`)."""
+    seen = visibility(
         store.observations(session=session), viewer, role=role, assigned=store.observers_of(session)
     )
+    return replace(seen, reopened=tuple(store.reopened_after_unblinding(session)))
 
 
 def visible_events(store: Store, session: str, viewer: str, *, role: str | None = None) -> pd.DataFrame:

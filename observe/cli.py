@@ -4,6 +4,13 @@ A second face of the same core for researchers and scripts. Every command takes
 ``--db`` (an SQLAlchemy URL or an SQLite file path; default: ``OBSERVE_DB``, then
 ``.streamlit/secrets.toml``, then ``data/observe.db``). Errors are one line on
 stderr and exit status 2; nothing is half-written.
+
+Who acts: in local mode the CLI is the local administrator, as the pages are. In team mode
+(``OBSERVE_MODE=team`` or ``[observe] mode`` in secrets.toml) every command runs as an
+account, ``python -m observe --as NAME COMMAND ...``, signed in with the password from
+``OBSERVE_PASSWORD`` or asked on a terminal; the store's checks and audit trail then apply
+to that account exactly as on the pages. Without ``--as`` a team-mode command is refused,
+except creating the first administrator of an empty team workspace (``users add``).
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m observe",
         description="observe: record and analyse nonverbal behaviour in counseling sessions.",
         parents=[common],
+    )
+    parser.add_argument(
+        "--as",
+        dest="acting_as",
+        metavar="NAME",
+        help="team mode: run as this account (password from OBSERVE_PASSWORD or asked on a terminal)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -111,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "needs_store", True):
             store = Store.open(getattr(args, "db", None))
+            store = acting_store(store, args)
         return int(args.run(args, store))
     except ObserveError as exc:
         return _fail(exc)
@@ -124,6 +138,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if store is not None:
             store.close()
+
+
+def acting_store(store: Store, args: argparse.Namespace, environ: dict[str, str] | None = None) -> Store:
+    """The store as the CLI's identity: the local administrator in local mode; in team mode
+    the ``--as`` account after signing in (refused without ``--as``, but for the first
+    administrator of a workspace that has none)."""
+    import os
+
+    from observe.access import TEAM, configured_mode
+    from observe.errors import PermissionDenied
+
+    env = dict(os.environ) if environ is None else environ
+    name = getattr(args, "acting_as", None)
+    if configured_mode(env) != TEAM:
+        return store.as_user(name) if name else store
+    if not name:
+        if getattr(args, "bootstrap", False) and not store.has_active_administrator():
+            return store
+        raise PermissionDenied("access.cli_identity")
+    password = env.get("OBSERVE_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise PermissionDenied("access.cli_identity")
+        import getpass
+
+        password = getpass.getpass(f"password for {name}: ")
+    user = store.authenticate(name, password)
+    return store.as_user(user.username)
 
 
 def _fail(exc: ObserveError) -> int:
@@ -218,7 +260,11 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
         print(f"warning: {warning.message('en')}", file=sys.stderr)
     if shown.problem is not None and args.dry_run:
         return _fail_text(shown.problem)
-    counts = shown.counts if args.dry_run else apply_import(store, bundle, mapping)
+    counts = (
+        shown.counts
+        if args.dry_run
+        else apply_import(store, bundle, mapping, filename=args.file.name, data=args.file.read_bytes())
+    )
     verb = "would import" if args.dry_run else "imported"
     mapped = ", ".join(
         f"{s or '(no focal subject)'} → {m or '(left out)'}"

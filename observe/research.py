@@ -66,8 +66,7 @@ def pseudonyms(values: Iterable[str], prefix: str, rng: random.Random, *, length
 def research_events(store: Store) -> pd.DataFrame:
     """The events that may enter a research export: consenting clients, finished observations.
     Refused for a role without ``export.research``; recorded in the audit trail first."""
-    store.log_export("export.research", what="research")
-    return store._research_events()
+    return store.research_events()
 
 
 def research_export(store: Store, *, rng: random.Random | None = None) -> dict[str, pd.DataFrame]:

@@ -221,6 +221,7 @@ def cached_motion_energy(
         except (OSError, ValueError) as exc:  # a damaged cache file is recomputed, not shown
             log.warning("motion cache %s unreadable (%s); computing again", csv_path.name, exc)
     series = motion_energy(video, rois, params, on_progress=on_progress)
+    series.attrs["video"] = Path(video).name  # lets an erasure find what was derived from a video
     root.mkdir(parents=True, exist_ok=True)
     # write to temporary names, then rename: a cache entry is complete or absent
     _atomic_write(csv_path, series.to_csv(index=False))

@@ -75,12 +75,15 @@ with tab_import:
             if shown.problem:
                 st.error(shown.problem, icon=":material/block:")
             if st.button(ctx.t("ie.do_import"), type="primary", disabled=not shown.ok, key="ie_do_import"):
-                done = attempt(ctx, lambda: apply_import(store, bundle, mapping))
+                done = attempt(
+                    ctx, lambda: apply_import(store, bundle, mapping, filename=upload.name, data=data)
+                )
                 if done is not None:
                     st.success(ctx.t("ie.imported", **done), icon=":material/check_circle:")
 
-sessions = [s.code for s in store.sessions()]
-clients = sorted({s.split("-S")[0] for s in sessions} | {c.code for c in store.clients()})
+sessions = [s.code for s in store.sessions()] if store.may("session.read") else []  # researchers: none
+readable = store.clients() if store.may("client.read") else []
+clients = sorted({s.split("-S")[0] for s in sessions} | {c.code for c in readable})
 
 with tab_export:
     left, middle, right = st.columns(3)

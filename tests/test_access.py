@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import io
+import json
 import random
 import zipfile
 from collections.abc import Iterator
@@ -369,3 +370,64 @@ def test_a_hostile_code_is_data_not_sql(store: Store) -> None:
     with pytest.raises(PermissionDenied):
         store.authenticate("x' OR '1'='1", "' OR '1'='1")
     assert store.counselor("C01").code == "C01"
+
+
+def test_researcher_runs_the_page_s_research_export(store: Store) -> None:
+    """The export the page and the CLI hand out (``export_file(..., "research")``) works for the
+    researcher role: consenting clients only, no identifying column or value."""
+    from observe.interop.exports import export_file
+
+    _workspace(store)
+    made = export_file(store.as_user("res"), "research", seed=3)
+    with zipfile.ZipFile(io.BytesIO(made.data)) as archive:
+        blob = b"\n".join(archive.read(name) for name in archive.namelist()).decode("utf-8")
+        header = archive.read("events.csv").decode("utf-8").splitlines()[0].split(",")
+    leaks = [NAME, NOTE, COMMENT, "Hartono", "K10", "K11", "C10", "obs.sari", DAY.isoformat()]
+    assert [v for v in leaks if v in blob] == []
+    assert {"session_date", "event_id", "observation_id", "display_name", "notes"}.isdisjoint(header)
+    assert "P_NOD" in blob  # K10's coding is there
+    log = store.audit_log()
+    assert "export.research" in set(log[log["username"] == "res"]["action"])
+
+
+def test_erased_client_leaves_no_bytes_in_the_database_files_or_the_media_folder(tmp_path: Path) -> None:
+    """After an erasure, the client's code, display name and notes are in no file: the SQLite
+    main file, its WAL, the media folder (videos and derived caches)."""
+    db = tmp_path / "observe.db"
+    media = tmp_path / "media"
+    (media / "cache" / "motion").mkdir(parents=True)
+    code, name, notes = "KQZX7", "Wiryawan Qoxtel", "sister moved to Qoxburg"
+    store = Store.open(f"sqlite:///{db}")
+    store.add_counselor("C10")
+    store.add_client(code, display_name=name, counselor="C10")
+    store.add_client("K11", counselor="C10")
+    session = store.add_session(code, "C10", date=DAY, duration_s=300.0, notes=notes)
+    other = store.add_session("K11", "C10", date=DAY, duration_s=300.0)
+    for s in (session, other):
+        obs = store.open_observation(s.code, "obs.sari")
+        store.add_event(obs.id, "client", "P_NOD", 12.5, comment=f"about {name}" if s is session else "")
+        store.record(obs.id, "client", "G_EYE", 20.0)
+        store.undo(obs.id)
+    store.set_consent(code, recording=True, research_use=True, date=DAY)
+    token = "0123456789abcdef0123456789abcdef.mp4"
+    (media / token).write_bytes(b"video bytes of " + code.encode())
+    store.set_video(session.code, token)
+    (media / "cache" / "motion" / "a1b2.csv").write_text("time_s,client\n0,1.5\n")
+    (media / "cache" / "motion" / "a1b2.json").write_text(json.dumps({"video": token, "fps": 25}))
+    (media / "cache" / "motion" / "keep.json").write_text(json.dumps({"video": "other.mp4"}))
+    for _ in range(3):  # rows written and rewritten: old page images in the WAL
+        store.update_client(code, special_needs=True)
+        store.update_client(code, special_needs=False)
+    counts = store.erase_client(code, confirm=code, media_folder=media)
+    assert counts["videos"] == 1 and counts["caches"] == 2
+    assert (media / "cache" / "motion" / "keep.json").exists()
+    needles = [code.encode(), name.encode(), notes.encode(), b"Qoxburg", b"Qoxtel"]
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert db in files
+    found = [(p.name, n) for p in files for n in needles if n in p.read_bytes()]
+    assert found == []
+    erased = store.audit_log()
+    row = erased[erased["action"] == "client.erase"].iloc[0]
+    assert row["entity_id"] == counts["erasure"] and code not in row["detail"]
+    assert [c.code for c in store.clients()] == ["K11"]
+    store.close()

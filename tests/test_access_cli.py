@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,78 @@ def test_passwords_typed_twice_must_match(tmp_path: Path, monkeypatch: pytest.Mo
     answers = iter(["one long pass phrase", "another long phrase"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     assert _run(tmp_path / "t.db", "add", "dewi", monkeypatch=monkeypatch) == 2
+
+
+# -- the CLI has an identity in team mode (issue 12) ---------------------------------------------------------
+
+
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A team workspace: administrator dewi (made without --as: the first one), observer ani,
+    a session K01-S01 with ani's coding."""
+    monkeypatch.setenv("OBSERVE_MODE", "team")
+    monkeypatch.delenv("OBSERVE_PASSWORD", raising=False)
+    db = tmp_path / "team.db"
+    assert _run(db, "add", "dewi", "--role", "administrator", "--password-stdin",
+                stdin="dewi pass phrase\n", monkeypatch=monkeypatch) == 0  # fmt: skip
+    store = Store.open(str(db))
+    store.add_user("ani", role="observer")
+    store.set_password("ani", "ani pass phrase")
+    store.add_counselor("C01")
+    store.add_client("K01", display_name="Ayu Lestari", counselor="C01")
+    session = store.add_session("K01", "C01", date=dt.date(2026, 9, 1), duration_s=60.0)
+    obs = store.open_observation(session.code, "ani")
+    store.add_event(obs.id, "client", "P_NOD", 1.0)
+    store.close()
+    return db
+
+
+def _cli(db: Path, *args: str, who: str | None = None) -> int:
+    return main(["--db", str(db), *(["--as", who] if who else []), *args])
+
+
+def test_team_mode_refuses_commands_without_an_identity(
+    team: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args in (["sessions"], ["events"], ["users", "list"], ["audit"]):
+        assert _cli(team, *args) == 2
+        err = capsys.readouterr().err
+        assert "--as" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    # the first administrator exists now: a second account needs --as too
+    assert (
+        _run(team, "add", "eko", "--password-stdin", stdin="eko pass phrase\n", monkeypatch=monkeypatch) == 2
+    )
+
+
+def test_as_signs_in_and_acts_with_that_account_s_rights(
+    team: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVE_PASSWORD", "wrong password here")
+    assert _cli(team, "sessions", who="dewi") == 2
+    monkeypatch.setenv("OBSERVE_PASSWORD", "ani pass phrase")
+    assert _cli(team, "events", who="ani") == 0
+    assert "P_NOD" in capsys.readouterr().out
+    assert _cli(team, "audit", who="ani") == 2  # administrators only
+    assert _cli(team, "erase", "--client", "K01", "--yes", who="ani") == 2
+    monkeypatch.setenv("OBSERVE_PASSWORD", "dewi pass phrase")
+    capsys.readouterr()
+    assert _cli(team, "audit", "--json", who="dewi") == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(r["username"] == "ani" and r["action"] == "access.refused" for r in rows)
+    assert any(r["action"] == "user.sign_in" and r["entity_id"] == "ani" for r in rows)
+
+
+def test_erase_from_the_cli_needs_yes_and_an_administrator(
+    team: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVE_PASSWORD", "dewi pass phrase")
+    assert _cli(team, "erase", "--client", "K01", who="dewi") == 2
+    assert "--yes" in capsys.readouterr().err
+    assert (
+        _cli(team, "erase", "--client", "K01", "--yes", "--media", str(team.parent / "media"), who="dewi")
+        == 0
+    )
+    assert "erasure id" in capsys.readouterr().out
+    store = Store.open(str(team))
+    assert [c.code for c in store.clients()] == []
+    store.close()

@@ -9,7 +9,8 @@ The workspace: counselors C01 (in the slice) and C02 (outside); clients K01 (C01
 (C02); the supervisor supervises C01, the counselor user *is* C01, the observer is assigned to
 K01's sessions only. Every role has its own open observation of K01-S01 (for event writes) and
 of K01-S03 (to finish); a peer observer codes K01-S01, K01-S02 and K02-S01; the observer has
-finished their own coding of K01-S02 (so may then read the peer's, the blind rule).
+finished their own coding of K01-S02 (the peer has not: still blind) and both finished K01-S04
+(so the observer may read the peer's there, the blind rule).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _build(url: str) -> World:
     admin.add_user("peer", role="observer")
     admin.link_counselor("cou", "C01")
     admin.supervise("sup", "C01")
-    for number in (1, 2, 3):
+    for number in (1, 2, 3, 4):
         admin.add_session("K01", "C01", date=DAY, number=number, duration_s=600.0)
     admin.add_session("K02", "C02", date=DAY, duration_s=600.0)
     obs: dict[str, dict[str, int]] = {}
@@ -96,11 +97,16 @@ def _build(url: str) -> World:
         ("K01-S01", [*USERS.values(), "peer"]),
         ("K01-S02", ["obs", "peer"]),
         ("K01-S03", list(USERS.values())),
+        ("K01-S04", ["obs", "peer"]),
         ("K02-S01", ["peer"]),
     ):
         obs[session] = {u: admin.open_observation(session, u).id for u in users}
     admin.add_event(obs["K01-S01"]["peer"], "client", "P_NOD", 1.0)
+    # the observer finished K01-S02 but the peer did not: still blind; every coder of K01-S04
+    # finished: the blind rule lets the observer read the peer's coding
     admin.finish_observation(obs["K01-S02"]["obs"])
+    admin.finish_observation(obs["K01-S04"]["obs"])
+    admin.finish_observation(obs["K01-S04"]["peer"])
     return World(admin, obs, itertools.count(100))
 
 
@@ -141,10 +147,38 @@ def _archive_session(inside: bool) -> Op:
     return run
 
 
-def _import(session: str) -> Op:
-    def run(s: Store, w: World, _user: str) -> None:
-        frame = w.admin.events_frame(session=session)
+def _import_own(inside: bool) -> Op:
+    """Import one's own coding: of K01-S01 (where everyone has an observation) or of K02-S01."""
+
+    def run(s: Store, w: World, user: str) -> None:
+        if inside:
+            w.event(w.obs["K01-S01"][user])
+            frame = w.admin.events_frame(session="K01-S01", observer=user)
+        else:
+            frame = w.admin.events_frame(session="K02-S01").assign(observer=user)
         s.import_frame(frame, dry_run=True)
+
+    return run
+
+
+def _reopen_unblinded(inside: bool) -> Op:
+    """Reopen the peer's observation of a session whose two coders have both finished."""
+
+    def run(s: Store, w: World, _user: str) -> None:
+        _client, session = w.fresh(inside)
+        ids = [w.admin.open_observation(session, name).id for name in ("peer", "obs")]
+        for observation_id in ids:
+            w.admin.finish_observation(observation_id)
+        s.reopen_observation(ids[0])
+
+    return run
+
+
+def _set_reference(session: str) -> Op:
+    def run(s: Store, w: World, _user: str) -> None:
+        from observe.store.reference import set_reference
+
+        set_reference(s, w.obs[session]["peer"])
 
     return run
 
@@ -189,7 +223,8 @@ OPERATIONS: list[tuple[str, str, Op]] = [
     ("observation.finish", "own_obs", lambda s, w, u: s.finish_observation(w.obs["K01-S03"][u])),
     ("observation.finish", "out", lambda s, w, u: s.finish_observation(w.obs["K02-S01"]["peer"])),
     ("observation.read_others", "record", lambda s, w, u: s.events(w.obs["K01-S01"]["peer"])),
-    ("observation.read_others", "record_finished", lambda s, w, u: s.events(w.obs["K01-S02"]["peer"])),
+    ("observation.read_others", "record", lambda s, w, u: s.events(w.obs["K01-S02"]["peer"])),
+    ("observation.read_others", "record_finished", lambda s, w, u: s.events(w.obs["K01-S04"]["peer"])),
     ("observation.read_others", "out", lambda s, w, u: s.events(w.obs["K02-S01"]["peer"])),
     ("event.write", "own_obs", lambda s, w, u: s.record(w.obs["K01-S01"][u], "client", "P_NOD", 5.0)),
     ("event.write", "out", lambda s, w, u: s.record(w.obs["K01-S01"]["peer"], "client", "P_NOD", 5.0)),
@@ -208,9 +243,14 @@ OPERATIONS: list[tuple[str, str, Op]] = [
     ("event.read", "global", lambda s, w, u: s.observations()),
     ("scheme.read", "global", lambda s, w, u: s.scheme()),
     ("scheme.save", "global", lambda s, w, u: s.save_scheme(default_scheme())),
-    ("data.import", "global", _import("K01-S01")),
+    ("data.import", "record", _import_own(True)),
+    ("data.import", "out", _import_own(False)),
+    ("observation.reopen_unblinded", "record", _reopen_unblinded(True)),
+    ("observation.reopen_unblinded", "out", _reopen_unblinded(False)),
+    ("observation.reference", "record", _set_reference("K01-S01")),
+    ("observation.reference", "out", _set_reference("K02-S01")),
     ("export.tidy", "global", lambda s, w, u: s.log_export("export.tidy")),
-    ("export.research", "global", lambda s, w, u: s._research_events()),
+    ("export.research", "global", lambda s, w, u: s.research_events()),
     ("report", "global", lambda s, w, u: s.log_export("report")),
     ("video.read", "record", lambda s, w, u: s.video_token("K01-S01")),
     ("video.read", "out", lambda s, w, u: s.video_token("K02-S01")),

@@ -213,3 +213,22 @@ def test_an_observer_signed_in_may_not_designate_the_reference(store: Store) -> 
     assert err.value.key == "blind.reference_not_allowed"
     assert not store.observation(ani).is_reference
     assert blind.set_reference(store, ani).is_reference  # the local administrator may
+
+
+def test_session_visibility_names_observations_reopened_after_unblinding() -> None:
+    import datetime as dt
+
+    from observe.blind import session_visibility
+    from observe.store import Store
+
+    store = Store.open("sqlite://")
+    store.add_client("K01")
+    store.add_counselor("C01")
+    session = store.add_session("K01", "C01", date=dt.date(2026, 9, 1), duration_s=60.0)
+    ani, budi = (store.open_observation(session.code, name) for name in ("ani", "budi"))
+    assert session_visibility(store, session.code, "ani").reopened == ()
+    store.finish_observation(ani.id)
+    store.finish_observation(budi.id)
+    store.reopen_observation(budi.id)  # the administrator: after unblinding, so marked
+    assert session_visibility(store, session.code, "ani", role="supervisor").reopened == ("budi",)
+    store.close()

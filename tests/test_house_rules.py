@@ -180,3 +180,70 @@ def test_the_long_string_scan_finds_a_long_literal() -> None:
     long = "x" * (LONG_STRING + 1)
     sample = ast.parse(f"JS = {long!r}\nSHORT = 'ok'\ndef f():\n    {long!r}\n    return {long!r}\n")
     assert [line for line, _ in long_strings(sample)] == [1, 5]
+
+
+# -- one guarded door: nothing outside observe/store/ touches a private store attribute ---------------
+
+
+def _store_private_names() -> set[str]:
+    """Every private attribute of :class:`observe.store.Store` (methods, caches, the principal)."""
+    from observe.store import Store
+
+    names = {
+        n for klass in Store.__mro__ for n in vars(klass) if n.startswith("_") and not n.startswith("__")
+    }
+    store = Store.open("sqlite://")
+    try:
+        names |= {n for n in vars(store) if n.startswith("_") and not n.startswith("__")}
+    finally:
+        store.close()
+    return names
+
+
+def private_store_access(tree: ast.Module, private: set[str]) -> Iterator[tuple[int, str]]:
+    """``x._name`` where ``_name`` is a private store attribute and ``x`` is not ``self``/``cls``;
+    also ``getattr(x, "_name")``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in private:
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                continue
+            yield node.lineno, node.attr
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in private
+        ):
+            yield node.lineno, str(node.args[1].value)
+
+
+def test_no_private_store_access_outside_the_store() -> None:
+    private = _store_private_names()
+    assert {"_write", "_read", "_audit", "_allow", "_principal", "_schemes"} <= private
+    roots = [OBSERVE, PAGES, REPO / "bench", REPO / "tests", REPO / "app.py"]
+    offenders = []
+    for root in roots:
+        files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        for path in files:
+            if OBSERVE / "store" in path.parents:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            offenders += [
+                f"{path.relative_to(REPO)}:{line} uses {name}"
+                for line, name in private_store_access(tree, private)
+            ]
+    assert offenders == [], "go through the public Store API (acting, the domain methods)"
+
+
+def test_the_private_access_scan_finds_a_door_around_the_rules() -> None:
+    sample = ast.parse(
+        "with store._write() as conn: pass\n"
+        "store._ensure_observation(conn, plan, key)\n"
+        "getattr(store, '_research_events')()\n"
+        "self._write()\n"
+        "store.acting('x')\n"
+    )
+    found = list(private_store_access(sample, {"_write", "_ensure_observation", "_research_events"}))
+    assert sorted(line for line, _ in found) == [1, 2, 3]

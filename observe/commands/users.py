@@ -1,9 +1,12 @@
-"""``python -m observe users ...``: accounts for team mode.
+"""``python -m observe users ...``: accounts for team mode; ``audit`` and ``erase`` (administrators).
 
-Whoever runs the CLI holds the database URL (its credentials), so the CLI acts as the
-local administrator; that is how the first administrator of a team workspace is made::
+In team mode every command runs as an account (``--as NAME``, observe.cli); the one
+exception is the first administrator of a workspace that has none::
 
-    python -m observe --db postgresql://... users add dewi --role administrator
+    OBSERVE_MODE=team python -m observe --db postgresql://... users add dewi --role administrator
+
+After that, accounts are managed by an administrator:
+``OBSERVE_MODE=team python -m observe --as dewi users add ani --role observer``.
 
 Passwords are read with ``getpass`` (not echoed) or, for scripts, from standard input
 with ``--password-stdin``; never from an argument (it would stay in the shell history
@@ -13,8 +16,11 @@ and the process list).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
+import json
 import sys
+from pathlib import Path
 
 from observe.errors import InvalidInput
 from observe.model import ROLES
@@ -31,7 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add.add_argument("--name", help="display name")
     add.add_argument("--counselor", help="for a counselor user: the counselor code they are")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.set_defaults(run=cmd_add)
+    add.set_defaults(run=cmd_add, bootstrap=True)
 
     listing = actions.add_parser("list", parents=[common], help="list users and roles")
     listing.set_defaults(run=cmd_list)
@@ -52,6 +58,48 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     unlock = actions.add_parser("unlock", parents=[common], help="lift a lock after failed sign-ins")
     unlock.add_argument("username")
     unlock.set_defaults(run=cmd_unlock)
+
+    audit = sub.add_parser("audit", parents=[common], help="print the audit trail (administrators)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.add_argument("--since", type=_day, metavar="DATE", help="only rows from this date on (YYYY-MM-DD)")
+    audit.set_defaults(run=cmd_audit)
+
+    erase = sub.add_parser(
+        "erase", parents=[common], help="erase a client completely: data, videos, caches (administrators)"
+    )
+    erase.add_argument("--client", required=True, metavar="CODE")
+    erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    erase.add_argument("--media", type=Path, help="the media folder (default: the configured one)")
+    erase.set_defaults(run=cmd_erase)
+
+
+def _day(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+def cmd_audit(args: argparse.Namespace, store: Store) -> int:
+    log = store.audit_log(since=args.since).iloc[::-1]  # oldest first, as a log reads
+    for row in log.itertuples(index=False):
+        at = row.at.isoformat() if hasattr(row.at, "isoformat") else str(row.at)
+        if args.json:
+            detail = json.loads(row.detail or "{}")
+            record = {"at": at, "username": row.username, "action": row.action, "entity": row.entity}
+            print(json.dumps(record | {"entity_id": row.entity_id, "detail": detail}, ensure_ascii=False))
+        else:
+            print(f"{at}\t{row.username}\t{row.action}\t{row.entity}\t{row.entity_id or ''}\t{row.detail}")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace, store: Store) -> int:
+    if not args.yes:
+        raise InvalidInput("access.erase_yes", code=args.client)
+    counts = store.erase_client(args.client, confirm=args.client, media_folder=args.media)
+    print("client erased: " + ", ".join(f"{v} {k}" for k, v in counts.items() if k != "erasure"))
+    print(f"erasure id {counts.get('erasure', '')}".rstrip())
+    return 0
 
 
 def read_password(from_stdin: bool) -> str:

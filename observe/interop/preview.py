@@ -31,6 +31,7 @@ from observe.scheme.hotkeys import Hotkey
 from observe.scheme.model import Channel, Cue, Modifier, Subject
 from observe.store import Store
 from observe.store.importing import FramePlan, frame_from_bundle, plan_frame, write_plan
+from observe.store.imports import ImportSource
 
 #: Our subject codes a person can map a source subject to ("" = leave its events out).
 SUBJECT_CHOICES = ("client", "counselor", "other", "")
@@ -167,8 +168,17 @@ def preview(bundle: ImportBundle, store: Store, mapping: ImportMapping | None = 
     )
 
 
-def apply_import(store: Store, bundle: ImportBundle, mapping: ImportMapping | None = None) -> dict[str, int]:
+def apply_import(
+    store: Store,
+    bundle: ImportBundle,
+    mapping: ImportMapping | None = None,
+    *,
+    filename: str | None = None,
+    data: bytes | None = None,
+) -> dict[str, int]:
     """Import ``bundle`` in ONE transaction: everything :func:`preview` announced, or nothing.
+    It runs as the store's acting user, through the store's checks (``observe.store.imports``);
+    the audit row names ``filename`` and the SHA-256 of ``data`` (the uploaded bytes).
 
     Raises
     ------
@@ -177,7 +187,7 @@ def apply_import(store: Store, bundle: ImportBundle, mapping: ImportMapping | No
         database is left exactly as it was.
     """
     mapping = mapping or default_mapping(bundle, store)
-    return write_plan(store, _plan(store, _prepare(bundle, store, mapping)))
+    return write_plan(store, _plan(store, _prepare(bundle, store, mapping)), ImportSource.of(filename, data))
 
 
 # ---------------------------------------------------------------------------- preparation

@@ -65,6 +65,7 @@ def research_export(
     from observe.interop.exports import Selection, analysis_table, events_for_export, zip_files
 
     selection = selection or Selection()
+    store = store.research_view()  # audited; a researcher reads consenting clients' sessions only
     rng = random.Random(secrets.randbits(64) if seed is None else seed)
     events = events_for_export(store, selection)
     # only what may leave for research: consenting clients, finished observations (audited)

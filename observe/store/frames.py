@@ -18,7 +18,7 @@ from observe.frames import EVENT_COLUMNS
 from observe.store import tables as T
 
 if TYPE_CHECKING:
-    from observe.store.api import Store
+    from observe.store.core import StoreCore as Store
 
 _EVENT_FIELDS = (
     "id",

@@ -29,7 +29,8 @@ from observe.model import Event, check_code, make_event, parse_modifiers
 from observe.scheme import CodingScheme
 
 if TYPE_CHECKING:
-    from observe.store.api import Store
+    from observe.store.imports import ImportsMixin as Store
+    from observe.store.imports import ImportSource
 
 _SESSION_NUMBER = re.compile(r"-S(\d+)$")
 MAX_REPORTED = 5  # row errors listed in one message
@@ -458,53 +459,24 @@ def _stored_scheme_id(store: Store, scheme: CodingScheme) -> int | None:
         ).first()
     if row is None:
         return None
-    if json.loads(row.definition) != json.loads(_scheme_json(scheme)):
+    if json.loads(row.definition) != json.loads(scheme_json(scheme)):
         raise InvalidInput("scheme.version_exists", name=scheme.name, version=scheme.version)
     return int(row.id)
 
 
-def _scheme_json(scheme: CodingScheme) -> str:
+def scheme_json(scheme: CodingScheme) -> str:
     return json.dumps(scheme.validate().to_dict(), ensure_ascii=False, sort_keys=True)
 
 
-def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
-    """Write ``plan`` in ONE transaction (scheme, sessions, observations, events, one undoable
-    action per observation); any failure rolls everything back. Returns :meth:`FramePlan.counts`."""
-    from observe.store import tables as T
-    from observe.store.api import _now
-
-    with store._write() as conn:
-        if plan.scheme_id is None:
-            plan.scheme_id = int(
-                conn.execute(
-                    insert(T.schemes).values(
-                        name=plan.scheme.name,
-                        version=plan.scheme.version,
-                        definition=_scheme_json(plan.scheme),
-                        created_at=_now(),
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-            )
-        for key in [*plan.events, *plan.empty]:
-            created = key[0] in plan.new_sessions and not _session_exists(conn, key[0])
-            observation_id = store._ensure_observation(conn, plan, key)
-            if created and plan.attributes.get(key[0]):
-                conn.execute(
-                    update(T.sessions)
-                    .where(T.sessions.c.code == key[0])
-                    .values(
-                        attributes=json.dumps(plan.attributes[key[0]], ensure_ascii=False, sort_keys=True)
-                    )
-                )
-            if key in plan.events:
-                _insert_events(store, conn, observation_id, plan.events[key])
-    return plan.counts()
+def write_plan(store: Store, plan: FramePlan, source: ImportSource | None = None) -> dict[str, int]:
+    """Write ``plan`` in ONE guarded transaction (:meth:`Store.write_import`): scheme, sessions,
+    observations, events, one undoable action per observation; any failure or refused check
+    rolls everything back. Returns :meth:`FramePlan.counts`."""
+    return store.write_import(plan, source)
 
 
-def _session_exists(conn: Connection, code: str) -> bool:
-    from observe.store import tables as T
-
-    return conn.execute(select(T.sessions.c.id).where(T.sessions.c.code == code)).first() is not None
+def attributes_json(attributes: dict[str, str]) -> str:
+    return json.dumps(attributes, ensure_ascii=False, sort_keys=True)
 
 
 def _insert_events(store: Store, conn: Connection, observation_id: int, rows: pd.DataFrame) -> None:

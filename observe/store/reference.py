@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from observe.errors import NotFound
 from observe.model import Observation
 from observe.store import tables as T
 
@@ -33,12 +32,15 @@ def set_reference(store: Store, observation_id: int) -> Observation:
     >>> set_reference(store, obs.id).is_reference
     True
     """
-    with store._write() as conn:
-        session_id = conn.execute(
-            select(T.observations.c.session_id).where(T.observations.c.id == observation_id)
-        ).scalar()
-        if session_id is None:
-            raise NotFound("record.no_observation", id=observation_id)
+    session_id = store.observation_session(observation_id)
+    with store.acting(
+        "observation.reference",
+        store.session_target(session_id),
+        entity="observation",
+        entity_id=observation_id,
+        client_id=store.session_client_id(session_id),
+    ) as work:
+        conn = work.conn
         conn.execute(
             update(T.observations)
             .where(T.observations.c.session_id == session_id, T.observations.c.id != observation_id)
@@ -53,7 +55,14 @@ def set_reference(store: Store, observation_id: int) -> Observation:
 def clear_reference(store: Store, session: str) -> None:
     """Remove the reference mark from every observation of ``session`` (a code such as K01-S03)."""
     session_id = store.session(session).id
-    with store._write() as conn:
-        conn.execute(
+    with store.acting(
+        "observation.reference",
+        store.session_target(session_id),
+        audit="observation.reference_clear",
+        entity="session",
+        entity_id=session,
+        client_id=store.session_client_id(session_id),
+    ) as work:
+        work.conn.execute(
             update(T.observations).where(T.observations.c.session_id == session_id).values(is_reference=False)
         )

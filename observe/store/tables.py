@@ -5,6 +5,7 @@ compares a migrated database with these definitions."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -93,6 +94,8 @@ sessions = Table(
     Column("attributes", Text, nullable=False, default="{}"),  # JSON (seating, camera setup, imported IVs)
     Column("archived", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # every observation (two or more) finished once: the coders may have seen each other's (0005)
+    Column("unblinded_at", DateTime(timezone=True)),
     UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
     # migration 0004: where an imported session came from (file, source observation); None = coded here
     Column("source", Text),
@@ -117,6 +120,8 @@ observations = Table(
     Column("has_redo", Boolean, nullable=False, default=False),  # an undone action waits for redo
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # reopened after its session was unblinded (0005): agreement views mark it
+    Column("reopened_unblinded", Boolean, nullable=False, default=False),
     UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
     # migration 0004: E, where the observer finished (DOMAIN §9.3); None while in progress
     Column("coded_s", Float),
@@ -261,4 +266,15 @@ imports = Table(
     Column("imported_at", DateTime(timezone=True), nullable=False),
     Column("imported_by", String(80), nullable=False),
     Index("ix_imports_sha256", "sha256"),
+)
+
+
+# -- the guarded store (migration 0005) -------------------------------------------------------
+
+# One row: bumped in every committed write transaction (StoreCore._write), for caches.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

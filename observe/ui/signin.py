@@ -17,7 +17,7 @@ import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observe.access import LOCAL, RESEARCHER, Principal
+from observe.access import LOCAL
 from observe.errors import ObserveError
 from observe.i18n import t
 from observe.store import Store
@@ -69,9 +69,7 @@ def _startup_view(base: Store) -> Store:
     home page's code with no browser session, where ``st.stop()`` does nothing. That import acts
     with a researcher's rights (aggregates only, never one named record): it can finish, and
     it can read no client's data."""
-    view = Store(base.engine, base.url, "(startup)", schemes=base._schemes)
-    view._principal = Principal("(startup)", RESEARCHER)
-    return view
+    return base.startup_view()
 
 
 def _current_sign_in(base: Store) -> records.SignIn | None:
