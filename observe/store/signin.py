@@ -44,16 +44,17 @@ def _check_sign_in(store: SignInMixin, username: str, password: str, *, now: dt.
         raise PermissionDenied("access.bad_sign_in")
     if row.is_demo and _has_real_clients(store):
         raise PermissionDenied("access.demo_refused")
-    if failed is not None:
-        with store._write() as conn:
-            conn.execute(delete(T.sign_in_failures).where(T.sign_in_failures.c.username == name))
-    with store._write() as conn:
-        store._audit(conn, "user.sign_in", "user", name)
+    # signing in is its own permission (the password): one unit of work, audited
+    with store.acting("user.sign_in", entity="user", entity_id=name, checked=True) as work:
+        if failed is not None:
+            work.conn.execute(delete(T.sign_in_failures).where(T.sign_in_failures.c.username == name))
     return User(row.id, row.username, row.display_name, row.role, bool(row.active), bool(row.is_demo))
 
 
 def _count_failure(store: SignInMixin, name: str, known: bool, now: dt.datetime) -> None:
-    with store._write() as conn:
+    with store.acting("user.sign_in_failure", entity="user", entity_id=name, checked=True) as work:
+        work.audited = False  # counted, not audited: a flood of guesses must not flood the trail
+        conn = work.conn
         if known:
             conn.execute(
                 update(T.sign_in_failures)
