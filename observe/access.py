@@ -1,8 +1,10 @@
 """Who may do what: roles, the permission table, the acting user, the workspace mode.
 
 Permissions live in the core (DESIGN.md): every public :class:`observe.store.Store` method
-calls :func:`require` through ``Store._allow`` before it touches data, so every page, export
-and CLI command is covered; the page guard (``observe.ui.page``) is a second wall.
+asks :func:`allows` before it touches data, and every change runs in the store's one unit of
+work (``Store.acting``: check, change and audit row in one transaction; a refusal is audited
+too), so every page, import, export and CLI command is covered; the page guard
+(``observe.ui.page``) is a second wall.
 
 :data:`PERMISSIONS` is the one table: ``action → role → rule``. A rule says how far a role
 reaches for that action:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,23 @@ def test_erase_from_the_cli_needs_yes_and_an_administrator(
     store = Store.open(str(team))
     assert [c.code for c in store.clients()] == []
     store.close()
+
+
+def test_a_researcher_runs_the_research_export_with_as(
+    team: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store.open(str(team))
+    (obs,) = store.observations()
+    store.finish_observation(obs.id)
+    store.set_consent("K01", recording=True, research_use=True)
+    store.add_user("eko", role="researcher")
+    store.set_password("eko", "eko pass phrase")
+    store.close()
+    monkeypatch.setenv("OBSERVE_PASSWORD", "eko pass phrase")
+    out = team.parent / "research.zip"
+    assert _cli(team, "export", "research", "-o", str(out), who="eko") == 0, capsys.readouterr().err
+    data = out.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        blob = b"\n".join(archive.read(name) for name in archive.namelist())
+    assert b"P_NOD" in blob and b"K01" not in blob and b"Ayu" not in blob
+    assert _cli(team, "events", who="eko") == 2  # no named records for the role

@@ -247,3 +247,16 @@ def test_the_private_access_scan_finds_a_door_around_the_rules() -> None:
     )
     found = list(private_store_access(sample, {"_write", "_ensure_observation", "_research_events"}))
     assert sorted(line for line, _ in found) == [1, 2, 3]
+
+
+def test_every_store_change_goes_through_the_unit_of_work() -> None:
+    """Inside the store too, a write transaction is opened only by ``StoreCore.acting`` (core.py)."""
+    store = OBSERVE / "store"
+    offenders = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path, tree in modules(store)
+        if path.name != "core.py"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "_write"
+    ]
+    assert offenders == []

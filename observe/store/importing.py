@@ -483,7 +483,7 @@ def _insert_events(store: Store, conn: Connection, observation_id: int, rows: pd
     """All rows in one multi-row INSERT … RETURNING, logged as one undoable "import" action
     (the same action record :meth:`Store.import_events` writes, so undo removes the import)."""
     from observe.store import tables as T
-    from observe.store.api import _now
+    from observe.store.rows import _now
 
     now = _now()
     # a new action clears the observation's redo stack, as every action does

@@ -31,6 +31,8 @@ import hashlib
 import math
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, case, delete, null, or_, select
@@ -48,6 +50,16 @@ if TYPE_CHECKING:
 _F = T.sign_in_failures
 _G = T.sign_in_throttle
 _THROTTLE_ROW = 1
+
+
+@contextmanager
+def _change(store: Store, name: str | None = None) -> Iterator[Connection]:
+    """One sign-in change as a unit of work (signing in is its own permission: the password).
+    It writes its own audit rows where one is due, not one per attempt: a flood of guesses
+    must not flood the trail."""
+    with store.acting("user.sign_in", entity="user", entity_id=name, checked=True) as work:
+        work.audited = False
+        yield work.conn
 
 
 class Lock(NamedTuple):
@@ -137,7 +149,7 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
     throttle is closed. Demo accounts are refused once the workspace holds real clients."""
     at = time.time() if now is None else now.timestamp()
     name = (username or "").strip()[:80]
-    with store._write() as conn:
+    with _change(store) as conn:
         paused = throttled_until(conn, at)
         if paused is not None:
             raise PermissionDenied("access.throttled", minutes=_minutes(paused - at))
@@ -149,7 +161,7 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
     ok = auth.verify_password(row.password_hash if row is not None else auth.dummy_hash(), password)
     if row is None or not row.active or not ok:
         failures, locked_until = claim
-        with store._write() as conn:
+        with _change(store) as conn:
             count_global_failure(conn, at)
             if locked_until is not None:  # this attempt set the lock: the one audit row for it
                 store._audit(conn, "user.locked", "user", name, failures=failures)
@@ -157,14 +169,14 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
     if row.is_demo and _has_real_clients(store):
         _forget_failures(store, name)
         raise PermissionDenied("access.demo_refused")
-    with store._write() as conn:
+    with _change(store) as conn:
         conn.execute(delete(_F).where(_F.c.username == name))
         store._audit(conn, "user.sign_in", "user", name)
     return User(row.id, row.username, row.display_name, row.role, bool(row.active), bool(row.is_demo))
 
 
 def _forget_failures(store: Store, name: str) -> None:
-    with store._write() as conn:
+    with _change(store) as conn:
         conn.execute(delete(_F).where(_F.c.username == name))
 
 
@@ -198,7 +210,7 @@ def unlock(store: Store, username: str) -> bool:
     True if there was anything to forget."""
     store._allow("users.manage")
     name = (username or "").strip()[:80]
-    with store._write() as conn:
+    with _change(store) as conn:
         removed = conn.execute(delete(_F).where(_F.c.username == name)).rowcount
         store._audit(conn, "user.unlock", "user", name, had_failures=bool(removed))
     return bool(removed)
@@ -237,7 +249,7 @@ def create_record(store: Store, username: str, *, now: float | None = None) -> t
     the browser's cookie (never stored) and the record."""
     at = time.time() if now is None else now
     token = secrets.token_urlsafe(32)
-    with store._write() as conn:
+    with _change(store) as conn:
         user_id = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar_one()
         record_id = conn.execute(
             _R.insert()
@@ -279,7 +291,7 @@ def resume(
     if row is None:
         return None
     if row.seen_s < at - _TOUCH_S:
-        with store._write() as conn:
+        with _change(store) as conn:
             conn.execute(_R.update().where(_R.c.id == row.id).values(seen_s=at))
     return SignIn(int(row.id), str(row.username))
 
@@ -293,7 +305,7 @@ def is_live(store: Store, record_id: int, *, now: float | None = None) -> bool:
 
 def revoke(store: Store, record_id: int) -> None:
     """Sign out: the record is deleted, so its cookie and every video link tied to it stop at once."""
-    with store._write() as conn:
+    with _change(store) as conn:
         conn.execute(delete(_R).where(_R.c.id == record_id))
 
 
