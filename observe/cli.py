@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--dry-run", action="store_true", help="check the file and say what would be created; write nothing"
     )
+    imp.add_argument(
+        "--new-copy",
+        action="store_true",
+        help="import the file (or BORIS observation) again although it was imported before",
+    )
     imp.set_defaults(run=cmd_import)
 
     scheme = sub.add_parser(
@@ -211,12 +216,12 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
         if v
     }
     mapping = replace(mapping, subjects=subjects, **chosen)
-    shown = preview(bundle, store, mapping)
+    shown = preview(bundle, store, mapping, new_copy=args.new_copy)
     for warning in shown.warnings:
         print(f"warning: {warning.message('en')}", file=sys.stderr)
     if shown.problem is not None and args.dry_run:
         return _fail_text(shown.problem)
-    counts = shown.counts if args.dry_run else apply_import(store, bundle, mapping)
+    counts = shown.counts if args.dry_run else apply_import(store, bundle, mapping, new_copy=args.new_copy)
     verb = "would import" if args.dry_run else "imported"
     mapped = ", ".join(
         f"{s or '(no focal subject)'} → {m or '(left out)'}"

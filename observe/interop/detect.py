@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from observe.errors import InvalidInput
 from observe.interop._read import (
@@ -152,7 +154,8 @@ def parse_file(data: bytes, *, filename: str, fmt: str | None = None) -> ImportB
     parser = PARSERS.get(fmt)
     if parser is None:
         raise InvalidInput("interop.unknown_format", filename=filename)
-    return parser(data, filename=filename)
+    bundle = parser(data, filename=filename)
+    return replace(bundle, file_name=filename, sha256=hashlib.sha256(data).hexdigest())
 
 
 __all__ = ["FORMATS", "PARSERS", "ImportWarning", "detect_format", "parse_file"]

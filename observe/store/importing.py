@@ -27,6 +27,7 @@ from observe.errors import InvalidInput, ObserveError
 from observe.frames import EXPORT_COLUMNS
 from observe.model import Event, check_code, make_event, parse_modifiers
 from observe.scheme import CodingScheme
+from observe.store.provenance import ImportSource, record_import, refuse_repeat
 
 if TYPE_CHECKING:
     from observe.store.api import Store
@@ -55,6 +56,8 @@ class FramePlan:
     new_sessions: set[str] = field(default_factory=set)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     empty: list[tuple[str, str]] = field(default_factory=list)
+    #: where the data comes from (kept with the import; a repeat is refused unless a new copy)
+    source: ImportSource | None = None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -474,6 +477,8 @@ def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
     from observe.store.api import _now
 
     with store._write() as conn:
+        if plan.source is not None:
+            refuse_repeat(conn, plan.source)  # again inside the transaction: two imports at once
         if plan.scheme_id is None:
             plan.scheme_id = int(
                 conn.execute(
@@ -498,6 +503,9 @@ def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
                 )
             if key in plan.events:
                 _insert_events(store, conn, observation_id, plan.events[key])
+        if plan.source is not None:
+            written = [key[0] for key in [*plan.events, *plan.empty]]
+            record_import(conn, store, plan.source, written, plan.new_sessions)
     return plan.counts()
 
 
