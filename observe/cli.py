@@ -200,9 +200,11 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
     from dataclasses import replace
 
     from observe.interop.detect import parse_file
+    from observe.interop.limits import ImportLimits
     from observe.interop.preview import apply_import, default_mapping, preview
 
-    bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt)
+    limits = ImportLimits.from_store(store)
+    bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt, limits=limits)
     mapping = default_mapping(bundle, store)
     subjects = dict(mapping.subjects)
     for item in args.subject:

@@ -697,9 +697,12 @@ class Store:
         if username != self.actor:
             self._allow("users.manage")
         row = self._user_row(username)
-        hashed = hash_password(password)
+        hashed = hash_password(password, username)
+        from observe.store.signin_records import end_sign_ins
+
         with self._write() as conn:
             conn.execute(update(T.users).where(T.users.c.id == row.id).values(password_hash=hashed))
+            end_sign_ins(conn, row.id)  # a new password signs every browser out (a stolen cookie too)
             self._audit(conn, "user.password", "user", username)
 
     def set_role(self, username: str, role: str) -> User:
@@ -785,9 +788,21 @@ class Store:
     def authenticate(self, username: str, password: str, *, now: dt.datetime | None = None) -> User:
         """Sign-in: the user if the password is right; failed attempts per username are counted
         in the database and a locked-out name is refused without checking the password."""
-        from observe.auth import check_sign_in
+        from observe.store import signin_records
 
-        return check_sign_in(self, username, password, now=now or _now())
+        return signin_records.authenticate(self, username, password, now=now)
+
+    def unlock(self, username: str) -> bool:
+        """Lift a sign-in lock (administrators; observe.store.signin_records)."""
+        from observe.store import signin_records
+
+        return signin_records.unlock(self, username)
+
+    def sign_in_locks(self) -> list[Any]:
+        """The names locked now after failed sign-ins (observe.store.signin_records.Lock)."""
+        from observe.store import signin_records
+
+        return signin_records.locks(self)
 
     def _ensure_user(self, conn: Connection, username: str, role: str = "observer") -> int:
         found = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar()

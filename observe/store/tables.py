@@ -209,13 +209,39 @@ audit = Table(
     Index("ix_audit_client", "client_id"),
 )
 
-# Failed sign-ins per username, persisted so a restart or a second server does not reset the limit.
+# Failed sign-ins per username, persisted so a restart or a second server does not reset the limit
+# (migration 0006: times as epoch seconds, so the lock arithmetic is one portable SQL statement;
+# observe.store.signin_records).
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,
     Column("username", String(80), primary_key=True),
-    Column("failures", Integer, nullable=False, default=0),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_s", Float, nullable=False),
+    Column("locked_until_s", Float),
+)
+
+# The server-wide throttle on failed sign-ins: one row (id 1), a fixed window.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("window_s", Float, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until_s", Float),
+)
+
+# A browser's sign-in (the cookie holds a random token; only its SHA-256 is stored here).
+sign_in_records = Table(
+    "sign_in_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_s", Float, nullable=False),
+    Column("seen_s", Float, nullable=False),
+    Column("expires_s", Float, nullable=False),
+    Index("ix_sign_in_records_user", "user_id"),
 )
 
 

@@ -14,13 +14,21 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from observe import media
 from observe.errors import NotFound, PermissionDenied
+from observe.ui.signin_routes import sign_in_live
 
 
 async def video(request: Request) -> Response:
     """Stream one session video; Starlette's ``FileResponse`` answers ``Range`` with 206."""
     token = str(request.path_params.get("token", ""))
     try:
-        media.check_video_link(token, request.query_params.get("exp"), request.query_params.get("sig"))
+        record = media.check_video_link(
+            token,
+            request.query_params.get("exp"),
+            request.query_params.get("sig"),
+            sign_in=request.query_params.get("sid"),
+        )
+        if record is not None and not await sign_in_live(record):  # signed out: every link dies with it
+            raise PermissionDenied("media.link_invalid")
         path = media.video_path(token)
     except PermissionDenied as exc:
         return PlainTextResponse(exc.message("en"), status_code=403)
