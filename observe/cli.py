@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--dry-run", action="store_true", help="check the file and say what would be created; write nothing"
     )
+    imp.add_argument(
+        "--new-copy",
+        action="store_true",
+        help="import the file (or BORIS observation) again although it was imported before",
+    )
     imp.set_defaults(run=cmd_import)
 
     scheme = sub.add_parser(
@@ -255,7 +260,7 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
         if v
     }
     mapping = replace(mapping, subjects=subjects, **chosen)
-    shown = preview(bundle, store, mapping)
+    shown = preview(bundle, store, mapping, new_copy=args.new_copy)
     for warning in shown.warnings:
         print(f"warning: {warning.message('en')}", file=sys.stderr)
     if shown.problem is not None and args.dry_run:
@@ -263,7 +268,14 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
     counts = (
         shown.counts
         if args.dry_run
-        else apply_import(store, bundle, mapping, filename=args.file.name, data=args.file.read_bytes())
+        else apply_import(
+            store,
+            bundle,
+            mapping,
+            new_copy=args.new_copy,
+            filename=args.file.name,
+            data=args.file.read_bytes(),
+        )
     )
     verb = "would import" if args.dry_run else "imported"
     mapped = ", ".join(

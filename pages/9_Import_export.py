@@ -59,7 +59,8 @@ with tab_import:
             mapping = replace(
                 mapping, subjects=subjects, client=client, counselor=counselor, observer=observer
             )
-        shown = attempt(ctx, lambda: preview(bundle, store, mapping))
+        new_copy = st.checkbox(ctx.t("ie.new_copy"), key="ie_new_copy")
+        shown = attempt(ctx, lambda: preview(bundle, store, mapping, new_copy=new_copy))
         if shown is not None:
             a, b, c = st.columns(3)
             a.metric(ctx.t("ie.events"), shown.counts["events"])
@@ -76,7 +77,10 @@ with tab_import:
                 st.error(shown.problem, icon=":material/block:")
             if st.button(ctx.t("ie.do_import"), type="primary", disabled=not shown.ok, key="ie_do_import"):
                 done = attempt(
-                    ctx, lambda: apply_import(store, bundle, mapping, filename=upload.name, data=data)
+                    ctx,
+                    lambda: apply_import(
+                        store, bundle, mapping, new_copy=new_copy, filename=upload.name, data=data
+                    ),
                 )
                 if done is not None:
                     st.success(ctx.t("ie.imported", **done), icon=":material/check_circle:")

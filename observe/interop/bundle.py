@@ -125,6 +125,10 @@ class ImportBundle:
     observations: tuple[ImportedObservation, ...]
     warnings: tuple[ImportWarning, ...] = ()
     tiers: tuple[TierInfo, ...] = ()
+    # where it came from (set by observe.interop.detect.parse_file): the file's name and SHA-256,
+    # kept with the import so the same file is not imported twice by accident (DOMAIN §9.7)
+    file_name: str = ""
+    sha256: str = ""
 
     @property
     def n_events(self) -> int:

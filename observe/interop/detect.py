@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from observe.errors import InvalidInput
 from observe.interop._read import (
@@ -163,7 +165,8 @@ def parse_file(
     parser = PARSERS.get(fmt)
     if parser is None:
         raise InvalidInput("interop.unknown_format", filename=filename)
-    return parser(data, filename=filename, limits=limits)
+    bundle = parser(data, filename=filename, limits=limits)
+    return replace(bundle, file_name=filename, sha256=hashlib.sha256(data).hexdigest())
 
 
 __all__ = ["FORMATS", "PARSERS", "ImportWarning", "detect_format", "parse_file"]

@@ -32,6 +32,7 @@ from observe.scheme.model import Channel, Cue, Modifier, Subject
 from observe.store import Store
 from observe.store.importing import FramePlan, frame_from_bundle, plan_frame, write_plan
 from observe.store.imports import ImportSource
+from observe.store.provenance import Provenance, check_not_imported, source_of
 
 #: Our subject codes a person can map a source subject to ("" = leave its events out).
 SUBJECT_CHOICES = ("client", "counselor", "other", "")
@@ -129,7 +130,9 @@ def default_mapping(bundle: ImportBundle, store: Store | None = None) -> ImportM
     return ImportMapping(subjects=guessed, client=(stem or "IMPORT")[:30].upper(), observer=tool)
 
 
-def preview(bundle: ImportBundle, store: Store, mapping: ImportMapping | None = None) -> ImportPreview:
+def preview(
+    bundle: ImportBundle, store: Store, mapping: ImportMapping | None = None, *, new_copy: bool = False
+) -> ImportPreview:
     """What importing ``bundle`` with ``mapping`` will create; reads the store, writes nothing.
 
     Examples
@@ -150,6 +153,7 @@ def preview(bundle: ImportBundle, store: Store, mapping: ImportMapping | None = 
     counts: Mapping[str, int] = {"events": len(prepared.frame), "observations": 0, "new_sessions": 0}
     scheme_is_new = prepared.scheme is not None
     try:
+        check_not_imported(store, _source(bundle, prepared, new_copy))  # as apply_import would
         plan = _plan(store, prepared)
         counts = plan.counts()
         scheme_is_new = plan.scheme_id is None
@@ -173,6 +177,7 @@ def apply_import(
     bundle: ImportBundle,
     mapping: ImportMapping | None = None,
     *,
+    new_copy: bool = False,
     filename: str | None = None,
     data: bytes | None = None,
 ) -> dict[str, int]:
@@ -187,7 +192,12 @@ def apply_import(
         database is left exactly as it was.
     """
     mapping = mapping or default_mapping(bundle, store)
-    return write_plan(store, _plan(store, _prepare(bundle, store, mapping)), ImportSource.of(filename, data))
+    prepared = _prepare(bundle, store, mapping)
+    source = _source(bundle, prepared, new_copy)
+    check_not_imported(store, source)  # "already imported" before any other refusal, as preview says
+    plan = _plan(store, prepared)
+    plan.source = source
+    return write_plan(store, plan, _audited_as(bundle, filename, data))
 
 
 # ---------------------------------------------------------------------------- preparation
@@ -201,6 +211,20 @@ def _plan(store: Store, prepared: _Prepared) -> FramePlan:
         attributes=prepared.attributes,
         empty=prepared.empty,
     )
+
+
+def _audited_as(bundle: ImportBundle, filename: str | None, data: bytes | None) -> ImportSource:
+    """What the audit row names: the uploaded file's name and the SHA-256 of its bytes (the
+    bundle's own, from :func:`observe.interop.detect.parse_file`, when no bytes are given)."""
+    if data is None and bundle.sha256:
+        return ImportSource((filename or bundle.file_name or "(file)")[:80], bundle.sha256)
+    return ImportSource.of(filename or bundle.file_name, data)
+
+
+def _source(bundle: ImportBundle, prepared: _Prepared, new_copy: bool) -> Provenance:
+    """Where the data comes from (file, BORIS observation ids), per session it writes."""
+    names = dict(zip(prepared.sessions["source"], prepared.sessions["session"], strict=True))
+    return source_of(bundle, names, new_copy=new_copy)
 
 
 def _prepare(bundle: ImportBundle, store: Store, mapping: ImportMapping) -> _Prepared:

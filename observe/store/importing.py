@@ -27,6 +27,7 @@ from observe.errors import InvalidInput, ObserveError
 from observe.frames import EXPORT_COLUMNS
 from observe.model import Event, check_code, make_event, parse_modifiers
 from observe.scheme import CodingScheme
+from observe.store.provenance import Provenance
 
 if TYPE_CHECKING:
     from observe.store.imports import ImportsMixin as Store
@@ -56,6 +57,8 @@ class FramePlan:
     new_sessions: set[str] = field(default_factory=set)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     empty: list[tuple[str, str]] = field(default_factory=list)
+    #: where the data comes from (kept with the import; a repeat is refused unless a new copy)
+    source: Provenance | None = None
 
     def counts(self) -> dict[str, int]:
         return {

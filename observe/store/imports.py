@@ -29,6 +29,7 @@ from observe.model import Change, Event
 from observe.store import tables as T
 from observe.store.coding import CodingMixin
 from observe.store.core import Work
+from observe.store.provenance import record_import, refuse_repeat
 from observe.store.rows import _now, _refuse_overlaps
 
 
@@ -98,6 +99,8 @@ class ImportsMixin(CodingMixin):
         self._allow("data.import")
         with self.importing(source or ImportSource.of(None, None)) as work:
             conn = work.conn
+            if plan.source is not None:
+                refuse_repeat(conn, plan.source)  # again inside the transaction: two imports at once
             if plan.scheme_id is None:
                 work.check("scheme.save")
                 plan.scheme_id = int(
@@ -121,6 +124,9 @@ class ImportsMixin(CodingMixin):
                     )
                 if key in plan.events:
                     importing._insert_events(self, conn, observation_id, plan.events[key])
+            if plan.source is not None:
+                written = [key[0] for key in [*plan.events, *plan.empty]]
+                record_import(conn, self, plan.source, written, plan.new_sessions)
             work.record(**plan.counts())
         return plan.counts()
 

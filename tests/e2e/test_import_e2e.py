@@ -57,9 +57,25 @@ def test_boris_project_round_trip_in_the_browser(app: App, page, e2e_store: Stor
     counts = {o.session: o.n_events for o in e2e_store.observations() if o.session.startswith(CLIENT)}
     assert {source: counts[code] for source, code in sessions.items()} == expected
 
-    # the sessions are there for everyone to see
+    # the same file again is refused, as its preview says, unless a new copy is asked for (DOMAIN §9.7)
+    from playwright.sync_api import expect
+
+    open_page(page, app, "Import_export")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(project))
+    refusal = page.get_by_text(
+        re.compile(rf"^test\.boris was already imported as {CLIENT}-S01, {CLIENT}-S02")
+    )
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Import now")).to_be_disabled()
+    page.get_by_text("Import as a new copy").click()
+    expect(refusal).to_have_count(0)
+    expect(page.get_by_role("button", name="Import now")).to_be_enabled()
+
+    # the sessions are there for everyone to see, with the BORIS observation they came from
     open_page(page, app, "Sessions")
     page.get_by_text(f"{CLIENT}-S04").first.wait_for(state="attached", timeout=20_000)
+    source = "BORIS test.boris, observation observation #2: Description of observation #2"
+    page.get_by_text(source).first.wait_for(state="attached", timeout=20_000)
 
     # and go back out as BORIS tabular events
     open_page(page, app, "Import_export")

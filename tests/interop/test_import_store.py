@@ -220,3 +220,80 @@ def test_upload_checks() -> None:
         check_upload("x.exe", 10)
     with pytest.raises(InvalidInput):
         check_upload("x.tsv", preview_module.MAX_UPLOAD_BYTES + 1)
+
+
+# -- provenance and repeated imports (DOMAIN §9.7) --------------------------------------------------------------------
+
+
+def _sources(store: Store) -> dict[str, str]:
+    from observe.store.provenance import session_sources
+
+    return session_sources(store)
+
+
+def test_boris_sessions_keep_observation_id_and_description(store: Store) -> None:
+    apply_import(store, parse_file(load("test.boris")[1], filename="test.boris"))
+    by_observation = {s.attributes["source_observation"]: s.code for s in store.sessions()}
+    sources = _sources(store)
+    assert sources[by_observation["observation #1"]] == "BORIS test.boris, observation observation #1"
+    assert (
+        sources[by_observation["observation #2"]]
+        == "BORIS test.boris, observation observation #2: Description of observation #2"
+    )
+    assert set(sources) == set(by_observation.values())
+
+
+def test_the_same_file_is_refused_unless_a_new_copy(store: Store, dump) -> None:  # noqa: F811
+    data = load("test.boris")[1]
+    first = apply_import(store, parse_file(data, filename="test.boris"))
+    store.scheme()  # the default scheme is stored on first use (as in test_preview_writes_nothing)
+    before = dump(store)
+    bundle = parse_file(data, filename="renamed.boris")
+    with pytest.raises(InvalidInput) as refused:
+        apply_import(store, bundle)
+    message = refused.value.message("en")
+    assert refused.value.key == "import.already_imported_file"
+    assert message.startswith("renamed.boris was already imported as BORIS-S01, BORIS-S02, BORIS-S03")
+    assert f"… ({first['new_sessions']})" in message  # the first few named, then how many
+    assert " on 20" in message and "(by local-admin)" in message and "new copy" in message
+    # the preview (a dry run) says exactly what the import says
+    assert preview(bundle, store).problem == message
+    assert dump(store) == before
+    again = apply_import(store, bundle, new_copy=True)
+    assert again == first
+    assert len(store.sessions()) == 2 * first["new_sessions"]
+
+
+def test_a_boris_observation_id_imported_before_is_refused(store: Store) -> None:
+    data = load("test.boris")[1]
+    apply_import(store, parse_file(data, filename="test.boris"))
+    edited = json.loads(data)
+    edited["project_description"] = "edited after the first import"  # another file, same observations
+    bundle = parse_file(json.dumps(edited).encode(), filename="test.boris")
+    shown = preview(bundle, store)
+    assert not shown.ok and shown.problem is not None
+    assert shown.problem.startswith("BORIS observation 2 video was already imported as BORIS-S01")
+    with pytest.raises(InvalidInput) as refused:
+        apply_import(store, bundle)
+    assert refused.value.key == "import.already_imported_observation"
+    assert preview(bundle, store, new_copy=True).ok
+
+
+def test_elan_and_tidy_sessions_keep_the_file_name(store: Store) -> None:
+    eaf = shared_fixtures() / "elan" / "speach_test.eaf"
+    bundle = parse_file(eaf.read_bytes(), filename="speach_test.eaf")
+    apply_import(store, bundle)
+    assert list(_sources(store).values()) == ["ELAN speach_test.eaf"]
+    tidy = parse_file(SEED, filename="events.csv")
+    apply_import(store, tidy)
+    assert _sources(store)["K01-S01"] == "observe events.csv"  # our own file keeps its session codes
+    with pytest.raises(InvalidInput) as refused:
+        apply_import(store, parse_file(SEED, filename="events.csv"))
+    assert refused.value.key == "import.already_imported_file"
+    assert "as K01-S01 on" in refused.value.message("en")
+
+
+def test_an_import_whose_sessions_are_gone_no_longer_counts(store: Store) -> None:
+    apply_import(store, parse_file(SEED, filename="events.csv"))
+    store.erase_client("K01", confirm="K01")
+    assert apply_import(store, parse_file(SEED, filename="events.csv"))["new_sessions"] == 1
