@@ -55,6 +55,8 @@ if progress.sessions.empty:
 flag = progress.referral
 show = {"raised": st.error, "not_raised": st.success, "not_enough_data": st.info}[flag.status]
 show(f"**{ctx.t(f'dash.flag.{flag.status}')}** — {flag.text(ctx.lang)}", icon=":material/flag:")
+if partial := dashboards.partial_notes(progress.sessions, ctx.lang):
+    st.warning(ctx.t("dash.partial_sessions", sessions="; ".join(partial)), icon=":material/timelapse:")
 
 # -- trend numbers, with the limitations note
 trend = progress.trend
