@@ -372,3 +372,29 @@ def test_cli_json_carries_coverage(
                  "--json"]) == 0  # fmt: skip
     agreement = json.loads(capsys.readouterr().out)
     assert agreement["coverage"] == pytest.approx(0.4) and agreement["span"][1] == pytest.approx(0.4 * length)
+
+
+def test_cli_sequence_lists_the_sessions_left_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = str(tmp_path / "two_schemes.db")
+    store = Store.open(path)
+    store.add_client("K1")
+    store.add_counselor("C1")
+    scheme = store.scheme()
+    data = scheme.to_dict()
+    data.update(name="boris_import", cues=[c for c in data["cues"] if c["code"] != "T_FWD"])
+    other = CodingScheme.from_dict(data)
+    for day, used in ((5, scheme), (12, other)):
+        session = store.add_session("K1", "C1", date=dt.date(2026, 1, day), duration_s=120.0)
+        obs = store.open_observation(session.code, "obs", scheme=used)
+        rows = [("client", "G_EYE", 3.0, 10.0), ("counselor", "T_UP", 0.0, 120.0)]
+        store.import_events(obs.id, [make_event(used, *e) for e in rows])
+    store.close()
+    assert main(["--db", path, "sequence", "--given", "counselor:T_FWD", "--target", "client:G_EYE",
+                 "--perm", "0", "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["sessions"]) == 1 and [x["reason"] for x in out["left_out"]] == [
+        "analysis.pooling.missing_cue"
+    ]
+    assert "counselor:T_FWD" in out["left_out"][0]["text"]

@@ -241,6 +241,8 @@ def cmd_sequence(args: argparse.Namespace, store: Store) -> int:
         "params": result.params,
         "sessions": list(result.sessions),
         "problems": [{"key": k, "text": t(k)} for k in result.problems],
+        "scheme": result.reference,
+        "left_out": result.left_out_table(),
         "pooled": result.pooled,
         "per_session": result.table,
     }
@@ -249,6 +251,8 @@ def cmd_sequence(args: argparse.Namespace, store: Store) -> int:
         return 0
     for problem in data["problems"]:
         print(f"note: {problem['text']}")
+    for left in result.left_out:
+        print(f"note: {left.message()}")
     if len(result.pooled):
         print(result.pooled.to_string(index=False))
         print()
