@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from observe import charts
 from observe import dashboards as d
 from observe.analysis.openness import OpennessParams, openness
 from observe.analysis.resistance import ReferralParams
@@ -319,6 +320,9 @@ def test_partial_sessions_stay_out_of_the_trend_and_the_referral_flag(
     assert p.referral.left_out == (5,) and p.referral.sessions == (2, 3, 4)
     assert "5" in p.referral.text("en") and d.partial_notes(p.sessions) == ["K02-S05: partially coded (30%)"]
     assert "partially coded (30%)" in d.progress_summary_html(p, "en")
+    fig = charts.openness_trend_figure(p.sessions, trend=p.trend)
+    ring = next(tr for tr in fig.data if tr.name == "Partially coded (not in the trend)")
+    assert list(ring.x) == [5.0] and ring.marker.symbol == "circle-open"
     view = d.counselor_view(demo_copy, demo_copy.session("K02-S05").counselor, FAST)
     k02 = view.sessions[view.sessions["client"] == "K02"].set_index("session")
     assert bool(k02.loc["K02-S05", "partial"]) and k02["partial"].sum() == 1
