@@ -273,7 +273,8 @@ def openness_trend_figure(
     sessions
         One row per session: ``session_number``, ``value`` (``oi`` or a baseline-relative
         column such as ``delta_first``), ``ci_low``/``ci_high`` (drawn for ``oi`` only),
-        optional ``attending`` and ``rr_per_10min``.
+        optional ``attending``, ``rr_per_10min`` and ``partial`` (partially coded sessions
+        get an open ring: they are left out of the trend).
     trend
         ``slope``/``intercept`` of the OLS trend (drawn when defined and ``value == "oi"``).
     rho, last_n
@@ -327,6 +328,11 @@ def openness_trend_figure(
             row=1,
             col=1,
         )
+    if "partial" in s and s["partial"].astype(bool).any():  # DOMAIN §9.3: shown, but not in the trend
+        part = s[s["partial"].astype(bool)]
+        fig.add_trace(go.Scatter(x=part["session_number"].to_numpy(float), y=part[value].to_numpy(float),
+                                 mode="markers", marker={"symbol": "circle-open", "size": 14, "color": "#000000"},
+                                 name=t("dash.chart.partial", lang)), row=1, col=1)  # fmt: skip
     fig.add_hline(y=0, line_color="#999999", line_width=1, row=1, col=1)
     if "rr_per_10min" in s:
         fig.add_trace(

@@ -30,6 +30,7 @@ from observe.errors import InvalidInput
 from observe.i18n import t
 from observe.model import Observation
 from observe.scheme import CodingScheme
+from observe.selection import with_coded_extent
 from observe.store import Store
 
 #: DOMAIN §6: report the time-unit kappa at τ = 0 and τ = 2 s.
@@ -100,7 +101,8 @@ def compare_session(
     ('obs.budi', 900)
     """
     store.session(session)  # an unknown session is NotFound, not "no observation"
-    events = store.events_frame(session=session)
+    # each observation is compared over its coded extent only (DOMAIN §9.3)
+    events = with_coded_extent(store.events_frame(session=session), store.observations(session=session))
     shared = _shared_cues(store, session, (observer_a, observer_b))
     if shared is not None:
         options.setdefault("cues", shared)
@@ -149,7 +151,7 @@ def session_agreement(
         float(tau): compare_session(store, session, observer_a, observer_b, unit=unit, tolerance=float(tau))
         for tau in tolerances
     }
-    frame = store.events_frame(session=session)
+    frame = with_coded_extent(store.events_frame(session=session), store.observations(session=session))
     pair = frame.loc[frame["observer"].isin([observer_a, observer_b])].reset_index(drop=True)
     visible = frame if viewer is None else blind.visible_events(store, session, viewer, role=role)
     return SessionAgreement(

@@ -110,7 +110,7 @@ def data_version(store: Store, *, client: str | None = None, session: str | None
     the number of events also shows at once.
     """
     observations = tuple(
-        (o.id, o.session, o.n_events, o.status, o.scheme_version, o.is_reference)
+        (o.id, o.session, o.n_events, o.status, o.scheme_version, o.is_reference, o.coded_s)
         for o in store.observations(session=session)
     )
     sessions = tuple(

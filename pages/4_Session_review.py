@@ -48,7 +48,9 @@ if review.openness is None:
     aw.not_enough(ctx, review.problems[0])
     st.stop()
 
-# -- the session indices, with the limitations note beside them
+# -- the session indices, with the limitations note beside them (and how much of the session they cover)
+if review.partial:
+    st.warning(review.coverage_note(ctx.lang), icon=":material/timelapse:")
 cols = st.columns(4)
 for col, key, index in (
     (cols[0], "dash.metric.openness", review.index),

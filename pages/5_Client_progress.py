@@ -55,6 +55,8 @@ if progress.sessions.empty:
 flag = progress.referral
 show = {"raised": st.error, "not_raised": st.success, "not_enough_data": st.info}[flag.status]
 show(f"**{ctx.t(f'dash.flag.{flag.status}')}** — {flag.text(ctx.lang)}", icon=":material/flag:")
+if partial := dashboards.partial_notes(progress.sessions, ctx.lang):
+    st.warning(ctx.t("dash.partial_sessions", sessions="; ".join(partial)), icon=":material/timelapse:")
 
 # -- trend numbers, with the limitations note
 trend = progress.trend
@@ -67,7 +69,7 @@ cols[0].caption(
     if trend["reason"]
     else ctx.t("dash.ci", low=f"{trend['ci_low']:+.3f}", high=f"{trend['ci_high']:+.3f}")
 )
-last = progress.sessions.dropna(subset=["oi"]).tail(1)
+last = progress.sessions[~progress.sessions["partial"]].dropna(subset=["oi"]).tail(1)  # partial: not a trend
 cols[1].metric(ctx.t("dash.metric.latest"), "–" if last.empty else f"{last['oi'].iloc[0]:+.2f}",
                None if last.empty else f"{last['delta_first'].iloc[0]:+.2f}")  # fmt: skip
 cols[1].caption(ctx.t("dash.vs_first"))

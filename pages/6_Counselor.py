@@ -3,7 +3,7 @@ openness follows the counselor's attending in the same (and the next) window."""
 
 import streamlit as st
 
-from observe import charts
+from observe import charts, dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 
@@ -34,6 +34,8 @@ if view.problems:
     st.stop()
 
 sessions = view.sessions
+if partial := dashboards.partial_notes(sessions, ctx.lang):
+    st.warning(ctx.t("dash.partial_counselor", sessions="; ".join(partial)), icon=":material/timelapse:")
 cols = st.columns(4)
 cols[0].metric(ctx.t("dash.metric.attending_mean"), f"{sessions['attending'].mean():+.2f}")
 cols[1].metric(ctx.t("dash.metric.openness_mean"), f"{sessions['oi'].mean():+.2f}")

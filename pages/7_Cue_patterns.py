@@ -54,6 +54,11 @@ settings = (("window_s", float(window)), ("unit_s", float(unit)), ("n_perm", int
             ("offset_s", -float(window) if control == "before" else 0.0))  # fmt: skip
 
 result = aw.run(ctx, aw.cue_patterns, tuple(given), tuple(target), settings, filters)
+if result.left_out:  # other coding schemes are not pooled (DOMAIN §9.6): say which and why
+    st.warning(
+        ctx.t("dash.left_out", n=len(result.left_out), scheme=result.reference), icon=":material/rule:"
+    )
+    aw.table(ctx, result.left_out_table(ctx.lang), "cues_left_out", "cue_patterns_left_out")
 if result.problems:
     aw.not_enough(ctx, result.problems[0])
     st.stop()

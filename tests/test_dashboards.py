@@ -8,19 +8,27 @@ K02 reaches the referral flag, K03 has the special-needs profile) are checked as
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from observe import charts
 from observe import dashboards as d
 from observe.analysis.openness import OpennessParams, openness
 from observe.analysis.resistance import ReferralParams
+from observe.cli import main
 from observe.demo import create_demo
 from observe.errors import InvalidInput, NotFound
-from observe.model import make_event
+from observe.interop.exports import Selection, export_file
+from observe.model import Observation, make_event
+from observe.scheme import CodingScheme
 from observe.store import Store
 
 FAST = OpennessParams(n_boot=200)
@@ -244,3 +252,153 @@ def test_progress_summary_is_printable(demo: Store) -> None:
     assert text.startswith("<!doctype html>") and "@media print" in text
     assert text.count("<tr>") == 1 + 4  # header + four sessions
     assert "not validated" in text and "window_s = 60.0" in text
+
+
+# -- DOMAIN §9: the coded extent, partial sessions, pooling by scheme, exports -----------------------------------------
+
+
+def _coded(monkeypatch: pytest.MonkeyPatch, target: object, extents: dict[str, float]) -> None:
+    """Observations coded only to E (what the store's finish step records, ``Observation.coded_s``).
+
+    ``target`` is a store (this one only) or the ``Store`` class (every store the CLI opens).
+    """
+    real = target.observations  # type: ignore[attr-defined]
+
+    def observations(*args: object, **kwargs: object) -> list[Observation]:
+        found = real(*args, **kwargs)
+        return [replace(o, coded_s=extents.get(o.session, o.coded_s)) for o in found]
+
+    monkeypatch.setattr(target, "observations", observations)
+
+
+def _first_20_s() -> list[tuple]:
+    """The issue's case: 15 cues in the first 20 s of a 15-minute session."""
+    events: list[tuple] = [
+        ("client", c, 0.0, None) for c in ("G_EYE", "T_FWD", "A_OPEN", "F_SMILE", "S_RELAX")
+    ]
+    events += [("client", "P_NOD", float(t)) for t in range(2, 20, 2)]  # 9 nods
+    events += [("client", "P_LAUGH", 19.0)]
+    return events
+
+
+def test_a_partially_coded_session_says_so_and_reports_its_coded_extent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, code = _session_with(_first_20_s(), 900.0)
+    whole = d.session_review(store, code)  # no coded extent recorded: the whole session, as before
+    assert whole.coverage == 1.0 and not whole.partial and whole.coverage_note() is None
+    _coded(monkeypatch, store, {code: 20.0})
+    review = d.session_review(store, code)
+    # 20 s of 900: coverage 2%; a 60 s window does not fit in 20 s, so there is no +1.00 with a CI
+    assert review.coverage == pytest.approx(20 / 900) and review.partial
+    assert review.index["partial"] and review.index["coverage"] == pytest.approx(20 / 900)
+    assert (
+        math.isnan(review.index["oi"])
+        and review.index["reason"] == "analysis.openness.window_longer_than_session"
+    )
+    assert "2%" in review.coverage_note("en") and "2%" in review.coverage_note("id")
+    # the time budget covers [0, 20]: no bar runs to 900 s, and each channel's shares add up to 1
+    tb = review.time_budget
+    assert tb["interval_s"].eq(20.0).all() and tb["total_s"].max() == 20.0
+    me_e = tb[tb["kind"] == "state"].groupby("channel")["share_session"].sum()
+    assert np.allclose(me_e.to_numpy(), 1.0)
+    assert review.resistance["observed_min"] == pytest.approx(20 / 60)
+
+
+def test_partial_sessions_stay_out_of_the_trend_and_the_referral_flag(
+    monkeypatch: pytest.MonkeyPatch, demo_copy: Store
+) -> None:
+    before = d.client_progress(demo_copy, "K02", FAST)
+    assert before.referral.status == "raised" and before.trend["n_sessions"] == 5
+    length = demo_copy.session("K02-S05").duration_s
+    _coded(monkeypatch, demo_copy, {"K02-S05": 0.3 * length})
+    p = d.client_progress(demo_copy, "K02", FAST)
+    row = p.sessions.set_index("session").loc["K02-S05"]
+    assert row["partial"] and row["coverage"] == pytest.approx(0.3)
+    assert (p.trend["n_sessions"], p.trend["n_partial"]) == (4, 1)
+    assert math.isnan(row["delta_first"])  # nor in the baseline-relative view
+    assert p.referral.left_out == (5,) and p.referral.sessions == (2, 3, 4)
+    assert "5" in p.referral.text("en") and d.partial_notes(p.sessions) == ["K02-S05: partially coded (30%)"]
+    assert "partially coded (30%)" in d.progress_summary_html(p, "en")
+    fig = charts.openness_trend_figure(p.sessions, trend=p.trend)
+    ring = next(tr for tr in fig.data if tr.name == "Partially coded (not in the trend)")
+    assert list(ring.x) == [5.0] and ring.marker.symbol == "circle-open"
+    view = d.counselor_view(demo_copy, demo_copy.session("K02-S05").counselor, FAST)
+    k02 = view.sessions[view.sessions["client"] == "K02"].set_index("session")
+    assert bool(k02.loc["K02-S05", "partial"]) and k02["partial"].sum() == 1
+    assert view.clients.set_index("client").loc["K02", "n_sessions"] == len(k02) - 1
+
+
+def test_cue_patterns_pool_only_sessions_of_the_same_scheme_meaning() -> None:
+    leans = [("counselor", "T_FWD", float(t), float(t) + 5.0) for t in range(0, 600, 60)]
+    looks = [("client", "G_EYE", float(t) + 2.0, float(t) + 4.0) for t in range(0, 600, 60)]
+    store, first = _session_with(leans + looks, 600.0)
+    base = store.scheme()
+    data = base.to_dict()
+    data["name"] = "boris_import"
+    data["cues"] = [{**c, "valences": {**c["valences"], "client": -1.0}} if c["code"] == "G_EYE" else c
+                    for c in data["cues"]]  # fmt: skip
+    other = CodingScheme.from_dict(data)
+    second = store.add_session("K1", "C1", date=dt.date(2026, 1, 12), duration_s=600.0)
+    obs = store.open_observation(second.code, "obs", scheme=other)
+    store.import_events(obs.id, [make_event(other, *e) for e in leans + looks])
+    r = d.cue_patterns(store, ["counselor:T_FWD"], ["client:G_EYE"], n_perm=0)
+    assert r.sessions == (first,) and set(r.table["session"]) == {first}
+    assert r.pooled["n_sessions"].iloc[0] == 1 and r.reference == f"default v{base.version}"
+    (left,) = r.left_out
+    assert left.session == second.code and left.key == "analysis.pooling.other_valence"
+    table = r.left_out_table("id")
+    assert table["session"].tolist() == [second.code] and "boris_import" in table["text"].iloc[0]
+
+
+def test_time_budget_export_keeps_full_precision_and_coverage(monkeypatch: pytest.MonkeyPatch) -> None:
+    store, code = _session_with([("client", "G_EYE", 0.0, 100.0), ("client", "G_AWAY", 100.0, 300.0)], 300.0)
+    _coded(monkeypatch, store, {code: 290.0})
+    made = export_file(store, "timebudget", "csv", selection=Selection(session=code))
+    exported = pd.read_csv(io.BytesIO(made.data)).set_index("cue")
+    review = d.session_review(store, code).time_budget.set_index("cue")
+    # 100/290 = 0.3448275862068966: a %.6g export would write 0.344828
+    assert exported.loc["G_EYE", "share_session"] == review.loc["G_EYE", "share_session"] == 100 / 290
+    assert exported["coverage"].eq(290 / 300).all()
+
+
+def test_cli_json_carries_coverage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_copy: Store, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "copy.db")  # the database behind demo_copy
+    length = demo_copy.session("K01-S03").duration_s
+    _coded(monkeypatch, Store, {"K01-S03": 0.4 * length})
+    assert main(["--db", path, "openness", "--session", "K01-S03", "--boot", "0", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["coverage"] == pytest.approx(0.4) and data["partial"] and data["openness"]["coverage"] == 0.4
+    assert "40%" in data["coverage_text"]
+    assert main(["--db", path, "agreement", "--session", "K01-S03", "--observers", "obs.ani", "obs.budi",
+                 "--json"]) == 0  # fmt: skip
+    agreement = json.loads(capsys.readouterr().out)
+    assert agreement["coverage"] == pytest.approx(0.4) and agreement["span"][1] == pytest.approx(0.4 * length)
+
+
+def test_cli_sequence_lists_the_sessions_left_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = str(tmp_path / "two_schemes.db")
+    store = Store.open(path)
+    store.add_client("K1")
+    store.add_counselor("C1")
+    scheme = store.scheme()
+    data = scheme.to_dict()
+    data.update(name="boris_import", cues=[c for c in data["cues"] if c["code"] != "T_FWD"])
+    other = CodingScheme.from_dict(data)
+    for day, used in ((5, scheme), (12, other)):
+        session = store.add_session("K1", "C1", date=dt.date(2026, 1, day), duration_s=120.0)
+        obs = store.open_observation(session.code, "obs", scheme=used)
+        rows = [("client", "G_EYE", 3.0, 10.0), ("counselor", "T_UP", 0.0, 120.0)]
+        store.import_events(obs.id, [make_event(used, *e) for e in rows])
+    store.close()
+    assert main(["--db", path, "sequence", "--given", "counselor:T_FWD", "--target", "client:G_EYE",
+                 "--perm", "0", "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["sessions"]) == 1 and [x["reason"] for x in out["left_out"]] == [
+        "analysis.pooling.missing_cue"
+    ]
+    assert "counselor:T_FWD" in out["left_out"][0]["text"]

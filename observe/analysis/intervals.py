@@ -287,7 +287,7 @@ def window_counts(length: np.ndarray, window_s: float, step_s: float, min_fracti
 
     Window ``j`` is ``[j·step, j·step + W)`` clipped to the session; it is kept while
     its clipped length is at least ``min_fraction·W``. A session shorter than one
-    window gets none (DOMAIN "window longer than the session" → not enough data).
+    window gets none (not enough data, DOMAIN §3).
 
     Examples
     --------

@@ -119,7 +119,8 @@ def time_budget(
     codes, keys = spans.codes, spans.keys
     t0 = np.full(len(keys), 0.0 if start_s is None else float(start_s))
     t1 = spans.coded.copy() if end_s is None else np.fmin(spans.coded, float(end_s))
-    if not (t1 > t0).all():
+    if (start_s is not None or end_s is not None) and not (t1 > t0).all():
+        # an asked interval that lies outside the coded extent [0, E]
         raise InvalidInput("analysis.timebudget.bad_interval", start=start_s, end=end_s)
     ev = events.assign(_g=codes, _mod=events["modifiers"].fillna("").astype(str) if modifiers else "")
     ev = ev.reset_index(drop=True)
@@ -151,8 +152,9 @@ def time_budget(
     agg["filled_s"] = agg["filled_s"].fillna(0.0)
     g = agg["_g"].to_numpy(np.int64)
     agg["interval_s"] = (t1 - t0)[g]
-    agg["share_session"] = agg["total_s"] / agg["interval_s"]
-    agg["rate_per_min"] = agg["count"] / (agg["interval_s"] / 60.0)
+    interval = agg["interval_s"].where(agg["interval_s"] > 0)  # nothing coded (E = 0): no shares, no rates
+    agg["share_session"] = agg["total_s"].astype(float) / interval
+    agg["rate_per_min"] = agg["count"] / (interval / 60.0)
     agg["share_observable"] = agg["total_s"] / _observable(agg)
     for col, values in spans.columns(g).items():
         agg[col] = values
@@ -182,7 +184,9 @@ def _occurrences(ev: pd.DataFrame, coded: np.ndarray, t0: np.ndarray, t1: np.nda
     occ["end"] = np.where(is_state, e, start)[keep]
     occ["running"] = running[keep]
     occ["filled"] = 0.0
-    return pd.concat([occ, _uncoded(ev, occ, t0, t1)], ignore_index=True)
+    gaps = _uncoded(ev, occ, t0, t1)
+    out = pd.concat([occ, gaps], ignore_index=True) if len(gaps) else occ.reset_index(drop=True)
+    return out.astype({"start": float, "end": float, "filled": float, "running": bool})
 
 
 def _uncoded(ev: pd.DataFrame, occ: pd.DataFrame, t0: np.ndarray, t1: np.ndarray) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from observe import reliability
 from observe.errors import InvalidInput
 from observe.i18n import t
 from observe.store import Store
+from observe.summary import coverage_text
 
 _UNIT_COLUMNS = ("subject", "channel", "kappa", "p_o", "kappa_max", "pabak", "n_codes", "n_units", "verdict")
 _EVENT_COLUMNS = ("subject", "channel", "events_a", "events_b", "matches", "kappa", "precision", "recall", "f1",
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace, store: Store) -> int:
         return 0
     channels = result.time_unit.loc[result.time_unit["level"] == "channel", list(_UNIT_COLUMNS)]
     print(f"{result.session}: {a} (A) vs {b} (B), unit {args.unit:g} s, tolerance {args.tolerance:g} s, "
-          f"{result.n_units} units")  # fmt: skip
+          f"{result.n_units} units, {coverage_text(result.coverage)} of the session coded by both")  # fmt: skip
     print("\ntime-unit kappa per channel")
     print(_text(channels))
     print("\nevent-based agreement")

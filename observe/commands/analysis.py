@@ -154,6 +154,11 @@ def _session_report(store: Store, args: argparse.Namespace, params: OpennessPara
         "overrides": dict(r.overrides),
         "valence_hash": r.openness.valence_hash if r.openness is not None else None,
         "params": r.params,
+        "length_s": r.session.duration_s,
+        "coded_s": r.index.get("coded_s"),
+        "coverage": r.coverage,
+        "partial": r.partial,
+        "coverage_text": r.coverage_note(args.lang) or "",
         "openness": _with_text(r.index, args.lang),
         "attending": _with_text(r.attending_index, args.lang),
         "resistance": {k: r.resistance.get(k) for k in ("rr_per_10min", "n_r3", "r12_min", "disclosure_min")},
@@ -205,6 +210,8 @@ def _print_text(data: Mapping[str, Any]) -> None:
 
     if "session" in data:
         print(f"session {data['session']} (client {data['client']}, observer {data['observer']})")
+        if data["coverage_text"]:
+            print(data["coverage_text"])
         print(index("openness", data["openness"]))
         print(index("attending", data["attending"]))
     else:
@@ -234,6 +241,8 @@ def cmd_sequence(args: argparse.Namespace, store: Store) -> int:
         "params": result.params,
         "sessions": list(result.sessions),
         "problems": [{"key": k, "text": t(k)} for k in result.problems],
+        "scheme": result.reference,
+        "left_out": result.left_out_table(),
         "pooled": result.pooled,
         "per_session": result.table,
     }
@@ -242,6 +251,8 @@ def cmd_sequence(args: argparse.Namespace, store: Store) -> int:
         return 0
     for problem in data["problems"]:
         print(f"note: {problem['text']}")
+    for left in result.left_out:
+        print(f"note: {left.message()}")
     if len(result.pooled):
         print(result.pooled.to_string(index=False))
         print()

@@ -191,7 +191,8 @@ def _table_bytes(table: pd.DataFrame, fmt: str, sheet: str) -> bytes:
         buffer = io.BytesIO()
         table.to_excel(buffer, index=False, sheet_name=sheet[:31])
         return buffer.getvalue()
-    return table.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
+    # full precision (the shortest repr that round-trips): rounding is for display only
+    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 # -- writers: (store, events, fmt, selection) -> (file name, bytes) -------------------------------------------------

@@ -223,3 +223,11 @@ def test_bad_input() -> None:
     assert err.value.key == "analysis.timebudget.bad_interval"
     with pytest.raises(InvalidInput):
         time_budget(ev.drop(columns=["cue"]))
+
+
+def test_nothing_coded_yet_gives_no_shares_instead_of_an_error() -> None:
+    # coded extent E = 0 (finished at once): a point at 0 s is in [0, 0]; no rates or shares over 0 s
+    ev = frame([state("G_EYE", 0, 60), point("P_NOD", 0)]).assign(coded_s=0.0)
+    tb = time_budget(ev).set_index("cue")
+    assert list(tb.index) == ["P_NOD"] and tb.loc["P_NOD", "count"] == 1
+    assert math.isnan(tb.loc["P_NOD", "rate_per_min"]) and tb.loc["P_NOD", "coverage"] == 0.0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from observe.model import Observation
 from observe.store import Store
 
 TIMEOUT = 60
@@ -109,3 +111,26 @@ def test_cue_patterns_filters(open_page: Callable[[str], AppTest]) -> None:
     assert "Pooled over 6 sessions" in _texts(at)
     at.selectbox(key="cues_special").set_value(True).run()
     assert any("Not enough data" in i.value for i in at.info)
+
+
+def test_partially_coded_sessions_say_so_on_the_pages(
+    open_page: Callable[[str], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # K02-S05 coded for 30% of its length (what the store's finish step records as coded_s)
+    real = Store.observations
+
+    def observations(self: Store, *args: object, **kwargs: object) -> list[Observation]:
+        return [
+            replace(o, coded_s=270.0) if o.session == "K02-S05" else o for o in real(self, *args, **kwargs)
+        ]
+
+    monkeypatch.setattr(Store, "observations", observations)
+    at = open_page("pages/5_Client_progress.py")
+    at.selectbox(key="progress_client").set_value("K02").run()
+    assert any("K02-S05: partially coded (30%)" in w.value for w in at.warning)
+    at.switch_page("pages/4_Session_review.py").run()
+    at.selectbox(key="review_session").set_value("K02-S05").run()
+    assert any("Only 30% of this session was coded" in w.value for w in at.warning)
+    at.switch_page("pages/6_Counselor.py").run()
+    at.selectbox(key="counselor_pick").set_value("C02").run()
+    assert any("K02-S05: partially coded (30%)" in w.value for w in at.warning)
