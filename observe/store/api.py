@@ -22,6 +22,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
+    Text,
     and_,
     bindparam,
     delete,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from observe import model
@@ -364,10 +367,17 @@ class Store:
         try:
             with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
                 yield conn
+                _bump_data_version(conn)
         except IntegrityError as exc:
             raise DatabaseError("db.refused", detail=_first_line(exc)) from exc
         except OperationalError as exc:
             raise DatabaseError("db.unreachable", url=describe(self.url), detail=_first_line(exc)) from exc
+
+    def data_version(self) -> int:
+        """A counter bumped by every committed change: caches of what was read key on it."""
+        with self._read() as conn:
+            value = conn.execute(select(T.settings.c.value).where(T.settings.c.key == DATA_VERSION)).scalar()
+        return int(value or 0)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -2061,3 +2071,17 @@ def _event_ids(changes: Iterable[Change]) -> list[int]:
 
 def _event_from_dict(data: dict[str, Any] | None) -> Event | None:
     return None if data is None else Event(**data)
+
+
+DATA_VERSION = "data_version"
+
+
+def _bump_data_version(conn: Connection) -> None:
+    """Count one more committed change (in the change's own transaction, so atomically)."""
+    bumped = conn.execute(
+        update(T.settings)
+        .where(T.settings.c.key == DATA_VERSION)
+        .values(value=sa_cast(sa_cast(T.settings.c.value, Integer) + 1, Text))
+    )
+    if not bumped.rowcount:
+        conn.execute(insert(T.settings).values(key=DATA_VERSION, value="1"))
