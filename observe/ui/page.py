@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
 import streamlit as st
@@ -16,6 +15,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from observe import i18n
 from observe.access import LOCAL, app_mode
+from observe.app_files import app_dir
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -23,7 +23,7 @@ from observe.store import Store, resolve_url
 from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = app_dir()  # the checkout, or observe/_site in an installed package
 
 #: The pages in the sidebar, in order: (file, translation key of the title, icon).
 #: A page file that is not listed here still works by URL but is not in the menu.
