@@ -264,9 +264,10 @@ def cmd_serve(args: argparse.Namespace, store: None) -> int:
         *streamlit_flags(root),
         *args.extra,
     ]
-    import subprocess
-
-    return subprocess.call(command, env=env)  # noqa: S603 - our own interpreter and app file
+    sys.stdout.flush()
+    # the server takes this process's place: a stop signal (Ctrl+C, terminate) reaches it directly
+    os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter and app file
+    return 0  # not reached
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
