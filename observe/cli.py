@@ -64,7 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 #: Global options that take a value (the command name is the first other word on the line).
-GLOBAL_VALUE_OPTIONS = ("--db",)
+GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # --as NAME: the acting user (store engineer)
 
 
 def _common() -> argparse.ArgumentParser:
