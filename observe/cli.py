@@ -20,28 +20,78 @@ import importlib
 import io
 import json
 import logging
-import pkgutil
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from observe.errors import InvalidInput, ObserveError
-from observe.store import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, pandas) is imported only when a command runs
+    from observe.store import Store
 
 log = logging.getLogger("observe.cli")
-Command = Callable[[argparse.Namespace, Store], int]
+Command = Callable[[argparse.Namespace, "Store"], int]
+
+#: Every command: name → (the module whose ``register(sub, common)`` adds it, its one-line help).
+#: Only the module of the command that runs is imported (``observe --help`` imports none, so it
+#: starts at once); a new command is one row here plus its ``register`` in the module.
+#: tests/test_cli_lazy.py checks that this table and the modules agree.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("observe.cli", "create or reset the demo workspace"),
+    "sessions": ("observe.cli", "list sessions"),
+    "events": ("observe.cli", "export events as tidy CSV or JSON"),
+    "import": ("observe.cli", "import a BORIS project/export, an ELAN .eaf or tidy CSV/JSON events"),
+    "scheme": ("observe.cli", "print the coding scheme (the hotkey cheat-sheet)"),
+    "check": ("observe.cli", "integrity report of the stored data"),
+    "serve": ("observe.cli", "start the app in the browser (streamlit run; more options go to streamlit)"),
+    "agreement": (
+        "observe.commands.agreement",
+        "inter-observer agreement of two observations of a session (kappa per channel, event F1)",
+    ),
+    "openness": (
+        "observe.commands.analysis",
+        "openness and attending index of a session, or a client's progress and referral flag",
+    ),
+    "sequence": ("observe.commands.analysis", "does a given cue precede a target cue? (Bakeman & Quera)"),
+    "export": (
+        "observe.commands.interop",
+        "export events (tidy, BORIS, ELAN, SDIS), time budget, openness or a de-identified research zip",
+    ),
+    "report": ("observe.commands.interop", "printable HTML report of a session or a client"),
+    "users": ("observe.commands.users", "accounts and roles (team mode)"),
+    "motion": (
+        "observe.commands.video",
+        "motion energy per region of a video (CSV: time_s and one column per region)",
+    ),
+    "synchrony": (
+        "observe.commands.video",
+        "windowed lagged cross-correlation of a motion-energy series (our CSV or rMEA text)",
+    ),
+}
+#: Global options that take a value (the command name is the first other word on the line).
+GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # --as NAME: the acting user (store engineer)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
         default=argparse.SUPPRESS,
         help="database: an SQLAlchemy URL (sqlite:///file.db, postgresql://user@host/db) or an SQLite file path",
     )
+    return common
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the chosen command in full, every other one by name and help only.
+
+    Without ``argv`` every command is built in full (and every command module imported).
+    """
+    common = _common()
     parser = argparse.ArgumentParser(
-        prog="python -m observe",
+        prog="observe",
         description="observe: record and analyse nonverbal behaviour in counseling sessions.",
         parents=[common],
     )
@@ -52,17 +102,59 @@ def build_parser() -> argparse.ArgumentParser:
         help="team mode: run as this account (password from OBSERVE_PASSWORD or asked on a terminal)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if argv is None:
+        modules = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
+    else:
+        chosen = chosen_command(argv)
+        modules = [COMMANDS[chosen][0]] if chosen else []
+    for name in modules:
+        importlib.import_module(name).register(sub, common)
+    for name, (_, help_text) in COMMANDS.items():  # the others: listed, not built
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text, parents=[common])
+    return parser
 
-    demo = sub.add_parser("demo", parents=[common], help="create or reset the demo workspace")
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the line (the first word that is not a global option or its value).
+
+    >>> chosen_command(["--db", "demo.db", "demo", "--remove"]), chosen_command(["--help"])
+    ('demo', None)
+    """
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in GLOBAL_VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The core commands (the rows of :data:`COMMANDS` whose module is ``observe.cli``)."""
+
+    def add(name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=COMMANDS[name][1])
+        return parser
+
+    demo = add("demo")
     demo.add_argument("--remove", action="store_true", help="remove the demo workspace instead")
+    demo.add_argument(
+        "--wait",
+        action="store_true",
+        help="make the demo videos before returning (default: in the background, about half a minute)",
+    )
+    demo.add_argument("--no-videos", action="store_true", help="no demo videos (the coded sessions only)")
     demo.set_defaults(run=cmd_demo)
 
-    sessions = sub.add_parser("sessions", parents=[common], help="list sessions")
+    sessions = add("sessions")
     sessions.add_argument("--client", help="only this client's sessions")
     sessions.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sessions.set_defaults(run=cmd_sessions)
 
-    events = sub.add_parser("events", parents=[common], help="export events as tidy CSV or JSON")
+    events = add("events")
     events.add_argument("--session", help="only this session (code, e.g. K01-S03)")
     events.add_argument("--observer", help="only this observer")
     events.add_argument("--client", help="only this client")
@@ -70,9 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     events.set_defaults(run=cmd_events)
 
-    imp = sub.add_parser(
-        "import", parents=[common], help="import a BORIS project/export, an ELAN .eaf or tidy CSV/JSON events"
-    )
+    imp = add("import")
     imp.add_argument("file", type=Path)
     imp.add_argument(
         "--as", dest="fmt", choices=("boris", "elan", "csv"), help="the file's kind (default: detected)"
@@ -97,37 +187,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(run=cmd_import)
 
-    scheme = sub.add_parser(
-        "scheme", parents=[common], help="print the coding scheme (the hotkey cheat-sheet)"
-    )
+    scheme = add("scheme")
     scheme.add_argument("--format", choices=("csv", "json"), default="csv")
     scheme.add_argument("--name", default="default")
     scheme.add_argument("--version", type=int, help="a stored version (default: the latest)")
     scheme.set_defaults(run=cmd_scheme)
 
-    check = sub.add_parser("check", parents=[common], help="integrity report of the stored data")
+    check = add("check")
     check.set_defaults(run=cmd_check)
 
-    for module in _command_modules():
-        module.register(sub, common)
-    return parser
-
-
-def _command_modules() -> list[Any]:
-    """The modules of ``observe.commands``, in name order."""
-    import observe.commands as package
-
-    return [
-        importlib.import_module(f"{package.__name__}.{info.name}")
-        for info in pkgutil.iter_modules(package.__path__)
-    ]
+    serve = add("serve")
+    serve.set_defaults(run=cmd_serve, needs_store=False, passes_through=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args, extra = parser.parse_known_args(words)
+    if extra and not getattr(args, "passes_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     store = None
     try:
         if getattr(args, "needs_store", True):
+            from observe.store import Store
+
             store = Store.open(getattr(args, "db", None))
             store = acting_store(store, args)
         return int(args.run(args, store))
@@ -199,10 +283,38 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
         store.remove_demo()
         print("demo workspace removed")
         return 0
-    counts = create_demo(store, reset=True)
+    counts = create_demo(store, reset=True, videos=args.wait)
     store.set_setting("demo_offered", True)
     print("demo workspace created: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if not args.wait and not args.no_videos:
+        from observe.demo import start_demo_videos
+
+        start_demo_videos(store)
+        print("its session videos are being made in the background (about half a minute)")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace, store: None) -> int:
+    """``streamlit run`` the app (``app.py`` and ``pages/``, from the checkout or the installed package)."""
+    from observe.app_files import app_dir, streamlit_flags
+
+    env = dict(os.environ)
+    if getattr(args, "db", None):
+        env["OBSERVE_DB"] = args.db
+    root = app_dir()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(root / "app.py"),
+        *streamlit_flags(root),
+        *args.extra,
+    ]
+    sys.stdout.flush()
+    # the server takes this process's place: a stop signal (Ctrl+C, terminate) reaches it directly
+    os.execve(sys.executable, command, env)  # noqa: S606 - our own interpreter and app file
+    return 0  # not reached
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,6 +124,29 @@ def _videos_quietly(store: Store) -> None:
         demo_videos(store)
     except Exception:  # a missing ffmpeg must not break the app: the pages say the video is missing
         log.exception("could not generate the demo videos")
+
+
+def start_demo_videos(store: Store) -> subprocess.Popen[bytes]:
+    """Make the demo videos in a low-priority process of their own that outlives the caller.
+
+    ``observe demo`` writes the coded sessions in a few seconds and returns; encoding the
+    three two-minute videos takes half a minute of CPU more. The process attaches each
+    video to its session when it is written (``python -m observe.demo``); what it says goes
+    to ``.demo-videos.log`` in the media folder.
+    """
+    from observe.media import media_dir
+
+    folder = media_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".demo-videos.log").open("ab") as log_file:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "observe.demo"],
+            env={**os.environ, "OBSERVE_DB": store.url, "OBSERVE_MEDIA": str(folder.resolve())},
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,  # not stopped with the command's terminal
+        )
 
 
 def demo_videos(store: Store, media_folder: str | None = None) -> None:
@@ -377,3 +403,13 @@ def _second_reading(scheme: CodingScheme, events: list[Event], rng: np.random.Ge
                 cue = event.cue
             if end is None or end > start:
                 yield make_event(scheme, event.subject, cue, start, end)
+
+
+if __name__ == "__main__":  # the background process of start_demo_videos
+    os.nice(10)  # behind whatever the user does meanwhile
+    logging.basicConfig()
+    _store = Store.open(os.environ.get("OBSERVE_DB"))
+    try:
+        demo_videos(_store)
+    finally:
+        _store.close()

@@ -102,27 +102,21 @@ def pick_observations(
 
 
 def data_version(store: Store, *, client: str | None = None, session: str | None = None) -> tuple[Any, ...]:
-    """A cheap fingerprint of what a dashboard reads: pages put it in their cache key.
+    """What a dashboard's cache key holds of the data: the store's change counter.
 
-    It changes when an event is added or removed, an observation finishes, a session's
-    details or a client's valence profile change. If the store offers ``last_action_id()``
-    (every edit, undo and redo is an action) that is included too, so an edit that keeps
-    the number of events also shows at once.
+    ``Store.data_version()`` counts every committed change (an edit that keeps every count,
+    an undo, a finished observation, a new profile...), so a cached result is never stale.
+    ``client``/``session`` are accepted for callers that narrow what they read; the counter
+    is one number for the whole workspace.
+
+    >>> store = Store.open("sqlite://")
+    >>> before = data_version(store)
+    >>> store.add_client("K09")  # doctest: +ELLIPSIS
+    Client(...)
+    >>> data_version(store) > before
+    True
     """
-    observations = tuple(
-        (o.id, o.session, o.n_events, o.status, o.scheme_version, o.is_reference, o.coded_s)
-        for o in store.observations(session=session)
-    )
-    sessions = tuple(
-        (s.code, s.number, s.date, s.duration_s, s.notes, s.counselor, s.archived)
-        for s in store.sessions(client=client, include_archived=True)
-    )
-    clients = tuple(
-        (c.code, c.valence_profile, tuple(sorted(c.valence_overrides.items())), c.special_needs)
-        for c in store.clients(include_archived=True)
-    )
-    last = getattr(store, "last_action_id", None)
-    return observations, sessions, clients, last() if callable(last) else None
+    return (store.data_version(),)
 
 
 def schemes_of(store: Store, observations: Iterable[Observation]) -> list[CodingScheme]:

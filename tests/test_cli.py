@@ -53,7 +53,9 @@ def run_process(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProc
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo workspace made once by ``demo`` (tests copy it before changing it)."""
     path = tmp_path_factory.mktemp("cli") / "demo.db"
-    assert main(["--db", f"sqlite:///{path}", "demo"]) == 0
+    assert (
+        main(["--db", f"sqlite:///{path}", "demo", "--no-videos"]) == 0
+    )  # tests copy the file: no writer behind
     return path
 
 
@@ -388,7 +390,7 @@ def pg_db(postgres_url: str) -> Iterator[str]:
 def test_demo_and_events_on_postgres_equal_sqlite(
     capsys: pytest.CaptureFixture[str], pg_db: str, demo_db: Path, tmp_path: Path
 ) -> None:
-    made = run_process("--db", pg_db, "demo")
+    made = run_process("--db", pg_db, "demo", "--no-videos")
     assert made.returncode == 0, made.stderr
     assert "demo workspace created" in made.stdout
     exported = run_process("--db", pg_db, "events", "--format", "csv")
@@ -402,7 +404,7 @@ def test_demo_and_events_on_postgres_equal_sqlite(
 
 @pytest.mark.slow
 def test_demo_then_events_as_a_user_runs_them(tmp_path: Path) -> None:
-    made = run_process("--db", "sqlite:///X.db", "demo", cwd=tmp_path)
+    made = run_process("--db", "sqlite:///X.db", "demo", "--no-videos", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     exported = run_process("--db", "sqlite:///X.db", "events", "--format", "csv", cwd=tmp_path)
     assert exported.returncode == 0 and exported.stderr == ""

@@ -2,8 +2,9 @@
 
 Parameter forms that turn into the analysis parameter objects, charts and tables with their
 downloads, the parameters box beside each result, the limitations note, and the cached calls
-into :mod:`observe.dashboards` (keyed by the parameters and :func:`observe.dashboards.data_version`
-so that a new event shows at once).
+into :mod:`observe.dashboards` (keyed by the signed-in user, the parameters and
+:func:`observe.dashboards.data_version`, so that no user is served another's role-filtered
+result and every change shows at once).
 """
 
 from __future__ import annotations
@@ -26,29 +27,31 @@ from observe.ui.page import Page
 
 RECORD_PAGE = "pages/1_Record.py"
 R = TypeVar("R")
+#: who reads, in every cache key: (user name, user id, role)
+Viewer = tuple[str, int | None, str]
 
 
-# -- cached calls: the key is the database URL, the inputs, the parameters and the data version ----------
+# -- cached calls: the key is the database URL, the viewer, the inputs, the parameters and the data version
 @st.cache_data(show_spinner=False, max_entries=64)
-def session_review(_store: Store, url: str, session: str, observer: str | None, params: OpennessParams,
+def session_review(_store: Store, url: str, viewer: Viewer, session: str, observer: str | None, params: OpennessParams,
                    version: tuple[Any, ...]) -> dashboards.SessionReview:  # fmt: skip
     return dashboards.session_review(_store, session, observer, params)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def client_progress(_store: Store, url: str, client: str, observer: str | None, params: OpennessParams,
+def client_progress(_store: Store, url: str, viewer: Viewer, client: str, observer: str | None, params: OpennessParams,
                     referral: ReferralParams, version: tuple[Any, ...]) -> dashboards.ClientProgress:  # fmt: skip
     return dashboards.client_progress(_store, client, params, referral, observer=observer)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def counselor_view(_store: Store, url: str, counselor: str, observer: str | None, params: OpennessParams,
+def counselor_view(_store: Store, url: str, viewer: Viewer, counselor: str, observer: str | None, params: OpennessParams,
                    version: tuple[Any, ...]) -> dashboards.CounselorView:  # fmt: skip
     return dashboards.counselor_view(_store, counselor, params, observer=observer)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cue_patterns(_store: Store, url: str, given: tuple[str, ...], target: tuple[str, ...],
+def cue_patterns(_store: Store, url: str, viewer: Viewer, given: tuple[str, ...], target: tuple[str, ...],
                  options: tuple[tuple[str, Any], ...], filters: dashboards.SessionFilter,
                  version: tuple[Any, ...]) -> dashboards.CuePatterns:  # fmt: skip
     return dashboards.cue_patterns(_store, given, target, filters=filters, **dict(options))
@@ -60,9 +63,15 @@ def run(ctx: Page, cached: Callable[..., R], *args: Any, client: str | None = No
     the page. ``client``/``session`` narrow the data-version read to what the dashboard uses."""
     version = dashboards.data_version(ctx.store, client=client, session=session)
     try:
-        return cached(ctx.store, ctx.store.url, *args, version)
+        return cached(ctx.store, ctx.store.url, viewer(ctx.store), *args, version)
     except ObserveError as exc:
         ctx.fail(exc)
+
+
+def viewer(store: Store) -> Viewer:
+    """The signed-in user as a cache key: results are filtered by what their role may see."""
+    who = store.principal
+    return who.username, who.user_id, who.role
 
 
 # -- parameter forms ---------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
 import streamlit as st
@@ -20,6 +19,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from observe import i18n
 from observe.access import LOCAL, app_mode
+from observe.app_files import app_dir
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
 from observe.files import owner_only_umask
@@ -28,7 +28,7 @@ from observe.store import Store, resolve_url
 from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = app_dir()  # the checkout, or observe/_site in an installed package
 
 #: The pages in the sidebar, in order: (file, translation key of the title, icon).
 #: A page file that is not listed here still works by URL but is not in the menu.

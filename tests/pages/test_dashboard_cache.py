@@ -1,0 +1,68 @@
+"""Dashboard caches cannot leak or go stale (issue 15): every cached result is keyed by the
+signed-in user and the store's change counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from observe import dashboards
+from observe.analysis.openness import OpennessParams
+from observe.store import Store
+from observe.ui import analysis_widgets as aw
+from observe.ui.page import Page
+
+FAST = OpennessParams(n_boot=50)
+
+
+@pytest.fixture
+def store(demo_db: Path) -> Iterator[Store]:
+    opened = Store.open(str(demo_db))
+    st.cache_data.clear()
+    yield opened
+    st.cache_data.clear()
+    opened.close()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Who each computation (a cache miss) of ``dashboards.<name>`` was for."""
+    calls: list[str] = []
+    real = getattr(dashboards, name)
+
+    def counted(store: Store, *args: object, **kwargs: object) -> object:
+        calls.append(store.principal.username)
+        return real(store, *args, **kwargs)
+
+    monkeypatch.setattr(dashboards, name, counted)
+    return calls
+
+
+def test_two_users_never_share_a_cached_result(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting(monkeypatch, "counselor_view")
+    # the administrator and the supervisor (of both demo counselors) see the same sessions,
+    # but a result is computed for its reader: never served to another
+    users = ("admin.demo", "sup.dewi", "couns.rina")
+    for user in users * 2:
+        aw.run(Page(store.as_user(user), "en"), aw.counselor_view, "C01", None, FAST)
+    assert calls == list(users)  # each computed once, for themselves
+
+
+def test_an_edit_that_keeps_the_counts_refreshes_the_dashboard(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(monkeypatch, "session_review")
+    ctx = Page(store.as_user("sup.dewi"), "en")
+    code = "K02-S02"
+    first = aw.run(ctx, aw.session_review, code, None, FAST, session=code)
+    aw.run(ctx, aw.session_review, code, None, FAST, session=code)
+    assert len(calls) == 1  # unchanged data: served from the cache
+    counts = store.counts()
+    observation = store.observations(session=code)[0]
+    event = next(e for e in store.events(observation.id) if e.comment != "edited")
+    store.edit_event(event.id, comment="edited")  # every count stays the same
+    assert store.counts() == counts
+    second = aw.run(ctx, aw.session_review, code, None, FAST, session=code)
+    assert len(calls) == 2 and type(second) is type(first)
