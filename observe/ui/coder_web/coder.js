@@ -70,6 +70,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     root.__s.clock = load(clockKey(obs)) || { acc: 0, since: null };
   }
   const S = root.__s;
+  S.renders = (S.renders || 0) + 1;
+  if (S.cleanup) S.cleanup();   // the previous run's listener, loop and timer (see the end)
   S.data = d;
   S.dirty = true;
   S.root = root;
@@ -125,7 +127,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
   $('.reset').textContent = T.reset || 'Reset';
   $('.comment').placeholder = T.comment_placeholder || '';
   $('.markshead').textContent = T.marks || '';
-  renderSheet();
+  const sheetSig = JSON.stringify([d.sheet, d.transport, d.subjects, T.sheet_title, T.state_end]);
+  if (S.sheetSig !== sheetSig) { S.sheetSig = sheetSig; renderSheet(); }   // not on every acknowledgement
   renderZoom();
 
   // -- time --
@@ -619,9 +622,17 @@ export default function ({ data, parentElement, setTriggerValue }) {
   // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored).
   const timer = setInterval(flush, FLUSH_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
-  return () => {
+  // Streamlit calls this function again on every change of `data` but the cleanup only on
+  // unmount: each run first undoes the previous run's listener, frame loop and timer, or they
+  // pile up (a stale closure then answers the keys, and every loop redraws every frame).
+  function cleanup() {
+    if (S.cleanup !== cleanup) return;
+    S.cleanup = null;
+    S.cleanups = (S.cleanups || 0) + 1;
     window.removeEventListener('keydown', onKey, true);
     clearInterval(timer);
     cancelAnimationFrame(raf);
-  };
+  }
+  S.cleanup = cleanup;
+  return cleanup;
 }
