@@ -46,6 +46,44 @@ function save(key, value) {
   catch (_) { /* private mode or full: the in-memory outbox still works */ }
 }
 
+// -- pure lane rules (exported for tests/ui/test_coder_web.py, which checks them against plan_cue) --
+// whole milliseconds, as observe.model.ms stores them: toFixed rounds the double's exact value, like
+// Python's round (only an exact tie, such as 0.0625 s, may differ: the stored value then wins on ack)
+function ms(t) { return Number(Number(t).toFixed(3)); }
+
+function firstAtOrAfter(events, t) {   // binary search on start
+  let lo = 0, hi = events.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (events[mid][3] < t) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function lastStateBefore(events, cues, i) {  // states never overlap in a lane: only the last one can reach on
+  for (let j = i - 1; j >= 0; j--) if (cues[events[j][2]][2] === 'state') return j;
+  return -1;
+}
+
+// observe/model.py plan_cue, on one lane: a point is inserted; a state key ends the state that is
+// on (the same key: only that), and the new state runs up to the next state coded later
+export function applyCue(events, it, ci, cues) {
+  const t = ms(it.t);
+  const out = events.slice();
+  const row = [`p${it.client}:${it.seq}`, -1, ci, t, null, it];
+  if (cues[ci][2] !== 'state') { out.splice(firstAtOrAfter(out, t), 0, row); return out; }
+  const j = lastStateBefore(out, cues, firstAtOrAfter(out, t + 1e-9));
+  let on = null;
+  if (j >= 0 && (out[j][4] === null || t < out[j][4])) {
+    on = out[j];
+    if (on[3] === t) out.splice(j, 1); else out[j] = [on[0], on[1], on[2], on[3], t, it];
+    if (on[2] === ci) return out;
+  }
+  let end = null;
+  for (let k = firstAtOrAfter(out, t + 1e-9); k < out.length; k++) if (cues[out[k][2]][2] === 'state') { end = out[k][3]; break; }
+  if (on && on[4] !== null && end === null) end = on[4];
+  row[4] = end;
+  out.splice(firstAtOrAfter(out, t), 0, row);
+  return out;
+}
+
 export default function ({ data, parentElement, setTriggerValue }) {
   const $ = (sel) => parentElement.querySelector(sel);
   const root = $('.coder');
@@ -294,7 +332,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   function isCoded(m) {
     const w = S.where[m.subject + '|' + m.cue];
     if (!w) return false;
-    const t = Math.round(m.t * 1000) / 1000;
+    const t = ms(m.t);
     return laneEvents(w[0]).some((e) => e[2] === w[1] && (e[3] === t || e[4] === t));
   }
   function noteTarget() {
@@ -471,36 +509,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
     for (const [it, ci] of pending) events = applyCue(events, it, ci, cues);
     S.overlay.set(i, { ver: S.outboxVer, stored, events });
     return events;
-  }
-  // observe/model.py plan_cue, on one lane: a point is inserted; a state key ends the state that is
-  // on (the same key: only that), and the new state runs up to the next state coded later
-  function applyCue(events, it, ci, cues) {
-    const t = Math.round(it.t * 1000) / 1000;
-    const out = events.slice();
-    const row = [`p${it.client}:${it.seq}`, -1, ci, t, null, it];
-    if (cues[ci][2] !== 'state') { out.splice(firstAtOrAfter(out, t), 0, row); return out; }
-    const j = lastStateBefore(out, cues, firstAtOrAfter(out, t + 1e-9));
-    let on = null;
-    if (j >= 0 && (out[j][4] === null || t < out[j][4])) {
-      on = out[j];
-      if (on[3] === t) out.splice(j, 1); else out[j] = [on[0], on[1], on[2], on[3], t, it];
-      if (on[2] === ci) return out;
-    }
-    let end = null;
-    for (let k = firstAtOrAfter(out, t + 1e-9); k < out.length; k++) if (cues[out[k][2]][2] === 'state') { end = out[k][3]; break; }
-    if (on && on[4] !== null && end === null) end = on[4];
-    row[4] = end;
-    out.splice(firstAtOrAfter(out, t), 0, row);
-    return out;
-  }
-  function firstAtOrAfter(events, t) {   // binary search on start
-    let lo = 0, hi = events.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (events[mid][3] < t) lo = mid + 1; else hi = mid; }
-    return lo;
-  }
-  function lastStateBefore(events, cues, i) {  // states never overlap in a lane: only the last one can reach on
-    for (let j = i - 1; j >= 0; j--) if (cues[events[j][2]][2] === 'state') return j;
-    return -1;
   }
   function lanesOf() { return d.timeline || { lanes: [], cues: [], subjects: [] }; }
   function stateAt(events, cues, t) {   // the running state of a lane at t
