@@ -7,7 +7,8 @@
 //   found through `composedPath()`) passes through untouched;
 // - each cue is stamped with `video.currentTime` (or the live clock) at the keypress and put into
 //   the outbox with (client id, sequence number); the outbox is re-sent on every keypress and every
-//   1.5 s until Python's acknowledgement arrives in `data.ack`; cue and annotation items are also
+//   250 ms (1.5 s after a database failure) until Python's acknowledgement arrives in `data.ack`
+//   (a trigger set during a rerun can be lost); cue and annotation items are also
 //   kept in `localStorage` so a closed tab or a dropped connection sends them on the next visit
 //   (undo and redo are not: replaying them later would undo something else);
 // - the live timeline (one lane per subject × channel, the playhead in the middle) and the current
@@ -22,7 +23,10 @@
 const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const WINDOWS = [30, 60, 300, 0];           // seconds of timeline shown; 0 = the whole session
 const LANE_H = 13, AXIS_H = 16, LABEL_W = 170;   // compact: video, lanes and last keys fit 1440×900
-const FLUSH_MS = 1500;
+const FLUSH_MS = 1500;                      // re-send after a database failure
+// A trigger set while Streamlit is still running the previous rerun can be lost (measured: one
+// key of two reached Python; the rest waited for the re-send), so the outbox goes again soon.
+const RETRY_MS = 250;
 const MARKS = 6;                           // keypresses listed with their pending / saved / failed status
 
 function newId() {  // crypto.randomUUID needs a secure context; a team server may be plain http
@@ -209,6 +213,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     // `have` tells Python which events we hold, so it sends only what changed since;
     // a refused item (final) is not sent again: it waits in the list until it is dismissed
     const items = S.outbox.filter((i) => !i.final);
+    S.lastFlush = performance.now();
     if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
   }
   // A keypress: into the outbox, drawn at once (list, timeline, state table), then sent.
@@ -628,7 +633,12 @@ export default function ({ data, parentElement, setTriggerValue }) {
   root.dataset.drawn = String(S.rows ? S.rows.size : 0);
 
   // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored).
-  const timer = setInterval(flush, FLUSH_MS);
+  const timer = setInterval(() => {
+    const waiting = S.outbox.filter((i) => !i.final);
+    if (!waiting.length) return;
+    const wait = waiting.every((i) => i.failed) ? FLUSH_MS : RETRY_MS;
+    if (performance.now() - (S.lastFlush || 0) >= wait) flush();
+  }, RETRY_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
   // Streamlit calls this function again on every change of `data` but the cleanup only on
   // unmount: each run first undoes the previous run's listener, frame loop and timer, or they
