@@ -7,7 +7,8 @@
 //   found through `composedPath()`) passes through untouched;
 // - each cue is stamped with `video.currentTime` (or the live clock) at the keypress and put into
 //   the outbox with (client id, sequence number); the outbox is re-sent on every keypress and every
-//   1.5 s until Python's acknowledgement arrives in `data.ack`; cue and annotation items are also
+//   250 ms (1.5 s after a database failure) until Python's acknowledgement arrives in `data.ack`
+//   (a trigger set during a rerun can be lost); cue and annotation items are also
 //   kept in `localStorage` so a closed tab or a dropped connection sends them on the next visit
 //   (undo and redo are not: replaying them later would undo something else);
 // - the live timeline (one lane per subject × channel, the playhead in the middle) and the current
@@ -22,7 +23,10 @@
 const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const WINDOWS = [30, 60, 300, 0];           // seconds of timeline shown; 0 = the whole session
 const LANE_H = 13, AXIS_H = 16, LABEL_W = 170;   // compact: video, lanes and last keys fit 1440×900
-const FLUSH_MS = 1500;
+const FLUSH_MS = 1500;                      // re-send after a database failure
+// A trigger set while Streamlit is still running the previous rerun can be lost (measured: one
+// key of two reached Python; the rest waited for the re-send), so the outbox goes again soon.
+const RETRY_MS = 250;
 const MARKS = 6;                           // keypresses listed with their pending / saved / failed status
 
 function newId() {  // crypto.randomUUID needs a secure context; a team server may be plain http
@@ -44,6 +48,44 @@ function load(key) { try { return JSON.parse(localStorage.getItem(key) || 'null'
 function save(key, value) {
   try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, JSON.stringify(value)); }
   catch (_) { /* private mode or full: the in-memory outbox still works */ }
+}
+
+// -- pure lane rules (exported for tests/ui/test_coder_web.py, which checks them against plan_cue) --
+// whole milliseconds, as observe.model.ms stores them: toFixed rounds the double's exact value, like
+// Python's round (only an exact tie, such as 0.0625 s, may differ: the stored value then wins on ack)
+function ms(t) { return Number(Number(t).toFixed(3)); }
+
+function firstAtOrAfter(events, t) {   // binary search on start
+  let lo = 0, hi = events.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (events[mid][3] < t) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function lastStateBefore(events, cues, i) {  // states never overlap in a lane: only the last one can reach on
+  for (let j = i - 1; j >= 0; j--) if (cues[events[j][2]][2] === 'state') return j;
+  return -1;
+}
+
+// observe/model.py plan_cue, on one lane: a point is inserted; a state key ends the state that is
+// on (the same key: only that), and the new state runs up to the next state coded later
+export function applyCue(events, it, ci, cues) {
+  const t = ms(it.t);
+  const out = events.slice();
+  const row = [`p${it.client}:${it.seq}`, -1, ci, t, null, it];
+  if (cues[ci][2] !== 'state') { out.splice(firstAtOrAfter(out, t), 0, row); return out; }
+  const j = lastStateBefore(out, cues, firstAtOrAfter(out, t + 1e-9));
+  let on = null;
+  if (j >= 0 && (out[j][4] === null || t < out[j][4])) {
+    on = out[j];
+    if (on[3] === t) out.splice(j, 1); else out[j] = [on[0], on[1], on[2], on[3], t, it];
+    if (on[2] === ci) return out;
+  }
+  let end = null;
+  for (let k = firstAtOrAfter(out, t + 1e-9); k < out.length; k++) if (cues[out[k][2]][2] === 'state') { end = out[k][3]; break; }
+  if (on && on[4] !== null && end === null) end = on[4];
+  row[4] = end;
+  out.splice(firstAtOrAfter(out, t), 0, row);
+  return out;
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
@@ -70,6 +112,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     root.__s.clock = load(clockKey(obs)) || { acc: 0, since: null };
   }
   const S = root.__s;
+  S.renders = (S.renders || 0) + 1;
+  if (S.cleanup) S.cleanup();   // the previous run's listener, loop and timer (see the end)
   S.data = d;
   S.dirty = true;
   S.root = root;
@@ -125,7 +169,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
   $('.reset').textContent = T.reset || 'Reset';
   $('.comment').placeholder = T.comment_placeholder || '';
   $('.markshead').textContent = T.marks || '';
-  renderSheet();
+  const sheetSig = JSON.stringify([d.sheet, d.transport, d.subjects, T.sheet_title, T.state_end]);
+  if (S.sheetSig !== sheetSig) { S.sheetSig = sheetSig; renderSheet(); }   // not on every acknowledgement
   renderZoom();
 
   // -- time --
@@ -168,6 +213,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     // `have` tells Python which events we hold, so it sends only what changed since;
     // a refused item (final) is not sent again: it waits in the list until it is dismissed
     const items = S.outbox.filter((i) => !i.final);
+    S.lastFlush = performance.now();
     if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
   }
   // A keypress: into the outbox, drawn at once (list, timeline, state table), then sent.
@@ -291,7 +337,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   function isCoded(m) {
     const w = S.where[m.subject + '|' + m.cue];
     if (!w) return false;
-    const t = Math.round(m.t * 1000) / 1000;
+    const t = ms(m.t);
     return laneEvents(w[0]).some((e) => e[2] === w[1] && (e[3] === t || e[4] === t));
   }
   function noteTarget() {
@@ -469,36 +515,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
     S.overlay.set(i, { ver: S.outboxVer, stored, events });
     return events;
   }
-  // observe/model.py plan_cue, on one lane: a point is inserted; a state key ends the state that is
-  // on (the same key: only that), and the new state runs up to the next state coded later
-  function applyCue(events, it, ci, cues) {
-    const t = Math.round(it.t * 1000) / 1000;
-    const out = events.slice();
-    const row = [`p${it.client}:${it.seq}`, -1, ci, t, null, it];
-    if (cues[ci][2] !== 'state') { out.splice(firstAtOrAfter(out, t), 0, row); return out; }
-    const j = lastStateBefore(out, cues, firstAtOrAfter(out, t + 1e-9));
-    let on = null;
-    if (j >= 0 && (out[j][4] === null || t < out[j][4])) {
-      on = out[j];
-      if (on[3] === t) out.splice(j, 1); else out[j] = [on[0], on[1], on[2], on[3], t, it];
-      if (on[2] === ci) return out;
-    }
-    let end = null;
-    for (let k = firstAtOrAfter(out, t + 1e-9); k < out.length; k++) if (cues[out[k][2]][2] === 'state') { end = out[k][3]; break; }
-    if (on && on[4] !== null && end === null) end = on[4];
-    row[4] = end;
-    out.splice(firstAtOrAfter(out, t), 0, row);
-    return out;
-  }
-  function firstAtOrAfter(events, t) {   // binary search on start
-    let lo = 0, hi = events.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (events[mid][3] < t) lo = mid + 1; else hi = mid; }
-    return lo;
-  }
-  function lastStateBefore(events, cues, i) {  // states never overlap in a lane: only the last one can reach on
-    for (let j = i - 1; j >= 0; j--) if (cues[events[j][2]][2] === 'state') return j;
-    return -1;
-  }
   function lanesOf() { return d.timeline || { lanes: [], cues: [], subjects: [] }; }
   function stateAt(events, cues, t) {   // the running state of a lane at t
     const j = lastStateBefore(events, cues, firstAtOrAfter(events, t + 1e-9));
@@ -617,11 +633,24 @@ export default function ({ data, parentElement, setTriggerValue }) {
   root.dataset.drawn = String(S.rows ? S.rows.size : 0);
 
   // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored).
-  const timer = setInterval(flush, FLUSH_MS);
+  const timer = setInterval(() => {
+    const waiting = S.outbox.filter((i) => !i.final);
+    if (!waiting.length) return;
+    const wait = waiting.every((i) => i.failed) ? FLUSH_MS : RETRY_MS;
+    if (performance.now() - (S.lastFlush || 0) >= wait) flush();
+  }, RETRY_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
-  return () => {
+  // Streamlit calls this function again on every change of `data` but the cleanup only on
+  // unmount: each run first undoes the previous run's listener, frame loop and timer, or they
+  // pile up (a stale closure then answers the keys, and every loop redraws every frame).
+  function cleanup() {
+    if (S.cleanup !== cleanup) return;
+    S.cleanup = null;
+    S.cleanups = (S.cleanups || 0) + 1;
     window.removeEventListener('keydown', onKey, true);
     clearInterval(timer);
     cancelAnimationFrame(raf);
-  };
+  }
+  S.cleanup = cleanup;
+  return cleanup;
 }
