@@ -210,25 +210,46 @@ def cached_motion_energy(
         ``attrs``) and whether it came from the cache.
     """
     params = params or MotionParams()
-    key = settings_hash(video, rois, params)
-    root = Path(cache)
-    csv_path, meta_path = root / f"{key}.csv", root / f"{key}.json"
-    if csv_path.is_file() and meta_path.is_file():
-        try:
-            series = pd.read_csv(csv_path)
-            series.attrs.update(json.loads(meta_path.read_text(encoding="utf-8")))
-            return series, True
-        except (OSError, ValueError) as exc:  # a damaged cache file is recomputed, not shown
-            log.warning("motion cache %s unreadable (%s); computing again", csv_path.name, exc)
+    series = read_cached_motion(settings_hash(video, rois, params), cache=cache)
+    if series is not None:
+        return series, True
     series = motion_energy(video, rois, params, on_progress=on_progress)
-    root.mkdir(parents=True, exist_ok=True)
-    # write to temporary names, then rename: a cache entry is complete or absent
-    _atomic_write(csv_path, series.to_csv(index=False))
-    _atomic_write(meta_path, json.dumps(series.attrs, sort_keys=True))
+    store_motion(series, cache=cache)
     return series, False
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def read_cached_motion(key: str, *, cache: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The cached series under ``key`` (a :func:`settings_hash`), or None if absent or damaged."""
+    root = Path(cache)
+    csv_path, meta_path = root / f"{key}.csv", root / f"{key}.json"
+    if not (csv_path.is_file() and meta_path.is_file()):
+        return None
+    try:
+        series = pd.read_csv(csv_path)
+        series.attrs.update(json.loads(meta_path.read_text(encoding="utf-8")))
+        return series
+    except (OSError, ValueError) as exc:  # a damaged cache file is recomputed, not shown
+        log.warning("motion cache %s unreadable (%s); computing again", csv_path.name, exc)
+        return None
+
+
+def store_motion(series: pd.DataFrame, *, cache: str | os.PathLike[str]) -> Path:
+    """Write a computed series (with its ``attrs``, keyed by ``attrs["settings_hash"]``) into the cache.
+
+    What a batch run (``python -m observe motion --batch``) calls for each finished video,
+    so the session's Synchrony page reads it instead of computing.
+    """
+    root = Path(cache)
+    root.mkdir(parents=True, exist_ok=True)
+    key = str(series.attrs["settings_hash"])
+    # write to temporary names, then rename: a cache entry is complete or absent
+    atomic_write(root / f"{key}.csv", series.to_csv(index=False))
+    atomic_write(root / f"{key}.json", json.dumps(series.attrs, sort_keys=True))
+    return root / f"{key}.csv"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name beside ``path``, then rename: complete or absent."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
