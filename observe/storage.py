@@ -7,7 +7,7 @@ endpoint and keys come from the standard variables ``AWS_ENDPOINT_URL``,
 ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (s3fs, through botocore).
 
 Everything that touches a video goes through :class:`MediaStore`: upload and attach
-(:mod:`observe.media`), the video route's range reads (:mod:`observe.ui.record_video`) and
+(:mod:`observe.media`), the video route's range reads (:mod:`observe.ui.routes`) and
 motion energy, which needs a local file for OpenCV: :meth:`MediaStore.local_file` gives the
 file itself for a folder and a temporary copy for a remote object.
 """
@@ -51,8 +51,11 @@ def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """
     protocol = url.split("://", 1)[0]
     options: dict[str, Any] = {}
-    if protocol in ("s3", "s3a") and os.environ.get("AWS_ENDPOINT_URL"):
-        options["client_kwargs"] = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]}
+    if protocol in ("s3", "s3a"):
+        # another replica may add a video at any time: never answer from a stale listing
+        options["use_listings_cache"] = False
+        if os.environ.get("AWS_ENDPOINT_URL"):
+            options["client_kwargs"] = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"]}
     fs, path = fsspec.core.url_to_fs(url, **options)
     return fs, str(path).rstrip("/")
 
@@ -198,6 +201,9 @@ class MediaStore:
         with tempfile.TemporaryDirectory(prefix="observe-media-") as tmp:
             target = Path(tmp) / name.rsplit("/", 1)[-1]
             self.fs.get_file(self.path(name), str(target))
+            stamp = self.modified_ns(name)
+            if stamp:  # the object's time, so a cache key of the copy is the same on every machine
+                os.utime(target, ns=(stamp, stamp))
             yield target
 
 

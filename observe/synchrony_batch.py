@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from observe import media
 from observe.errors import InvalidInput, ObserveError
 from observe.model import Session
 from observe.store import Store
@@ -46,30 +47,38 @@ def batch_jobs(
     cache key is the one the Synchrony page computes. ``rois`` (``--roi``), when given,
     replace the stored regions for every video; a video with neither is a failed job.
     """
-    by_file: dict[str, tuple[Session, Path]] = {}
-    for session in store.sessions() if store is not None else []:
-        if not session.video_ref:
-            continue
-        try:
-            path = session_video(session, folder)
-        except ObserveError:
-            continue
-        by_file[os.path.realpath(path)] = (session, path)
+    media_store = media.media_store(folder)
+    sessions = [s for s in (store.sessions() if store is not None else []) if s.video_ref]
+    # a local video is matched by its real file (the media file or the server file it links to);
+    # a video on object storage by its token under the media prefix (without fetching it)
+    by_name = {s.video_ref: s for s in sessions}
+    by_file: dict[str, Session] = {}
+    if not media_store.remote:
+        for session in sessions:
+            try:
+                by_file[os.path.realpath(session_video(session, folder))] = session
+            except ObserveError:
+                continue
     jobs = []
     for video in videos:
-        found = by_file.get(os.path.realpath(video)) if "://" not in video else None
+        if "://" in video:
+            parent, _, name = video.rpartition("/")
+            found = by_name.get(name) if parent == media_store.location.rstrip("/") else None
+        else:
+            found = by_file.get(os.path.realpath(video))
         if found is None:
             error = None if rois else InvalidInput("motion.batch_no_rois", video=Path(video).name).message()
             jobs.append(BatchJob(video, tuple(rois), None, error))
             continue
-        session, path = found
         try:
-            own = tuple(rois) or tuple(session_rois(session))
+            own = tuple(rois) or tuple(session_rois(found))
         except ObserveError as exc:
-            jobs.append(BatchJob(video, (), session.code, str(exc)))
+            jobs.append(BatchJob(video, (), found.code, str(exc)))
             continue
-        error = None if own else InvalidInput("syncpage.no_rois", session=session.code).message()
-        jobs.append(BatchJob(str(path), own, session.code, error))
+        error = None if own else InvalidInput("syncpage.no_rois", session=found.code).message()
+        # analysed under the media path the Synchrony page uses, so the cache keys agree
+        target = video if "://" in video else str(media_store.local_path(str(found.video_ref)))
+        jobs.append(BatchJob(target, own, found.code, error))
     return jobs
 
 
@@ -106,7 +115,7 @@ def motion_batch(
     todo: list[BatchJob] = []
     for job in jobs:
         cached = None
-        if job.error is None and job.session is not None:
+        if job.error is None and job.session is not None and "://" not in job.video:
             cached = read_cached_motion(settings_hash(job.video, job.rois, params), cache=cache)
         if cached is None:
             todo.append(job)
