@@ -192,6 +192,7 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
 
     from observe.interop.detect import parse_file
     from observe.interop.preview import apply_import, default_mapping, preview
+    from observe.progress import terminal_progress
 
     bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt)
     mapping = default_mapping(bundle, store)
@@ -212,7 +213,11 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
         print(f"warning: {warning.message('en')}", file=sys.stderr)
     if shown.problem is not None and args.dry_run:
         return _fail_text(shown.problem)
-    counts = shown.counts if args.dry_run else apply_import(store, bundle, mapping)
+    counts = (
+        shown.counts
+        if args.dry_run
+        else apply_import(store, bundle, mapping, progress=terminal_progress(f"import {args.file.name}"))
+    )
     verb = "would import" if args.dry_run else "imported"
     mapped = ", ".join(
         f"{s or '(no focal subject)'} → {m or '(left out)'}"

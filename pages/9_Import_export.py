@@ -75,7 +75,8 @@ with tab_import:
             if shown.problem:
                 st.error(shown.problem, icon=":material/block:")
             if st.button(ctx.t("ie.do_import"), type="primary", disabled=not shown.ok, key="ie_do_import"):
-                done = attempt(ctx, lambda: apply_import(store, bundle, mapping))
+                bar = progress_bar(ctx.t("ie.do_import"))
+                done = attempt(ctx, lambda: apply_import(store, bundle, mapping, progress=bar))
                 if done is not None:
                     st.success(ctx.t("ie.imported", **done), icon=":material/check_circle:")
 

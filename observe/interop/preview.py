@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,8 +167,16 @@ def preview(bundle: ImportBundle, store: Store, mapping: ImportMapping | None = 
     )
 
 
-def apply_import(store: Store, bundle: ImportBundle, mapping: ImportMapping | None = None) -> dict[str, int]:
+def apply_import(
+    store: Store,
+    bundle: ImportBundle,
+    mapping: ImportMapping | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Import ``bundle`` in ONE transaction: everything :func:`preview` announced, or nothing.
+
+    ``progress(done, total)`` counts the observations written.
 
     Raises
     ------
@@ -177,7 +185,7 @@ def apply_import(store: Store, bundle: ImportBundle, mapping: ImportMapping | No
         database is left exactly as it was.
     """
     mapping = mapping or default_mapping(bundle, store)
-    return write_plan(store, _plan(store, _prepare(bundle, store, mapping)))
+    return write_plan(store, _plan(store, _prepare(bundle, store, mapping)), progress=progress)
 
 
 # ---------------------------------------------------------------------------- preparation

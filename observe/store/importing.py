@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -467,9 +467,12 @@ def _scheme_json(scheme: CodingScheme) -> str:
     return json.dumps(scheme.validate().to_dict(), ensure_ascii=False, sort_keys=True)
 
 
-def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
+def write_plan(
+    store: Store, plan: FramePlan, *, progress: Callable[[int, int], None] | None = None
+) -> dict[str, int]:
     """Write ``plan`` in ONE transaction (scheme, sessions, observations, events, one undoable
-    action per observation); any failure rolls everything back. Returns :meth:`FramePlan.counts`."""
+    action per observation); any failure rolls everything back. Returns :meth:`FramePlan.counts`.
+    ``progress(done, total)`` counts the observations written (before the commit)."""
     from observe.store import tables as T
     from observe.store.api import _now
 
@@ -485,7 +488,10 @@ def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
-        for key in [*plan.events, *plan.empty]:
+        keys = [*plan.events, *plan.empty]
+        for done, key in enumerate(keys):
+            if progress is not None:
+                progress(done, len(keys))
             created = key[0] in plan.new_sessions and not _session_exists(conn, key[0])
             observation_id = store._ensure_observation(conn, plan, key)
             if created and plan.attributes.get(key[0]):
@@ -498,6 +504,8 @@ def write_plan(store: Store, plan: FramePlan) -> dict[str, int]:
                 )
             if key in plan.events:
                 _insert_events(store, conn, observation_id, plan.events[key])
+        if progress is not None:
+            progress(len(keys), len(keys))
     return plan.counts()
 
 

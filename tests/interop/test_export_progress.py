@@ -87,3 +87,37 @@ def test_terminal_progress_writes_nothing_off_a_terminal() -> None:
             return False
 
     assert terminal_progress("x", stdout=Pipe()) is None
+
+
+def test_import_reports_each_observation_written(db: str, tmp_path: Path) -> None:
+    from observe.interop.detect import parse_file
+    from observe.interop.preview import apply_import
+
+    source = Store.open(db)
+    data = export_file(source, "events", "csv", selection=Selection(client="K02")).data
+    source.close()
+    target = Store.open(f"sqlite:///{tmp_path / 'new.db'}")
+    calls: list[tuple[int, int]] = []
+    counts = apply_import(
+        target, parse_file(data, filename="k02.csv"), progress=lambda d, t: calls.append((d, t))
+    )
+    written = len(target.observations())
+    target.close()
+    assert counts["events"] > 0 and written > 1
+    assert_counts_up_to_the_total(calls, written)
+
+
+def test_cli_import_shows_progress_only_on_a_terminal(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = Store.open(db)
+    (tmp_path / "k02.csv").write_bytes(
+        export_file(source, "events", "csv", selection=Selection(client="K02")).data
+    )
+    source.close()
+    assert main(["import", str(tmp_path / "k02.csv"), "--db", f"sqlite:///{tmp_path / 'a.db'}"]) == 0
+    assert "import k02.csv [" not in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    assert main(["import", str(tmp_path / "k02.csv"), "--db", f"sqlite:///{tmp_path / 'b.db'}"]) == 0
+    err = capsys.readouterr().err
+    assert "\rimport k02.csv [" in err and "] 0/" in err
