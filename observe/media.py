@@ -281,6 +281,7 @@ def remove_video(token: str, folder: str | os.PathLike[str] | None = None) -> bo
     if not store.exists(token):
         return False
     store.remove(token)
+    (local_cache_dir() / token).unlink(missing_ok=True)  # this server's copy goes too
     return True
 
 
