@@ -19,6 +19,7 @@ import pandas as pd
 from observe import media
 from observe.errors import InvalidInput, ObserveError
 from observe.model import Session
+from observe.storage import MediaStore
 from observe.store import Store
 from observe.synchrony_store import (
     atomic_write,
@@ -29,7 +30,7 @@ from observe.synchrony_store import (
     store_motion,
 )
 from observe.video.batch import BatchJob, BatchResult, expand_videos, run_batch
-from observe.video.motion import MotionParams, Roi, settings_hash
+from observe.video.motion import MotionParams, Roi, settings_hash, settings_key
 
 
 def batch_jobs(
@@ -115,8 +116,8 @@ def motion_batch(
     todo: list[BatchJob] = []
     for job in jobs:
         cached = None
-        if job.error is None and job.session is not None and "://" not in job.video:
-            cached = read_cached_motion(settings_hash(job.video, job.rois, params), cache=cache)
+        if job.error is None and job.session is not None:
+            cached = read_cached_motion(_key(job, params), cache=cache)
         if cached is None:
             todo.append(job)
         else:
@@ -143,6 +144,15 @@ def motion_batch(
     shifted = None if progress is None else (lambda done, _n: progress(done_before + done, total))
     run_batch(todo, params, scheduler=scheduler, workers=workers, progress=shifted, on_result=keep)
     return [rows[job.video] for job in jobs]
+
+
+def _key(job: BatchJob, params: MotionParams) -> str:
+    """The cache key the Synchrony page computes for the job's video (an object: from its metadata)."""
+    if "://" not in job.video:
+        return settings_hash(job.video, job.rois, params)
+    parent, _, name = job.video.rpartition("/")
+    store = MediaStore(parent)
+    return settings_key(name, store.size(name), store.modified_ns(name), job.rois, params)
 
 
 def _batch_row(

@@ -146,3 +146,8 @@ def test_motion_energy_of_a_session_video_in_the_bucket_is_cached_there(
     assert result.cache_hit and result.motion is not None
     serial = motion_energy(video.path, stored_rois)
     pd.testing.assert_frame_equal(result.motion, serial, check_exact=False, rtol=1e-12)
+
+    # a second batch finds the series in the bucket from the object's metadata alone
+    assert main(["motion", "--batch", f"s3://{bucket}/media", "--workers", "1", "--db", db, "--json"]) == 0
+    (again,) = json.loads(capsys.readouterr().out)["videos"]
+    assert (again["status"], again["settings_hash"]) == ("cached", row["settings_hash"])
