@@ -1,5 +1,9 @@
 # One command for each chore; .ci/run uses `make test`.
-.PHONY: install serve test test-fast lint fix typecheck bench
+.PHONY: install serve test test-fast test-unit test-e2e lint fix typecheck bench
+
+PYTEST = python -m pytest -q -p no:cacheprovider
+# The core's docstring examples run as tests (env.py is Alembic's script, run only inside a migration).
+DOCTESTS = --doctest-modules --ignore-glob=observe/store/migrations/env.py observe
 
 install:
 	python -m pip install -r requirements-dev.txt
@@ -7,11 +11,19 @@ install:
 serve:
 	streamlit run app.py
 
-test:
-	python -m pytest -q
+# The README's test command: lint, types, then every test. Each step's failure fails the target,
+# pytest's "no tests collected" (exit 5) included.
+test: lint typecheck test-unit test-e2e
 
-test-fast:  # everything but the real-browser tests
-	python -m pytest -q -m "not e2e"
+# unit, property, golden, AppTest and doctests on two processes (pytest-xdist)
+test-unit:
+	$(PYTEST) -n 2 --dist loadgroup -m "not e2e" $(DOCTESTS) tests
+
+# the real-browser tests, one at a time: they measure latencies and share one server per module
+test-e2e:
+	$(PYTEST) -m e2e tests/e2e
+
+test-fast: lint typecheck test-unit  # everything but the real-browser tests
 
 lint:
 	ruff check .

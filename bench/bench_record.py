@@ -18,7 +18,6 @@ Rows (``ratio`` = ours / floor):
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from observe.media import ffmpeg_exe
 from observe.scheme import default_scheme
 from observe.store import Store
 
@@ -42,7 +42,7 @@ KEYS = ["e", "a", "6", "Shift+E", "l", "Shift+6", "s", "Shift+A", "o", "7", "Shi
 def _video(folder: Path) -> Path:
     path = folder / ("b" * 32 + ".mp4")
     subprocess.run(  # noqa: S603
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=90",
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=90",
          "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)],
         check=True,
     )  # fmt: skip
@@ -85,8 +85,8 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     """Measure keypress → stored → drawn with 10 and with 5,000 events already coded."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None:
-        raise RuntimeError("bench_record needs /usr/bin/chromium and ffmpeg")
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("bench_record needs /usr/bin/chromium")
     n_keys = 15 if quick else 40
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

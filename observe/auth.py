@@ -1,47 +1,75 @@
-"""Sign-in for team mode: argon2 password hashes, failed attempts limited per username.
+"""Sign-in for team mode: the password policy, argon2 password hashes, the lock schedule.
 
 Passwords are hashed with argon2id (argon2-cffi, the OWASP-recommended algorithm) and never
-stored, logged or put in an error message. Failed sign-ins are counted per username in the
-database (``sign_in_failures``), so neither a restart nor a second server resets the limit:
-after :data:`FREE_ATTEMPTS` failures the name is locked for a time that doubles with each
-further failure, up to :data:`MAX_LOCK_S`. A locked name is refused without checking the
-password, so guessing cannot continue during the lock.
+stored, logged or put in an error message. The policy follows NIST SP 800-63B: a minimum
+length and a list of passwords too common to accept, no composition rules.
+
+Failed sign-ins are counted in the database (``observe.store.signin_records``), so neither a
+restart nor a second server resets the limit: after :data:`FREE_ATTEMPTS` failures the name is
+locked for a time that doubles with each further failure, up to :data:`MAX_LOCK_S`; a quiet
+day (:data:`RESET_AFTER_S`) forgets the count. Across all names, more than
+:data:`THROTTLE_FAILURES` failures within :data:`THROTTLE_WINDOW_S` pause every sign-in for
+the rest of the window.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import secrets
-from typing import TYPE_CHECKING
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, select, update
 
-from observe.errors import InvalidInput, PermissionDenied
-from observe.model import User
-from observe.store import tables as T
-
-if TYPE_CHECKING:
-    from observe.store.api import Store
+from observe.errors import InvalidInput
 
 FREE_ATTEMPTS = 5
 FIRST_LOCK_S = 30.0
 MAX_LOCK_S = 15 * 60.0
+RESET_AFTER_S = 24 * 3600.0  # a name with no failure for a day starts again with free attempts
+THROTTLE_FAILURES = 100  # failed sign-ins on the whole server ...
+THROTTLE_WINDOW_S = 60.0  # ... within this window pause every sign-in until the window ends
 MIN_PASSWORD = 10  # NIST SP 800-63B asks for at least 8; a shared clinical workspace deserves more
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (refused if shorter than :data:`MIN_PASSWORD`).
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of passwords too common to accept (lower case; observe/data)."""
+    text = resources.files("observe.data").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def check_password(password: str, username: str | None = None) -> None:
+    """Refuse a password shorter than :data:`MIN_PASSWORD`, one in the common list, one made of
+    the user name, or one of fewer than four different characters (NIST SP 800-63B 5.1.1.2:
+    repetitive and context-specific values). No composition rules.
+
+    >>> check_password("correct horse battery")
+    >>> check_password("password123")
+    Traceback (most recent call last):
+    observe.errors.InvalidInput: This password is too common to be safe; choose a longer phrase of your own.
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput("access.password_short", minimum=MIN_PASSWORD)
+    folded = password.strip().lower()
+    name = (username or "").strip().lower()
+    if (
+        folded in common_passwords()
+        or len(set(folded)) < 4
+        or (name and (folded == name or folded.startswith(name) and folded[len(name) :].isdigit()))
+    ):
+        raise InvalidInput("access.password_common")
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    """An argon2id hash of ``password`` (refused by :func:`check_password` first).
 
     >>> hashed = hash_password("correct horse battery")
     >>> hashed.startswith("$argon2id$"), verify_password(hashed, "correct horse battery")
     (True, True)
     """
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput("access.password_short", minimum=MIN_PASSWORD)
+    check_password(password, username)
     return _HASHER.hash(password)
 
 
@@ -56,7 +84,8 @@ def verify_password(hashed: str | None, password: str) -> bool:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
+    """A hash of a random password: an unknown name costs the same check as a known one."""
     return _HASHER.hash(secrets.token_hex(16))
 
 
@@ -69,55 +98,3 @@ def lock_seconds(failures: int) -> float:
     if failures < FREE_ATTEMPTS:
         return 0.0
     return min(MAX_LOCK_S, FIRST_LOCK_S * 2.0 ** (failures - FREE_ATTEMPTS))
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes (stored as UTC): make them comparable."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def check_sign_in(store: Store, username: str, password: str, *, now: dt.datetime) -> User:
-    """The user if ``password`` is right and the name is not locked; otherwise
-    :class:`PermissionDenied` with one message for every wrong name or password (no hint
-    which was wrong). Demo accounts are refused once the workspace holds real clients."""
-    name = (username or "").strip()[:80]
-    with store._read() as conn:
-        failed = conn.execute(select(T.sign_in_failures).where(T.sign_in_failures.c.username == name)).first()
-        row = conn.execute(select(T.users).where(T.users.c.username == name)).first()
-    if failed is not None:
-        wait = lock_seconds(int(failed.failures)) - (now - _aware(failed.last_at)).total_seconds()
-        if wait > 0:
-            raise PermissionDenied("access.locked", minutes=max(1, int(wait // 60) + 1))
-    # an unknown name costs the same hash check as a known one: the time says nothing about which names exist
-    ok = verify_password(row.password_hash if row is not None else _dummy_hash(), password)
-    if row is None or not row.active or not ok:
-        _count_failure(store, name, failed is not None, now)
-        raise PermissionDenied("access.bad_sign_in")
-    if row.is_demo and _has_real_clients(store):
-        raise PermissionDenied("access.demo_refused")
-    if failed is not None:
-        with store._write() as conn:
-            conn.execute(delete(T.sign_in_failures).where(T.sign_in_failures.c.username == name))
-    with store._write() as conn:
-        store._audit(conn, "user.sign_in", "user", name)
-    return User(row.id, row.username, row.display_name, row.role, bool(row.active), bool(row.is_demo))
-
-
-def _count_failure(store: Store, name: str, known: bool, now: dt.datetime) -> None:
-    with store._write() as conn:
-        if known:
-            conn.execute(
-                update(T.sign_in_failures)
-                .where(T.sign_in_failures.c.username == name)
-                .values(failures=T.sign_in_failures.c.failures + 1, last_at=now)
-            )
-        else:
-            conn.execute(insert(T.sign_in_failures).values(username=name, failures=1, last_at=now))
-
-
-def _has_real_clients(store: Store) -> bool:
-    with store._read() as conn:
-        return (
-            conn.execute(select(T.clients.c.id).where(T.clients.c.is_demo.is_(False)).limit(1)).first()
-            is not None
-        )

@@ -85,7 +85,7 @@ def timeline_figure(
     ...                    "kind": ["state"], "start_s": [1.0], "end_s": [4.0]})
     >>> fig = timeline_figure(ev, default_scheme())
     >>> [tr.name for tr in fig.data if len(tr.x)]
-    ['Open']
+    ['open']
     """
     vals = dict(valences) if valences is not None else scheme.valences()
     lanes = timeline_lanes(scheme, lang)

@@ -159,12 +159,16 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
-    from observe.workspace import sessions_overview
+    from observe.workspace import observations_overview, sessions_overview
 
     frame = sessions_overview(store, client=args.client)
     frame["date"] = frame["date"].astype(str)
     if args.format == "json":
-        _emit(frame.to_json(orient="records", indent=1) + "\n")
+        records = json.loads(frame.to_json(orient="records"))
+        observations = observations_overview(store, client=args.client)
+        for record in records:
+            record["observations"] = observations.get(record["session"], [])
+        _emit(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     elif args.format == "csv":
         _emit(frame.to_csv(index=False))
     else:
@@ -191,10 +195,12 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
     from dataclasses import replace
 
     from observe.interop.detect import parse_file
+    from observe.interop.limits import ImportLimits
     from observe.interop.preview import apply_import, default_mapping, preview
     from observe.progress import terminal_progress
 
-    bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt)
+    limits = ImportLimits.from_store(store)
+    bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt, limits=limits)
     mapping = default_mapping(bundle, store)
     subjects = dict(mapping.subjects)
     for item in args.subject:

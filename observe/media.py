@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
@@ -32,12 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from observe.access import Principal, Target, allows, require
 from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.files import private_dir
 from observe.storage import MediaStore
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
-#: Codecs Chromium plays in a <video> element (ffprobe ``codec_name``).
+#: Codecs Chromium plays in a <video> element (ffmpeg's codec names).
 PLAYABLE_CODECS: frozenset[str] = frozenset({"h264", "vp8", "vp9", "av1"})
 _TOKEN = re.compile(r"^[0-9a-f]{32}\.(mp4|webm|mov)$")
 _CHUNK = 1 << 20
@@ -45,7 +46,7 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What ffprobe says about a video file."""
+    """What ffmpeg says about a video file."""
 
     codec: str
     duration_s: float | None
@@ -66,28 +67,43 @@ _URL_KEY = secrets.token_bytes(32)
 URL_TTL_S = 8 * 3600
 
 
-def video_url(token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None) -> str:
-    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``)."""
+def video_url(
+    token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None, sign_in: int | None = None
+) -> str:
+    """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``).
+
+    ``sign_in`` ties the link to a sign-in record (team mode): the link dies with it at sign-out.
+    """
     expires = int((time.time() if now is None else now) + ttl_s)
-    return f"/api/video/{token}?exp={expires}&sig={_signature(token, expires)}"
+    tied = "" if sign_in is None else f"&sid={int(sign_in)}"
+    return f"/api/video/{token}?exp={expires}{tied}&sig={_signature(token, expires, sign_in)}"
 
 
 def check_video_link(
-    token: str, expires: str | None, signature: str | None, *, now: float | None = None
-) -> None:
-    """Refuse a video link that was not signed by this server or has expired."""
+    token: str,
+    expires: str | None,
+    signature: str | None,
+    *,
+    sign_in: str | None = None,
+    now: float | None = None,
+) -> int | None:
+    """Refuse a video link that was not signed by this server or has expired; returns the id of
+    the sign-in record the link is tied to (the caller checks that it is still live), if any."""
     try:
         deadline = int(expires or "")
+        record = None if sign_in is None else int(sign_in)
     except ValueError:
         raise PermissionDenied("media.link_invalid") from None
-    if not signature or not hmac.compare_digest(signature, _signature(token, deadline)):
+    if not signature or not hmac.compare_digest(signature, _signature(token, deadline, record)):
         raise PermissionDenied("media.link_invalid")
     if deadline < (time.time() if now is None else now):
         raise PermissionDenied("media.link_expired")
+    return record
 
 
-def _signature(token: str, expires: int) -> str:
-    return hmac.new(_URL_KEY, f"{token}|{expires}".encode(), hashlib.sha256).hexdigest()
+def _signature(token: str, expires: int, sign_in: int | None = None) -> str:
+    tied = "" if sign_in is None else f"|{sign_in}"
+    return hmac.new(_URL_KEY, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()
 
 
 def media_dir(folder: str | os.PathLike[str] | None = None) -> Path:
@@ -136,7 +152,7 @@ def _cached_copy(store: MediaStore, token: str) -> Path:
     size = store.size(token)
     if target.is_file() and target.stat().st_size == size:
         return target
-    root.mkdir(parents=True, exist_ok=True)
+    private_dir(root)  # copies of confidential videos: owner-only
     fd, partial = tempfile.mkstemp(dir=root, prefix=f".{token}.", suffix=".part")
     os.close(fd)
     try:
@@ -151,40 +167,82 @@ def _cached_copy(store: MediaStore, token: str) -> Path:
     return target
 
 
-def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Read the first video stream of ``path`` with ffprobe; :class:`InvalidInput` if it has none.
+def ffmpeg_exe() -> str:
+    """The ffmpeg program every video conversion and probe uses: the one ``imageio-ffmpeg`` ships.
 
-    >>> probe("/etc/hostname")  # doctest: +SKIP
+    It comes with the Python packages (a static build inside a PyPI wheel, with libx264), so no
+    system package is needed; ``IMAGEIO_FFMPEG_EXE`` names another one.
+
+    >>> Path(ffmpeg_exe()).is_file()
+    True
+    """
+    import imageio_ffmpeg  # imported here: only the commands and pages that handle video need it
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+_INPUT = re.compile(r"^Input #0, ([^,]+(?:,[^,]+)*?), from ", re.MULTILINE)
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"^\s*Stream #0:\d+\S*: Video: (\w+)(.*)$", re.MULTILINE)
+_SIZE = re.compile(r"[ ,](\d{1,5})x(\d{1,5})[ ,\[]")
+_FPS = re.compile(r"([\d.]+)(k?) (fps|tbr)\b")
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read the first video stream of ``path`` (ffmpeg's own description of its input);
+    :class:`InvalidInput` if it has none.
+
+    >>> probe("/etc/hostname")
     Traceback (most recent call last):
     observe.errors.InvalidInput: ...
     """
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        raise InvalidInput("record.video.no_ffprobe")
     try:
         result = subprocess.run(  # noqa: S603 - fixed program, the path is an argument, no shell
-            [ffprobe, "-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(path)],
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
             capture_output=True,
             timeout=60,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InvalidInput("record.video.not_video", name=Path(path).name) from exc
-    try:
-        info = json.loads(result.stdout or b"{}")
-    except json.JSONDecodeError:
-        info = {}
-    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "video"]
-    # A still image (one-frame "video", e.g. a PNG renamed .mp4) is not a session recording.
-    if result.returncode != 0 or not streams or streams[0].get("disposition", {}).get("attached_pic"):
+    info = parse_ffmpeg_info(result.stderr.decode("utf-8", errors="replace"))
+    if info is None:
         raise InvalidInput("record.video.not_video", name=Path(path).name)
-    stream = streams[0]
+    return info
+
+
+def parse_ffmpeg_info(text: str) -> VideoInfo | None:
+    """The first video stream in what ``ffmpeg -i FILE`` prints; None if there is none.
+
+    A still image (a PNG renamed .mp4, a cover picture) is not a session recording.
+
+    >>> text = "\\n".join([
+    ...     "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':",
+    ...     "  Duration: 00:01:02.50, start: 0.000000, bitrate: 280 kb/s",
+    ...     "  Stream #0:0[0x1](und): Video: h264 (High), yuv420p, 640x360 [SAR 1:1], 29.97 fps, 30 tbr",
+    ... ])
+    >>> parse_ffmpeg_info(text)
+    VideoInfo(codec='h264', duration_s=62.5, fps=29.97, width=640, height=360)
+    """
+    source = _INPUT.search(text)
+    stream = _VIDEO.search(text)
+    if source is None or stream is None:
+        return None
+    demuxer = source.group(1)
+    details = stream.group(2)
+    if demuxer.endswith("_pipe") or demuxer.startswith("image2") or "(attached pic)" in details:
+        return None
+    duration = _DURATION.search(text)
+    size = _SIZE.search(details)
+    rates = {kind: float(num) * (1000 if k else 1) for num, k, kind in _FPS.findall(details)}
     return VideoInfo(
-        codec=str(stream.get("codec_name", "unknown")),
-        duration_s=_float(stream.get("duration")) or _float(info.get("format", {}).get("duration")),
-        fps=_rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate")),
-        width=int(stream.get("width") or 0),
-        height=int(stream.get("height") or 0),
+        codec=stream.group(1),
+        duration_s=_float(int(duration[1]) * 3600 + int(duration[2]) * 60 + float(duration[3]))
+        if duration
+        else None,
+        fps=_float(rates.get("fps") or rates.get("tbr")),
+        width=int(size[1]) if size else 0,
+        height=int(size[2]) if size else 0,
     )
 
 
@@ -204,19 +262,19 @@ def store_upload(
 ) -> tuple[str, VideoInfo]:
     """Copy an uploaded video into the media folder under a random name; returns (token, info).
 
-    The file is written to a temporary name first, checked with ffprobe (a video, a playable
+    The file is written to a temporary name first, checked with ffmpeg (a video, a playable
     codec), then renamed: a refused upload leaves nothing behind.
     """
     ext = _extension(filename)
     store = media_store(folder)
     token = secrets.token_hex(16) + ext
     # the partial file is local (beside the target in a folder, so the rename is atomic);
-    # ffprobe checks it before anything reaches the media store
+    # ffmpeg checks it before anything reaches the media store
     local_root = _ensure_dir(folder) if not store.remote else Path(tempfile.mkdtemp(prefix="observe-upload-"))
     partial = local_root / f".{token}.part"
     size = 0
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 size += len(chunk)
                 if size > max_bytes:
@@ -233,15 +291,39 @@ def store_upload(
     return token, info
 
 
+def server_file(path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None) -> Path:
+    """The video file ``path`` names, accepted only inside the media folder.
+
+    A relative path is read inside the media folder. Refused, all with the **same** answer (so
+    the answer says nothing about what exists elsewhere on the server): a ``..`` part, a path
+    that resolves outside the folder (symbolic links followed, so a link cannot escape),
+    anything that is not a regular file, a missing file. With media on object storage
+    (``OBSERVE_MEDIA=s3://...``) there is no local media folder to confine a path to, so every
+    server path is refused (one answer for all of them): such videos are uploaded instead.
+    """
+    store = media_store(folder)
+    if store.remote:  # no local media folder to confine paths to: every server path is refused
+        raise InvalidInput("record.video.server_path_remote", folder=store.location)
+    root = media_dir(folder).resolve()
+    refused = InvalidInput("record.video.server_path", folder=str(root))
+    raw = Path(path).expanduser()
+    if ".." in raw.parts or not str(path).strip():
+        raise refused
+    try:
+        resolved = (raw if raw.is_absolute() else root / raw).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        raise refused from None
+    if root not in resolved.parents or not resolved.is_file():
+        raise refused
+    return resolved
+
+
 def link_server_file(
     path: str | os.PathLike[str], *, folder: str | os.PathLike[str] | None = None
 ) -> tuple[str, VideoInfo]:
-    """Use a video already on the server: checked, then linked into the media folder under a random name."""
-    source = Path(path).expanduser()
-    if not source.is_absolute():
-        source = source.resolve()
-    if not source.is_file():
-        raise NotFound("record.video.no_server_file", path=str(path))
+    """Use a video already in the media folder (see :func:`server_file`): checked, then linked
+    under a random name (session recordings are large: no copy)."""
+    source = server_file(path, folder=folder)
     ext = _extension(source.name)
     info = check_playable(probe(source), source.name)
     token = secrets.token_hex(16) + ext
@@ -252,18 +334,34 @@ def link_server_file(
 class SessionUpdater(Protocol):
     """The part of :class:`observe.store.Store` that attaching a video uses."""
 
+    @property
+    def principal(self) -> Principal: ...
+
+    def session_target(self, ref: str | int) -> Target: ...
+
     def session(self, ref: str | int) -> Any: ...
+
+    def set_video(self, session: str, token: str | None) -> None: ...
 
     def update_session(self, code: str, **changes: Any) -> Any: ...
 
 
+def check_may_attach(store: SessionUpdater, session: str) -> None:
+    """Refuse, before any file is touched, a user who may not attach a video to ``session``."""
+    require(store.principal, "video.upload", store.session_target(session))
+
+
 def attach(store: SessionUpdater, session: str, token: str, info: VideoInfo) -> str:
-    """Make ``token`` the session's video; the session's length, if unknown, becomes the video's."""
-    changes: dict[str, Any] = {"video_ref": token}
+    """Make ``token`` the session's video (``video.upload``); the session's length, if unknown,
+    becomes the video's when the user may also change the session."""
+    store.set_video(session, token)
     current = store.session(session)
-    if current.duration_s is None and info.duration_s:
-        changes["duration_s"] = info.duration_s
-    store.update_session(session, **changes)
+    if (
+        current.duration_s is None
+        and info.duration_s
+        and allows(store.principal, "session.update", store.session_target(session))
+    ):
+        store.update_session(session, duration_s=info.duration_s)
     return token
 
 
@@ -285,6 +383,45 @@ def remove_video(token: str, folder: str | os.PathLike[str] | None = None) -> bo
     return True
 
 
+def attach_upload(
+    store: SessionUpdater,
+    session: str,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    max_bytes: int,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission, store the upload, attach it; a refused attempt leaves no file."""
+    check_may_attach(store, session)
+    token, info = store_upload(stream, filename, max_bytes=max_bytes, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def attach_server_file(
+    store: SessionUpdater,
+    session: str,
+    path: str | os.PathLike[str],
+    *,
+    folder: str | os.PathLike[str] | None = None,
+) -> str:
+    """Check the permission first, then the path (:func:`server_file`), then link and attach;
+    a refused attempt leaves no link."""
+    check_may_attach(store, session)
+    token, info = link_server_file(path, folder=folder)
+    return _attach_or_remove(store, session, token, info, folder)
+
+
+def _attach_or_remove(
+    store: SessionUpdater, session: str, token: str, info: VideoInfo, folder: str | os.PathLike[str] | None
+) -> str:
+    try:
+        return attach(store, session, token, info)
+    except BaseException:
+        remove_video(token, folder)  # the file, the link or the object it stored
+        raise
+
+
 def tokens(folder: str | os.PathLike[str] | None = None) -> Iterable[str]:
     """The tokens of every video in the media folder."""
     return [name for name in media_store(folder).names() if is_token(name)]
@@ -303,9 +440,7 @@ def _extension(filename: str) -> str:
 
 
 def _ensure_dir(folder: str | os.PathLike[str] | None) -> Path:
-    root = media_dir(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return private_dir(media_dir(folder))  # owner-only: session videos are confidential
 
 
 def _float(value: object) -> float | None:
@@ -314,14 +449,3 @@ def _float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
-
-
-def _rate(value: object) -> float | None:
-    """ffprobe writes frame rates as fractions, e.g. ``30000/1001``."""
-    if not isinstance(value, str) or "/" not in value:
-        return _float(value)
-    num, _, den = value.partition("/")
-    try:
-        return float(num) / float(den) if float(den) and float(num) else None
-    except ValueError:
-        return None

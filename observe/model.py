@@ -357,6 +357,7 @@ class Observation:
     status: str
     is_reference: bool
     n_events: int = 0
+    coded_s: float | None = None
 
 
 @dataclass(frozen=True)

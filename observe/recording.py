@@ -196,7 +196,10 @@ class Outcome:
     ``acks``: client id → highest sequence number that is done (stored, or refused for good);
     ``changes``: the store's changes in order (to update a view without re-reading);
     ``errors``: what the person should be told; ``stale``: an item had been stored before by
-    another server session, so a view built from ``changes`` alone is out of date.
+    another server session, so a view built from ``changes`` alone is out of date;
+    ``failed``: ``(client, seq, error, retry)`` for every item that was not stored: refused for
+    good (``retry`` False: acknowledged, the browser keeps it red) or waiting behind a database
+    failure (``retry`` True: not acknowledged, the browser sends it again).
     """
 
     acks: Mapping[str, int]
@@ -204,6 +207,7 @@ class Outcome:
     errors: tuple[ObserveError, ...] = ()
     stale: bool = False
     processed: int = 0
+    failed: tuple[tuple[str, int, ObserveError, bool], ...] = ()
 
 
 def apply_outbox(
@@ -232,25 +236,31 @@ def apply_outbox(
     changes: list[Change] = []
     stale = False
     processed = 0
-    failed: set[str] = set()
+    failed: dict[str, DatabaseError] = {}
+    not_stored: list[tuple[str, int, ObserveError, bool]] = []
     for item in items:
-        if item.client in failed or item.seq <= done.get(item.client, 0):
+        if item.seq <= done.get(item.client, 0):
+            continue
+        if item.client in failed:  # queued behind a failed write: it waits for the same retry
+            not_stored.append((item.client, item.seq, failed[item.client], True))
             continue
         try:
             recorded = _apply_item(store, observation_id, item)
         except DatabaseError as exc:  # not the item's fault: leave it in the outbox, it comes back
             errors.append(exc)
-            failed.add(item.client)
+            failed[item.client] = exc
+            not_stored.append((item.client, item.seq, exc, True))
             continue
         except ObserveError as exc:  # the item can never succeed: acknowledge it and say why
             errors.append(exc)
+            not_stored.append((item.client, item.seq, exc, False))
         else:
             if recorded is not None:
                 changes.extend(recorded.changes)
                 stale = stale or recorded.duplicate
         done[item.client] = item.seq
         processed += 1
-    return Outcome(done, tuple(changes), tuple(errors), stale, processed)
+    return Outcome(done, tuple(changes), tuple(errors), stale, processed, tuple(not_stored))
 
 
 def _parse_batch(batch: Iterable[Mapping[str, Any]]) -> tuple[list[OutboxItem], list[ObserveError]]:

@@ -94,7 +94,7 @@ def compare_session(
     Examples
     --------
     >>> from observe.demo import create_demo
-    >>> store = Store.open("sqlite://"); _ = create_demo(store)
+    >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> r = compare_session(store, "K01-S03", "obs.ani", "obs.budi")
     >>> r.observer_b, r.n_units
     ('obs.budi', 900)
@@ -138,7 +138,7 @@ def session_agreement(
     Examples
     --------
     >>> from observe.demo import create_demo
-    >>> store = Store.open("sqlite://"); _ = create_demo(store)
+    >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> a = session_agreement(store, "K01-S03", "obs.ani", "obs.budi", viewer="obs.ani")
     >>> sorted(a.results), a.icc["subject"].tolist()
     ([0.0, 2.0], ['client', 'counselor'])
@@ -406,7 +406,7 @@ def training_summary(store: Store, *, unit: float = 1.0, observer: str | None = 
     Examples
     --------
     >>> from observe.demo import create_demo
-    >>> store = Store.open("sqlite://"); _ = create_demo(store)
+    >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> ref = next(o for o in store.observations(session="K01-S03") if o.observer == "obs.ani")
     >>> _ = blind.set_reference(store, ref.id)
     >>> training_summary(store)[["observer", "session", "verdict"]].values.tolist()

@@ -24,6 +24,8 @@ from typing import IO, Any
 
 import fsspec
 
+from observe.files import private_dir
+
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 _CHUNK = 1 << 20
 
@@ -121,7 +123,7 @@ class MediaStore:
     def open(self, name: str, mode: str = "rb") -> IO[Any]:
         """A file object of ``name`` (``rb`` seeks and reads ranges, also on S3)."""
         if "w" in mode and not self.remote:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)  # owner-only (observe.files)
         return self.fs.open(self.path(name), mode)  # type: ignore[no-any-return]
 
     def read_range(self, name: str, start: int, end: int) -> bytes:
@@ -143,7 +145,7 @@ class MediaStore:
     def put_file(self, local: str | os.PathLike[str], name: str) -> None:
         """Copy a local file into the store as ``name`` (one object; a rename on a folder)."""
         if not self.remote:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)  # owner-only (observe.files)
             shutil.copyfile(local, self.path(name))
         else:
             self.fs.put_file(os.fspath(local), self.path(name))
@@ -151,7 +153,7 @@ class MediaStore:
     def move_in(self, local: str | os.PathLike[str], name: str) -> None:
         """Move a finished local file into the store as ``name``: complete or absent."""
         if not self.remote:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)  # owner-only (observe.files)
             os.replace(local, self.path(name))
         else:
             self.fs.put_file(os.fspath(local), self.path(name))
@@ -160,7 +162,7 @@ class MediaStore:
     def link(self, source: Path, name: str) -> None:
         """Make ``name`` stand for a file already on this server: a symbolic link, or an upload."""
         if not self.remote:
-            Path(self.root).mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)  # owner-only (observe.files)
             Path(self.path(name)).symlink_to(source)
         else:
             self.fs.put_file(str(source), self.path(name))
@@ -179,7 +181,7 @@ class MediaStore:
         """Write ``name`` whole: a temporary file renamed on a folder, one object on S3."""
         if not self.remote:
             target = Path(self.path(name))
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

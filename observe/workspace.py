@@ -17,6 +17,7 @@ SESSION_COLUMNS = (
     "observers",
     "events",
     "archived",
+    "source",
 )
 
 
@@ -24,7 +25,10 @@ def sessions_overview(
     store: Store, *, client: str | None = None, include_archived: bool = False
 ) -> pd.DataFrame:
     """One row per session: who, when, how long, who observes it and how many events are coded."""
+    from observe.store.provenance import session_sources
+
     observations = store.observations()
+    sources = session_sources(store)
     observers: dict[str, list[str]] = {}
     events: dict[str, int] = {}
     for obs in observations:
@@ -42,10 +46,32 @@ def sessions_overview(
             "observers": ", ".join(sorted(set(observers.get(s.code, [])) | set(store.observers_of(s.code)))),
             "events": events.get(s.code, 0),
             "archived": s.archived,
+            "source": sources.get(s.code, ""),
         }
         for s in store.sessions(client=client, include_archived=include_archived)
     ]
     return pd.DataFrame(rows, columns=list(SESSION_COLUMNS))
+
+
+def observations_overview(store: Store, *, client: str | None = None) -> dict[str, list[dict[str, object]]]:
+    """Session code → its observations the acting user may read: observer, status
+    (``in progress`` / ``finished``), the coded extent ``coded_s`` (E) and ``coverage`` (E/T)."""
+    from observe.extent import STATUS_LABELS, coverage
+
+    lengths = {s.code: s.duration_s for s in store.sessions(client=client, include_archived=True)}
+    found: dict[str, list[dict[str, object]]] = {}
+    for obs in store.observations():
+        if obs.session in lengths:
+            found.setdefault(obs.session, []).append(
+                {
+                    "observer": obs.observer,
+                    "status": STATUS_LABELS.get(obs.status, obs.status),
+                    "coded_s": obs.coded_s,
+                    "coverage": coverage(obs.coded_s, lengths[obs.session]),
+                    "events": obs.n_events,
+                }
+            )
+    return found
 
 
 def clients_overview(store: Store, *, include_archived: bool = False) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from observe.model import ROLES
-from observe.ui import page
+from observe.ui import page, signin
 from observe.ui.widgets import attempt, table
 
 ctx = page.setup("nav.admin", ":material/admin_panel_settings:")
@@ -101,6 +101,8 @@ with users:
                         store.set_password(chosen, password)
 
                 attempt(ctx, _save, "admin.users.saved")
+
+    signin.locks_panel(store, ctx.lang)
 
 with supervision:
     pairs = store.supervisions()

@@ -6,7 +6,7 @@ what to code and lays out the parts (observe/ui/record_panels.py, observe/ui/cod
 
 import streamlit as st
 
-from observe.ui import coder, page, record_panels
+from observe.ui import coder, finish_panel, page, record_panels
 
 ctx = page.setup("nav.record", ":material/radio_button_checked:")
 st.title(ctx.t("nav.record"))
@@ -26,7 +26,6 @@ setup = record_panels.setup(ctx, session, obs, mode, src, info)
 # keypresses rerun only the recorder fragment, which keeps its view up to date itself.
 coder.forget(obs.id)
 record_panels.follow_link(obs.id)
-st.caption(ctx.t("record.page.help"))
 record_panels.recorder(ctx, setup)
-record_panels.cheat_sheet(ctx, setup.scheme)
-record_panels.overview(ctx, setup)
+finish_panel.panel(ctx, obs)
+record_panels.below(ctx, session, setup)

@@ -9,6 +9,7 @@ import streamlit as st
 from observe.errors import ObserveError
 from observe.interop.detect import parse_file
 from observe.interop.exports import EXPORTS, Selection, export_file
+from observe.interop.limits import ImportLimits
 from observe.interop.preview import (
     SUBJECT_CHOICES,
     UPLOAD_TYPES,
@@ -33,7 +34,7 @@ with tab_import:
         data = upload.getvalue()
         try:
             check_upload(upload.name, len(data))
-            bundle = parse_file(data, filename=upload.name)
+            bundle = parse_file(data, filename=upload.name, limits=ImportLimits.from_store(store))
         except ObserveError as exc:
             ctx.fail(exc)
         mapping = default_mapping(bundle, store)

@@ -76,3 +76,18 @@ def test_export_and_report(db: str, tmp_path: Path) -> None:
     assert main(["--db", db, "report", "--session", "B01-S04", "-o", str(report)]) == 0
     assert "B01-S04" in report.read_text()
     assert main(["--db", db, "export", "events", "--format", "docx", "-o", str(out)]) == 2
+
+
+def test_import_limit_comes_from_the_workspace_setting(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store.open(db)
+    store.set_setting("import.max_rows", 2)
+    store.close()
+    rows = "".join(f"K01-S01,K01,ana,client,POINT,P_NOD,point,{i}.000\n" for i in range(3))
+    events = tmp_path / "e.csv"
+    events.write_text("session,client,observer,subject,channel,cue,kind,start_s\n" + rows)
+    assert main(["--db", db, "import", str(events)]) == 2
+    err = capsys.readouterr().err
+    assert "import.max_rows" in err and "more than 2 rows" in err
+    assert Store.open(db).sessions() == []

@@ -136,3 +136,47 @@ def test_the_sql_scan_catches_string_built_sql() -> None:
         "text('SELECT 1')\n"
     )
     assert [line for line, _ in sql_built_from_strings(sample)] == [1, 2, 3, 4]
+
+
+LONG_STRING = 2_000  # characters: longer front-end code or text belongs in its own file (issue 16)
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    """ids of the docstring nodes (documentation read by pydoc and editors, not code in a string)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def long_strings(tree: ast.Module) -> Iterator[tuple[int, int]]:
+    """(line, length) of every string literal longer than ``LONG_STRING`` (docstrings aside)."""
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and len(node.value) > LONG_STRING
+            and id(node) not in docs
+        ):
+            yield node.lineno, len(node.value)
+
+
+def test_no_long_string_literals_in_python() -> None:
+    """JavaScript, CSS or HTML kept in a Python string is out of reach of linters and editors."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}: a string of {length} characters"
+        for root in (OBSERVE, PAGES, REPO / "bench", REPO / "tests")
+        for path, tree in modules(root)
+        for line, length in long_strings(tree)
+    ]
+    assert offenders == []
+
+
+def test_the_long_string_scan_finds_a_long_literal() -> None:
+    long = "x" * (LONG_STRING + 1)
+    sample = ast.parse(f"JS = {long!r}\nSHORT = 'ok'\ndef f():\n    {long!r}\n    return {long!r}\n")
+    assert [line for line, _ in long_strings(sample)] == [1, 5]

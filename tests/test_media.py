@@ -19,12 +19,10 @@ from observe.errors import InvalidInput, NotFound
 from observe.store import Store
 from observe.ui.routes import ROUTES
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
-
 
 def _encode(path: Path, *codec: str, seconds: int = 2) -> Path:
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}",
+        [media.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x90:rate=25:duration={seconds}",
          *codec, "-pix_fmt", "yuv420p", str(path)],
         check=True,
     )  # fmt: skip
@@ -128,12 +126,19 @@ def test_unplayable_codec_says_which_codecs_work(tmp_path: Path) -> None:
     assert "H.264" in err.value.message("en") and "VP9" in err.value.message("id")
 
 
+def _inside(video: Path, media_folder: Path) -> Path:
+    """A copy of ``video`` inside the media folder: only such files can be linked."""
+    (media_folder / "incoming").mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(video, media_folder / "incoming" / video.name))
+
+
 def test_server_file_is_linked_not_copied(h264: Path, tmp_path: Path) -> None:
-    token, _ = media.link_server_file(h264, folder=tmp_path)
-    assert (tmp_path / token).is_symlink() and media.video_path(token, tmp_path).samefile(h264)
-    with pytest.raises(NotFound) as err:
+    source = _inside(h264, tmp_path)
+    token, _ = media.link_server_file(source, folder=tmp_path)
+    assert (tmp_path / token).is_symlink() and media.video_path(token, tmp_path).samefile(source)
+    with pytest.raises(InvalidInput) as err:
         media.link_server_file(tmp_path / "nope.mp4", folder=tmp_path)
-    assert err.value.key == "record.video.no_server_file"
+    assert err.value.key == "record.video.server_path"
 
 
 @pytest.mark.parametrize("token", ["../etc/passwd", "a.mp4", "0" * 32 + ".exe", "0" * 32 + ".mp4/x", ""])
@@ -148,7 +153,7 @@ def test_attach_sets_video_and_unknown_duration(h264: Path, tmp_path: Path) -> N
     store.add_client("K01")
     store.add_counselor("C01")
     s = store.add_session("K01", "C01", date=dt.date(2026, 1, 5))
-    token, info = media.link_server_file(h264, folder=tmp_path)
+    token, info = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     media.attach(store, s.code, token, info)
     attached = store.session(s.code)
     assert attached.video_ref == token and attached.duration_s == pytest.approx(2.0, abs=0.1)
@@ -156,7 +161,7 @@ def test_attach_sets_video_and_unknown_duration(h264: Path, tmp_path: Path) -> N
 
 def test_video_route_answers_ranges(h264: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
-    token, _ = media.link_server_file(h264, folder=tmp_path)
+    token, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     app = Starlette(routes=ROUTES)
     url = media.video_url(token)
     whole = _get(app, url)
@@ -177,12 +182,39 @@ def test_video_route_refuses_unsigned_forged_and_expired_links(
 ) -> None:
     """A link works only as the page handed it out (after the store's permission check)."""
     monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
-    token, _ = media.link_server_file(h264, folder=tmp_path)
+    token, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     app = Starlette(routes=ROUTES)
     good = media.video_url(token)
-    other, _ = media.link_server_file(h264, folder=tmp_path)
+    other, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     forged = good.replace(token, other)  # a valid signature, but for another video
     expired = media.video_url(token, ttl_s=-1)
     for url in (f"/api/video/{token}", forged, expired, good.replace("sig=", "sig=0")):
         assert _get(app, url).status_code == 403, url
     assert _get(app, good).status_code == 200
+
+
+def test_videos_are_written_and_probed_without_a_system_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No system package: the ffmpeg of imageio-ffmpeg writes H.264 and reads what a file holds."""
+    from observe.video.synthetic import make_synthetic_video
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no ffmpeg, no ffprobe on the PATH
+    video = make_synthetic_video(tmp_path / "s.mp4", duration_s=1, size=(160, 90))
+    info = media.probe(video.path)
+    assert (video.codec, info.codec, info.width, info.height) == ("h264", "h264", 160, 90)
+    assert info.duration_s == pytest.approx(1.0, abs=0.1) and info.fps == pytest.approx(25.0)
+    assert Path(media.ffmpeg_exe()).is_file()
+
+
+def test_a_still_image_is_not_a_video(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    png = tmp_path / "photo.png"
+    cv2.imwrite(str(png), np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(InvalidInput) as err:
+        media.store_upload(
+            io.BytesIO(png.read_bytes()), "photo.mp4", max_bytes=1 << 20, folder=tmp_path / "m"
+        )
+    assert err.value.key == "record.video.not_video"

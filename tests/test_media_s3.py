@@ -24,13 +24,12 @@ from observe.analysis.synchrony import SynchronyParams
 from observe.cli import main
 from observe.errors import InvalidInput, NotFound
 from observe.store import Store
+from observe.store import signin_records as records
 from observe.ui.routes import ROUTES
 from observe.video.motion import motion_energy
 from observe.video.synthetic import make_synthetic_video
 from tests.s3 import S3_ENV, make_bucket, moto_server
 from tests.test_media import _encode, _get
-
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +72,7 @@ def test_upload_goes_to_the_bucket_and_a_refused_one_leaves_nothing(
     assert info.codec == "h264" and media.is_token(token)
     assert objects(endpoint, bucket) == [f"media/{token}"]  # no partial object, nothing else
     assert list(media.tokens()) == [token]
-    local = media.video_path(token)  # a local copy for OpenCV/ffprobe, fetched once
+    local = media.video_path(token)  # a local copy for OpenCV/ffmpeg, fetched once
     assert local.read_bytes() == h264.read_bytes()
     assert media.video_path(token) == local
     assert media.remove_video(token) and objects(endpoint, bucket) == []
@@ -81,14 +80,54 @@ def test_upload_goes_to_the_bucket_and_a_refused_one_leaves_nothing(
         media.video_path(token)
 
 
-def test_server_file_is_uploaded_and_attached(h264: Path, bucket: str, endpoint: str) -> None:
+def _session_store() -> tuple[Store, str]:
     store = Store.open("sqlite://")
     store.add_client("K01")
     store.add_counselor("C01")
-    s = store.add_session("K01", "C01", date=dt.date(2026, 1, 5))
-    media.attach(store, s.code, *media.link_server_file(h264))
-    token = store.session(s.code).video_ref
-    assert objects(endpoint, bucket) == [f"media/{token}"]
+    return store, store.add_session("K01", "C01", date=dt.date(2026, 1, 5)).code
+
+
+def test_a_server_path_is_refused_with_media_in_the_bucket(
+    h264: Path, bucket: str, endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No local media folder to confine a server path to: every one is refused, the same way,
+    and nothing reaches the bucket (a server file is never copied into object storage)."""
+    store, session = _session_store()
+    monkeypatch.chdir(tmp_path)  # a local data/media folder exists, but it is not the media store
+    local = tmp_path / "data" / "media"
+    local.mkdir(parents=True)
+    shutil.copy(h264, local / "inside.mp4")
+    answers = set()
+    for path in (h264, local / "inside.mp4", "inside.mp4", "/etc/hostname", "../x.mp4", ""):
+        with pytest.raises(InvalidInput) as refused:
+            media.attach_server_file(store, session, path)
+        answers.add((refused.value.key, refused.value.message("en")))
+    assert answers == {
+        (
+            "record.video.server_path_remote",
+            InvalidInput("record.video.server_path_remote", folder=f"s3://{bucket}/media").message("en"),
+        )
+    }
+    assert objects(endpoint, bucket) == []
+    assert store.session(session).video_ref is None
+
+
+def test_an_upload_refused_after_it_reached_the_bucket_is_removed_from_it(
+    h264: Path, bucket: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, session = _session_store()
+    attach_anyway = store.set_video
+
+    def refuse(session: str, token: str | None) -> None:
+        raise InvalidInput("access.bad_video_token")
+
+    monkeypatch.setattr(store, "set_video", refuse)  # e.g. the session was archived meanwhile
+    with pytest.raises(InvalidInput):
+        media.attach_upload(store, session, io.BytesIO(h264.read_bytes()), "a.mp4", max_bytes=10 << 20)
+    assert objects(endpoint, bucket) == []
+    monkeypatch.setattr(store, "set_video", attach_anyway)
+    token = media.attach_upload(store, session, io.BytesIO(h264.read_bytes()), "a.mp4", max_bytes=10 << 20)
+    assert store.session(session).video_ref == token and objects(endpoint, bucket) == [f"media/{token}"]
 
 
 def test_video_route_answers_ranges_from_the_bucket(h264: Path, bucket: str) -> None:
@@ -111,6 +150,25 @@ def test_video_route_answers_ranges_from_the_bucket(h264: Path, bucket: str) -> 
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
     assert _get(app, media.video_url("0" * 32 + ".mp4")).status_code == 404
     assert _get(app, url.replace("sig=", "sig=0")).status_code == 403
+
+
+def test_a_link_from_the_bucket_dies_with_its_sign_in(
+    h264: Path, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route checks the link's sign-in before it reads anything from the bucket."""
+    db = tmp_path / "observe.db"
+    monkeypatch.setenv("OBSERVE_DB", str(db))
+    store = Store.open(str(db))
+    store.add_user("boss", role="administrator")
+    token, _ = media.store_upload(io.BytesIO(h264.read_bytes()), "a.mp4", max_bytes=10 << 20)
+    _secret, record = records.create_record(store, "boss")
+    app = Starlette(routes=ROUTES)
+    link = media.video_url(token, sign_in=record.id)
+    part = _get(app, link, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == h264.read_bytes()[:100]
+    records.revoke(store, record.id)
+    assert _get(app, link, headers={"Range": "bytes=0-99"}).status_code == 403
+    store.close()
 
 
 def test_motion_energy_of_a_session_video_in_the_bucket_is_cached_there(

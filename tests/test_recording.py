@@ -175,6 +175,11 @@ def test_refused_item_is_acknowledged_and_reported(coded: tuple[Store, int]) -> 
     assert outcome.acks == {"tab": 3}
     assert [e.key for e in outcome.errors] == ["event.cue_not_for_subject", "event.after_session_end"]
     assert _rows(store, obs) == [("client", "G_EYE", 2.0, None)]
+    # each refused item is named, so the browser can turn its own mark red with the reason
+    assert [(c, s, e.key, retry) for c, s, e, retry in outcome.failed] == [
+        ("tab", 1, "event.cue_not_for_subject", False),
+        ("tab", 2, "event.after_session_end", False),
+    ]
 
 
 def test_database_failure_keeps_items_for_resending(coded: tuple[Store, int]) -> None:
@@ -203,8 +208,14 @@ def test_database_failure_keeps_items_for_resending(coded: tuple[Store, int]) ->
     outcome = apply_outbox(Flaky(), obs, batch)  # type: ignore[arg-type]
     assert outcome.acks == {"tab": 1, "other": 1}  # tab stops at its failed item; other clients go on
     assert [e.key for e in outcome.errors] == ["db.unreachable"]
+    # the failed item and the one queued behind it: both not stored, both to be sent again
+    assert [(c, s, e.key, retry) for c, s, e, retry in outcome.failed] == [
+        ("tab", 2, "db.unreachable", True),
+        ("tab", 3, "db.unreachable", True),
+    ]
     retry = apply_outbox(store, obs, batch, outcome.acks)
     assert retry.acks == {"tab": 3, "other": 1}
+    assert retry.failed == ()
     assert _rows(store, obs) == [
         ("client", "G_AWAY", 2.0, None),
         ("client", "G_EYE", 1.0, 2.0),

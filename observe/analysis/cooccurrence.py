@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from observe.analysis.intervals import OBSERVATION_KEYS, close_states, group_codes, session_lengths
+from observe.analysis.intervals import OBSERVATION_KEYS, close_states, observation_spans
 from observe.errors import InvalidInput
 
 
@@ -23,6 +23,7 @@ def cooccurrence(
     second: str = "client",
     channels: Sequence[str] | None = None,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """Seconds of overlap between every state cue of ``first`` and every state cue of ``second``.
 
@@ -36,13 +37,17 @@ def cooccurrence(
         Restrict to these channels (both subjects); all state channels if ``None``.
     by
         Columns identifying one observation.
+    coded_s
+        Coded extent E (DOMAIN §9.3); default: the frame's ``coded_s`` column, else the
+        whole session. States are clipped to [0, E]; a state running at E ends there.
 
     Returns
     -------
     DataFrame
         One row per observation and cue pair that overlap at all: the ``by`` columns,
         ``first_cue``, ``second_cue``, ``overlap_s``, ``share_of_first`` (overlap /
-        total time of the first cue), ``share_of_second`` and ``share_of_session``.
+        total time of the first cue), ``share_of_second``, ``share_of_session`` (of
+        the coded extent E), ``coded_s``, ``coverage`` (E/T) and ``partial``.
 
     Examples
     --------
@@ -57,8 +62,8 @@ def cooccurrence(
         raise InvalidInput("analysis.missing_columns", columns=", ".join(missing))
     if events.empty:
         raise InvalidInput("analysis.no_events")
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by, coded_s)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded
     states = (events["kind"] == "state").to_numpy()
     if channels is not None:
         states = states & events["channel"].isin(list(channels)).to_numpy()
@@ -76,6 +81,9 @@ def cooccurrence(
         "share_of_first",
         "share_of_second",
         "share_of_session",
+        "coded_s",
+        "coverage",
+        "partial",
     ]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
@@ -91,6 +99,8 @@ def cooccurrence(
     out["share_of_session"] = out["overlap"] / lengths[out["g"].to_numpy()]
     for col in by:
         out[col] = keys[col].to_numpy()[out["g"].to_numpy()]
+    for col, values in spans.columns(out["g"].to_numpy()).items():
+        out[col] = values
     out = out.rename(columns={"cue_a": "first_cue", "cue_b": "second_cue", "overlap": "overlap_s"})
     return out[cols]
 

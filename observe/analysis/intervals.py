@@ -3,18 +3,42 @@
 Everything here works on plain numpy arrays or on the tidy event frame
 (:mod:`observe.frames`), and follows the state semantics of DOMAIN.md: states are
 half-open ``[start_s, end_s)``, a state with ``end_s`` = NaN is still running and
-closes at the session end (``duration_s``), points have one time.
+closes at the end of the coded extent, points have one time.
+
+The rules of DOMAIN §9 that every analysis shares live here, so no analysis can
+give them another meaning:
+
+* the session is the closed interval [0, T]; a point at exactly the end belongs to
+  the last window or unit (:func:`closed_end`);
+* zero-length states, negative or non-finite times, times beyond the session and
+  states ending before they start are refused where events enter an analysis
+  (:func:`check_events`), never clamped;
+* an observation covers [0, E] (its coded extent, :func:`observation_spans`): every
+  analysis runs over it, reports ``coverage`` = E/T, and a state still running at E
+  ends at E; below :data:`PARTIAL_BELOW` a session-level number is "partially coded".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from observe.errors import InvalidInput
+
 #: Default grouping of an event frame into observations (one observer's coding of one session).
 OBSERVATION_KEYS: tuple[str, ...] = ("session", "observer")
+
+#: DOMAIN §9.3: below this coverage E/T a session-level number is "partially coded" and is
+#: kept out of trends and the referral flag.
+PARTIAL_BELOW = 0.5
+#: Translation key of the "partially coded (x%)" label (``{percent}`` placeholder).
+R_PARTIAL = "analysis.partially_coded"
+#: Column of the tidy frame holding an observation's coded extent E in seconds (optional).
+CODED_COLUMN = "coded_s"
 
 
 def group_codes(events: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -85,6 +109,152 @@ def session_lengths(events: pd.DataFrame, codes: np.ndarray, n_groups: int) -> n
     fb[fallback.index.to_numpy()] = fallback.to_numpy()
     out[missing] = fb[missing]
     return out
+
+
+def check_events(events: pd.DataFrame) -> None:
+    """Refuse events that DOMAIN §9 refuses at input, with the row named (never clamped).
+
+    Refused: a start that is missing, negative or not finite; a state end that is
+    negative or not finite, before its start, or equal to it (a zero-length state,
+    DOMAIN §9.2: a state ending where the next starts is fine); a time beyond the
+    session length ``duration_s`` when the frame has it (DOMAIN §9.1). A running
+    state (``end_s`` NaN) is fine.
+
+    Raises
+    ------
+    InvalidInput
+        ``analysis.zero_length_state``, ``analysis.bad_time``, ``analysis.end_before_start``
+        or ``analysis.time_beyond_session``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"cue": ["G_EYE"], "kind": "state", "start_s": [5.0], "end_s": [5.0]})
+    >>> try:
+    ...     check_events(ev)
+    ... except InvalidInput as err:
+    ...     err.key
+    'analysis.zero_length_state'
+    """
+    if events.empty:
+        return
+    start = pd.to_numeric(events["start_s"], errors="coerce").to_numpy(float)
+    end = pd.to_numeric(events["end_s"], errors="coerce").to_numpy(float)
+    is_state = (events["kind"] == "state").to_numpy()
+    cue = events["cue"].astype(str).to_numpy() if "cue" in events else np.full(len(events), "")
+
+    def refuse(key: str, bad: np.ndarray, duration: np.ndarray | None = None) -> None:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            length = math.nan if duration is None else float(duration[i])
+            raise InvalidInput(key, cue=cue[i], start=float(start[i]), end=float(end[i]), duration=length)
+
+    refuse("analysis.bad_time", ~np.isfinite(start) | (start < 0))
+    has_end = is_state & ~np.isnan(end)
+    refuse("analysis.bad_time", has_end & (~np.isfinite(end) | (end < 0)))
+    refuse("analysis.end_before_start", has_end & (end < start))
+    refuse("analysis.zero_length_state", has_end & (end == start))
+    if "duration_s" in events:
+        length = pd.to_numeric(events["duration_s"], errors="coerce").to_numpy(float)
+        latest = np.where(has_end, end, start)
+        refuse("analysis.time_beyond_session", latest > length + 1e-9, duration=length)
+
+
+def coded_extents(
+    events: pd.DataFrame, codes: np.ndarray, lengths: np.ndarray, coded_s: float | None = None
+) -> np.ndarray:
+    """The coded extent E of each group (DOMAIN §9.3), never beyond its length T.
+
+    ``coded_s`` (one value for every group) wins; else the frame's ``coded_s`` column
+    (the observation's recorded finish, per group); else E = T, the whole session
+    (the behaviour before coded extents were recorded).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"coded_s": [20.0, 20.0, np.nan]})
+    >>> coded_extents(ev, np.array([0, 0, 1]), np.array([900.0, 600.0])).tolist()
+    [20.0, 600.0]
+    >>> coded_extents(ev, np.array([0, 0, 1]), np.array([900.0, 600.0]), coded_s=1000.0).tolist()
+    [900.0, 600.0]
+    """
+    out = np.asarray(lengths, dtype=float).copy()
+    if coded_s is not None:
+        value = float(coded_s)
+        if not math.isfinite(value) or value <= 0:
+            raise InvalidInput("analysis.params.must_be_positive", name="coded_s", value=coded_s)
+        return np.fmin(out, value)
+    if CODED_COLUMN in events and len(events):
+        col = pd.to_numeric(events[CODED_COLUMN], errors="coerce").to_numpy(float)
+        per_group = pd.Series(col).groupby(codes).max()
+        found = np.full(len(out), np.nan)
+        found[per_group.index.to_numpy()] = per_group.to_numpy()
+        out = np.where(np.isnan(found), out, np.fmin(out, found))
+    return out
+
+
+@dataclass(frozen=True)
+class Spans:
+    """How an event frame splits into observations and what each covers (DOMAIN §9.3).
+
+    ``codes`` maps each event row to its group; ``keys`` holds the group keys;
+    ``length`` is the session length T, ``coded`` the coded extent E ≤ T.
+    """
+
+    codes: np.ndarray
+    keys: pd.DataFrame
+    length: np.ndarray
+    coded: np.ndarray
+
+    @property
+    def coverage(self) -> np.ndarray:
+        """E/T per group (NaN when T is 0 or unknown)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.length > 0, self.coded / self.length, np.nan)
+
+    @property
+    def partial(self) -> np.ndarray:
+        """True where coverage is below :data:`PARTIAL_BELOW` ("partially coded")."""
+        return np.nan_to_num(self.coverage, nan=1.0) < PARTIAL_BELOW
+
+    def columns(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """``coded_s``, ``coverage`` and ``partial`` for the given groups (all if None), as result columns."""
+        idx = np.arange(len(self.keys)) if rows is None else np.asarray(rows, dtype=np.int64)
+        return {"coded_s": self.coded[idx], "coverage": self.coverage[idx], "partial": self.partial[idx]}
+
+
+def observation_spans(
+    events: pd.DataFrame, by: Sequence[str], coded_s: float | None = None, *, check: bool = True
+) -> Spans:
+    """Validate ``events`` (:func:`check_events`), group them and find each group's T and E.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"session": "S1", "observer": "a", "cue": "G_EYE", "kind": "state",
+    ...     "start_s": [0.0], "end_s": [np.nan], "duration_s": 900.0, "coded_s": 20.0})
+    >>> sp = observation_spans(ev, ["session", "observer"])
+    >>> sp.length.tolist(), sp.coded.tolist(), sp.coverage.round(4).tolist(), sp.partial.tolist()
+    ([900.0], [20.0], [0.0222], [True])
+    """
+    if check:
+        check_events(events)
+    codes, keys = group_codes(events, by)
+    lengths = session_lengths(events, codes, len(keys))
+    return Spans(codes, keys, lengths, coded_extents(events, codes, lengths, coded_s))
+
+
+def closed_end(t: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Times for window/unit assignment: a time at exactly ``end`` moves just inside it.
+
+    Windows and units are half-open ``[start, stop)`` except the last, which is closed
+    at the session end (DOMAIN §9.1); moving a point at the end by one ulp puts it in
+    the last window or unit with the ordinary half-open arithmetic.
+
+    Examples
+    --------
+    >>> closed_end(np.array([59.0, 60.0]), np.array([60.0, 60.0])) < 60.0
+    array([ True,  True])
+    """
+    t = np.asarray(t, dtype=float)
+    return np.where(t == end, np.nextafter(end, -np.inf), t)
 
 
 def close_states(start: np.ndarray, end: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -250,7 +420,8 @@ def sample_states_at_midpoints(
     midpoint"): units are ``[start_s + iΔ, start_s + (i+1)Δ)``, and a unit gets the one
     state covering its midpoint. Running states (``end_s`` NaN) close at ``duration_s``.
     Where no state covers the midpoint (before the first code of a ME&E channel, or a
-    gap) the cue is ``None``: for a ME&E channel that means not visible (DOMAIN data model).
+    gap) the cue is ``None``: for a ME&E channel that means not visible (DOMAIN §9.4).
+    Units cut the coded extent [0, E] (a ``coded_s`` column; default the whole session).
 
     Parameters
     ----------
@@ -263,7 +434,7 @@ def sample_states_at_midpoints(
     channels
         Channels to sample; all state channels if ``None``.
     start_s, end_s
-        Time span to cut into units; ``end_s`` defaults to each observation's length.
+        Time span to cut into units; ``end_s`` defaults to each observation's coded extent.
 
     Returns
     -------
@@ -285,8 +456,8 @@ def sample_states_at_midpoints(
     columns = [*by, "subject", "channel", "unit", "t_mid", "cue"]
     if not mask.any():
         return pd.DataFrame(columns=columns)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded  # units cut [0, E] (DOMAIN §9.3)
     states = events[mask]
     state_codes = codes[mask]
     parts: list[pd.DataFrame] = []

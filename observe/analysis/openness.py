@@ -34,10 +34,11 @@ from scipy import stats
 
 from observe.analysis.intervals import (
     OBSERVATION_KEYS,
+    Spans,
     close_states,
+    closed_end,
     explode_over_windows,
-    group_codes,
-    session_lengths,
+    observation_spans,
     window_counts,
 )
 from observe.errors import InvalidInput
@@ -58,6 +59,7 @@ R_NO_DEFINED = "analysis.openness.no_defined_windows"
 R_FEW_WINDOWS_CI = "analysis.openness.too_few_windows_for_ci"
 R_FEW_SESSIONS = "analysis.openness.too_few_sessions"
 R_NO_SPREAD = "analysis.openness.no_spread"
+R_PARTIAL_LEFT_OUT = "analysis.openness.partially_coded"
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ def openness(
     subject: str = "client",
     params: OpennessParams | None = None,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> OpennessResult:
     """Openness (or attending) index per window and per session.
 
@@ -211,6 +214,11 @@ def openness(
         :class:`OpennessParams`; DOMAIN defaults if ``None``.
     by
         Columns identifying one observation (default: session and observer).
+    coded_s
+        Coded extent E in seconds for every observation (DOMAIN §9.3); default: the
+        frame's ``coded_s`` column, else the whole session. Windows cover [0, E] only,
+        a state still running at E ends there, and the session rows report
+        ``coverage`` = E/T and ``partial`` (coverage below 0.5).
 
     Returns
     -------
@@ -229,9 +237,11 @@ def openness(
     ([0.5, 0.5], 0.5)
     """
     params = params or OpennessParams()
-    windows, groups, unknown = _windows(events, valences, subject, params, by)
+    windows, groups, unknown = _windows(events, valences, subject, params, by, coded_s)
     if params.step_s != params.window_s:
-        session_windows, groups, _ = _windows(events, valences, subject, params.non_overlapping(), by)
+        session_windows, groups, _ = _windows(
+            events, valences, subject, params.non_overlapping(), by, coded_s
+        )
     else:
         session_windows = windows
     sessions = _sessions(session_windows, groups, params, by)
@@ -249,6 +259,7 @@ def openness_windows(
     subject: str = "client",
     params: OpennessParams | None = None,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """Window scores OI(w) (DOMAIN §3 "Channel score", "Point balance", "Window score").
 
@@ -256,7 +267,8 @@ def openness_windows(
     -------
     DataFrame
         One row per window: the ``by`` columns, ``subject``, ``window`` (0-based),
-        ``start_s``, ``end_s``; per channel k ``D_<k>`` (observable s), ``c_<k>``
+        ``start_s``, ``end_s`` (windows cover the coded extent [0, E]; the last one is
+        closed at its end, so a point at exactly E counts in it); per channel k ``D_<k>`` (observable s), ``c_<k>``
         (coverage) and ``O_<k>`` (score, NaN if c_k < c_min); ``n_pos``, ``n_neg``,
         ``P``, ``c_P``; ``D`` (mean observable s over channels), ``oi`` and
         ``reason`` (translation key when ``oi`` is missing, else ``""``).
@@ -273,7 +285,7 @@ def openness_windows(
     (0.5, 0.2, 0.5)
     """
     params = params or OpennessParams()
-    windows = _windows(events, valences, subject, params, by)[0]
+    windows = _windows(events, valences, subject, params, by, coded_s)[0]
     windows.attrs.update({"params": params.as_dict(), "subject": subject})
     return windows
 
@@ -285,6 +297,7 @@ def openness_sessions(
     subject: str = "client",
     params: OpennessParams | None = None,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """Session scores OI(σ) with the moving-block bootstrap 95% CI (DOMAIN §3 "Session score").
 
@@ -293,7 +306,8 @@ def openness_sessions(
     DataFrame
         One row per observation: the ``by`` columns, session metadata present in
         ``events`` (client, counselor, session_number, session_date), ``subject``,
-        ``length_s``, ``n_windows``, ``n_defined``, ``share_defined``, ``observed_s``,
+        ``length_s`` (T), ``coded_s`` (E), ``coverage`` (E/T), ``partial`` (coverage
+        below 0.5: show "partially coded" and keep out of trends), ``n_windows``, ``n_defined``, ``share_defined``, ``observed_s``,
         ``oi``, ``ci_low``, ``ci_high``, ``reason`` (why ``oi`` is missing) and
         ``ci_reason`` (why the CI is missing).
 
@@ -306,7 +320,7 @@ def openness_sessions(
     >>> float(s["oi"].iloc[0]), int(s["n_windows"].iloc[0]), s["ci_reason"].iloc[0]
     (0.0, 10, '')
     """
-    return openness(events, valences, subject=subject, params=params, by=by).sessions
+    return openness(events, valences, subject=subject, params=params, by=by, coded_s=coded_s).sessions
 
 
 # --------------------------------------------------------------------------- windows
@@ -319,15 +333,21 @@ def _valence_lookup(cues: np.ndarray, subject: str, valences: Valences) -> np.nd
 
 
 def _windows(
-    events: pd.DataFrame, valences: Valences, subject: str, params: OpennessParams, by: Sequence[str]
+    events: pd.DataFrame,
+    valences: Valences,
+    subject: str,
+    params: OpennessParams,
+    by: Sequence[str],
+    coded_s: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
     """The vectorised core: one pass of factorize + repeat + bincount over all sessions."""
     _check_columns(events, by)
-    codes, keys = group_codes(events, by)
-    n_groups = len(keys)
-    lengths = session_lengths(events, codes, n_groups)
-    n_win = window_counts(lengths, params.window_s, params.step_s, params.min_window_fraction)
-    groups = _group_table(events, codes, keys, lengths, n_win)
+    spans = observation_spans(events, by, coded_s)
+    codes = spans.codes
+    # windows cover the coded extent [0, E] only (DOMAIN §9.3)
+    extent = spans.coded
+    n_win = window_counts(extent, params.window_s, params.step_s, params.min_window_fraction)
+    groups = _group_table(events, spans, n_win)
 
     subj_code, subj_uniq = pd.factorize(events["subject"])
     cue_code, cue_uniq = pd.factorize(events["cue"])
@@ -353,10 +373,8 @@ def _windows(
     # states of this subject in the index channels with a defined valence (NA = not observable)
     st = np.flatnonzero(mine & is_state & (k_of_row >= 0) & ~np.isnan(val))
     g = codes[st]
-    s, e = close_states(
-        events["start_s"].to_numpy(float)[st], events["end_s"].to_numpy(float)[st], lengths[g]
-    )
-    ok = e > s  # zero-length and empty-after-clipping states carry no time
+    s, e = close_states(events["start_s"].to_numpy(float)[st], events["end_s"].to_numpy(float)[st], extent[g])
+    ok = e > s  # states starting at or after E carry no coded time
     st, g, s, e = st[ok], g[ok], s[ok], e[ok]
     row, j, overlap = explode_over_windows(s, e, n_win[g], params.window_s, params.step_s)
     cell = (win_offset[g[row]] + j) * n_k + k_of_row[st[row]]
@@ -365,8 +383,11 @@ def _windows(
 
     # points with valence ±1 (valence 0 and NA are ignored, DOMAIN §3)
     pt = np.flatnonzero(mine & is_point & (np.abs(np.nan_to_num(val)) == 1))
+    inside = events["start_s"].to_numpy(float)[pt] <= extent[codes[pt]]
+    pt = pt[inside]
     gp = codes[pt]
-    tp = events["start_s"].to_numpy(float)[pt]
+    # a point at exactly E belongs to the last window (closed at its end, DOMAIN §9.1)
+    tp = closed_end(events["start_s"].to_numpy(float)[pt], extent[gp])
     prow, pj, _ = explode_over_windows(tp, tp, n_win[gp], params.window_s, params.step_s)
     pwin = win_offset[gp[prow]] + pj
     n_pos = np.bincount(pwin, weights=val[pt[prow]] > 0, minlength=total)
@@ -384,10 +405,9 @@ def _check_columns(events: pd.DataFrame, by: Sequence[str]) -> None:
         raise InvalidInput("analysis.no_events")
 
 
-def _group_table(
-    events: pd.DataFrame, codes: np.ndarray, keys: pd.DataFrame, lengths: np.ndarray, n_win: np.ndarray
-) -> pd.DataFrame:
-    """One row per observation: keys, session metadata (first row's values), length, windows."""
+def _group_table(events: pd.DataFrame, spans: Spans, n_win: np.ndarray) -> pd.DataFrame:
+    """One row per observation: keys, session metadata (first row's values), length, coverage, windows."""
+    codes, keys = spans.codes, spans.keys
     groups = keys.reset_index(drop=True).copy()
     first = np.full(len(keys), len(codes), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(codes)))  # first row of each group
@@ -395,7 +415,9 @@ def _group_table(
         if col in events.columns and col not in groups.columns:
             # take before converting: turning a whole string column into numpy objects is slow
             groups[col] = events[col].iloc[first].to_numpy() if len(first) else []
-    groups["length_s"] = lengths
+    groups["length_s"] = spans.length
+    for col, values in spans.columns().items():
+        groups[col] = values
     groups["n_windows"] = n_win
     return groups
 
@@ -415,7 +437,7 @@ def _window_frame(
     gi = np.repeat(np.arange(len(groups)), n_win)
     j = np.arange(len(gi)) - np.repeat(np.cumsum(n_win) - n_win, n_win)
     start = j * params.step_s
-    end = np.minimum(start + params.window_s, groups["length_s"].to_numpy(float)[gi])
+    end = np.minimum(start + params.window_s, groups["coded_s"].to_numpy(float)[gi])
     length = end - start
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.minimum(D / length[:, None], 1.0) if len(length) else D
@@ -557,8 +579,9 @@ def openness_trend(
 ) -> pd.DataFrame:
     """OLS slope of OI(σ) on the session number with a t-based CI, per client (DOMAIN §3 "Trend").
 
-    Sessions whose OI is missing are left out; a client needs at least 3 sessions with
-    an OI (otherwise the slope is NaN with ``reason`` = too few sessions).
+    Sessions whose OI is missing are left out, and so are partially coded sessions
+    (a ``partial`` column that is True, DOMAIN §9.3); a client needs at least 3 sessions
+    with an OI (otherwise the slope is NaN with ``reason`` = too few sessions).
 
     Parameters
     ----------
@@ -573,7 +596,8 @@ def openness_trend(
     -------
     DataFrame
         One row per client: ``n_sessions`` (with an OI), ``slope``, ``slope_se``,
-        ``ci_low``, ``ci_high``, ``intercept``, ``reason``.
+        ``ci_low``, ``ci_high``, ``intercept``, ``reason``, ``n_partial`` (sessions
+        left out as partially coded).
 
     Examples
     --------
@@ -584,14 +608,24 @@ def openness_trend(
     _check_one_per_session(sessions, client_col, order_col)
     rows = []
     for client, sub in sessions.groupby(client_col, sort=True):
-        sub = sub[~sub["oi"].isna()]
+        partial = _partial(sub)
+        sub = sub[~sub["oi"].isna() & ~partial]
         x = sub[order_col].to_numpy(float)
         y = sub["oi"].to_numpy(float)
         row: dict[str, Any] = {client_col: client, "n_sessions": len(sub)}
         row.update(_ols_slope(x, y, level))
+        row["n_partial"] = int(partial.sum())
         rows.append(row)
-    cols = [client_col, "n_sessions", "slope", "slope_se", "ci_low", "ci_high", "intercept", "reason"]
+    cols = [client_col, "n_sessions", "slope", "slope_se", "ci_low", "ci_high", "intercept", "reason",
+            "n_partial"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
+
+
+def _partial(sessions: pd.DataFrame) -> pd.Series:
+    """The ``partial`` column as booleans (all False when the frame has none)."""
+    if "partial" not in sessions.columns:
+        return pd.Series(False, index=sessions.index)
+    return sessions["partial"].astype("boolean").fillna(False).astype(bool)
 
 
 def _ols_slope(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, Any]:
@@ -637,7 +671,8 @@ def openness_relative(
     Adds ``delta_first`` = OI − OI of the client's first session with an OI,
     ``delta_baseline`` = OI − mean OI of the first ``m`` sessions with an OI, and
     ``z_within`` = (OI − client mean) / client SD (ddof 1; NaN with fewer than two
-    sessions or no spread, ``z_reason`` says which).
+    sessions or no spread, ``z_reason`` says which). Partially coded sessions (a
+    ``partial`` column that is True) neither enter the baseline nor get a value.
 
     Examples
     --------
@@ -649,17 +684,20 @@ def openness_relative(
     if m <= 0:
         raise InvalidInput("analysis.params.must_be_positive", name="m", value=m)
     out = sessions.sort_values([client_col, order_col]).copy()
-    grouped = out.groupby(client_col, sort=False)["oi"]
-    defined = out["oi"].notna()
+    partial = _partial(out)
+    oi = out["oi"].astype(float).where(~partial)  # partially coded: kept out (DOMAIN §9.3)
+    grouped = oi.groupby(out[client_col], sort=False)
+    defined = oi.notna()
     rank = defined.groupby(out[client_col]).cumsum().where(defined)
-    first = out["oi"].where(rank == 1).groupby(out[client_col]).transform("max")
-    base = out["oi"].where(rank <= m).groupby(out[client_col]).transform("mean")
+    first = oi.where(rank == 1).groupby(out[client_col]).transform("max")
+    base = oi.where(rank <= m).groupby(out[client_col]).transform("mean")
     mean = grouped.transform("mean")
     sd = grouped.transform("std")
     n = grouped.transform("count")
-    out["delta_first"] = out["oi"] - first
-    out["delta_baseline"] = out["oi"] - base
+    out["delta_first"] = oi - first
+    out["delta_baseline"] = oi - base
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["z_within"] = np.where((n >= 2) & (sd > 0), (out["oi"] - mean) / sd, np.nan)
-    out["z_reason"] = np.where(n < 2, R_FEW_SESSIONS, np.where(~(sd > 0), R_NO_SPREAD, ""))
+        out["z_within"] = np.where((n >= 2) & (sd > 0), (oi - mean) / sd, np.nan)
+    reason = np.where(n < 2, R_FEW_SESSIONS, np.where(~(sd > 0), R_NO_SPREAD, ""))
+    out["z_reason"] = np.where(partial, R_PARTIAL_LEFT_OUT, reason)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,7 @@ from scipy import stats
 from observe.analysis.intervals import (
     OBSERVATION_KEYS,
     close_states,
-    group_codes,
-    session_lengths,
+    observation_spans,
     union_length,
 )
 from observe.errors import InvalidInput
@@ -59,8 +58,9 @@ def resistance_episodes(
     valences: Mapping[tuple[str, str], float | None] | None = None,
     subject: str = "client",
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
-    """Resistance episodes of one subject, in time order.
+    """Resistance episodes of one subject, in time order, within the coded extent [0, E].
 
     Parameters
     ----------
@@ -73,13 +73,16 @@ def resistance_episodes(
         Whose episodes (default the client).
     by
         Columns identifying one observation.
+    coded_s
+        Coded extent E (DOMAIN §9.3); default: the frame's ``coded_s`` column, else
+        the whole session. Episodes after E are left out; a running state ends at E.
 
     Returns
     -------
     DataFrame
         Columns: the ``by`` columns, ``type`` (``"R1"``, ``"R2"``, ``"R3"`` or
         ``"closed"``), ``cue``, ``channel``, ``start_s``, ``end_s`` (= start for R3
-        points; running states closed at the session end) and ``duration_s``.
+        points; running states closed at the end of the coded extent) and ``duration_s``.
 
     Examples
     --------
@@ -93,13 +96,15 @@ def resistance_episodes(
     columns = [*by, "type", "cue", "channel", "start_s", "end_s", "duration_s"]
     if events.empty:
         return pd.DataFrame(columns=columns)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    _check(events, by)
+    spans = observation_spans(events, by, coded_s)
+    codes, keys, extent = spans.codes, spans.keys, spans.coded
     mine = (events["subject"] == subject).to_numpy()
     cue = events["cue"].astype(str)
     is_state = (events["kind"] == "state").to_numpy()
     r12 = mine & is_state & cue.isin(R12_CUES).to_numpy()
     r3 = mine & (events["kind"] == "point").to_numpy() & cue.isin(R3_CUES).to_numpy()
+    r3 &= events["start_s"].to_numpy(float) <= extent[codes]  # a point at exactly E counts
     closed = np.zeros(len(events), dtype=bool)
     if valences is not None:
         val = cue.map(lambda c: valences.get((subject, c))).astype(float).to_numpy()
@@ -108,7 +113,7 @@ def resistance_episodes(
     start, end = close_states(
         events["start_s"].to_numpy(float)[keep],
         np.where(r3, events["start_s"].to_numpy(float), events["end_s"].to_numpy(float))[keep],
-        lengths[codes[keep]],
+        extent[codes[keep]],
     )
     out = pd.DataFrame({col: keys[col].to_numpy()[codes[keep]] for col in by})
     out["type"] = np.where(r3[keep], "R3", np.where(closed[keep], "closed", cue[keep].str[:2].to_numpy()))
@@ -116,22 +121,27 @@ def resistance_episodes(
     out["channel"] = events["channel"].to_numpy()[keep]
     out["start_s"], out["end_s"] = start, end
     out["duration_s"] = end - start
-    out = out[(out["duration_s"] > 0) | (out["type"] == "R3")]  # zero-length states carry no episode
+    out = out[(out["duration_s"] > 0) | (out["type"] == "R3")]  # states after E carry no episode
     return out.sort_values([*by, "start_s"], kind="stable", ignore_index=True)[columns]
 
 
-def resistance_sessions(events: pd.DataFrame, *, by: Sequence[str] = OBSERVATION_KEYS) -> pd.DataFrame:
+def resistance_sessions(
+    events: pd.DataFrame, *, by: Sequence[str] = OBSERVATION_KEYS, coded_s: float | None = None
+) -> pd.DataFrame:
     """Resistance rate per 10 minutes and its components, per observation (DOMAIN §4).
 
     RR = 10·(N_R3 + M_R12)/T_obs, with N_R3 the client's R3_* points, M_R12 the minutes
-    in R1 ∪ R2 (overlaps counted once) and T_obs the observed minutes (the session
-    length: running states close there).
+    in R1 ∪ R2 (overlaps counted once) and T_obs the observed minutes: the coded extent
+    [0, E] (DOMAIN §9.3; ``coded_s`` or the frame's ``coded_s`` column, else the whole
+    session). Running states end at E; a point at exactly E counts.
 
     Returns
     -------
     DataFrame
         The ``by`` columns, session metadata present in ``events`` (client, counselor,
-        session_number, session_date, client_special_needs), ``observed_min``,
+        session_number, session_date, client_special_needs), ``observed_min``
+        (coded minutes E/60), ``coded_s``, ``coverage`` (E/T), ``partial`` (coverage
+        below 0.5: keep out of trends and the referral flag),
         ``n_r3``, ``r12_min``, ``rr_per_10min``, ``disclosure_min`` (client
         D_DISCLOSE), ``strengths_min`` (client D_STRENGTH), one count column per
         CR_* code (counselor), ``responses_tried`` (distinct codes among
@@ -148,15 +158,19 @@ def resistance_sessions(events: pd.DataFrame, *, by: Sequence[str] = OBSERVATION
     (1.5, 1, 2.5)
     """
     _check(events, by)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by, coded_s)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded
     ev = events.assign(_g=codes)
     out = keys.reset_index(drop=True).copy()
     first = ev.groupby("_g", sort=True).head(1).set_index("_g").sort_index()
     for col in ("client", "counselor", "session_number", "session_date", "client_special_needs"):
         if col in ev.columns and col not in out.columns:
             out[col] = first[col].to_numpy()
+    # points after the coded extent are not counted; one at exactly E is (DOMAIN §9.1, §9.3)
+    ev = ev[~((ev["kind"] == "point") & (ev["start_s"].to_numpy(float) > lengths[codes]))]
     out["observed_min"] = lengths / 60.0
+    for col, values in spans.columns().items():
+        out[col] = values
     client = ev[ev["subject"] == "client"]
     out["n_r3"] = _count(client[client["cue"].isin(R3_CUES) & (client["kind"] == "point")], len(keys))
     out["r12_min"] = _union_minutes(client, R12_CUES, lengths)
@@ -256,7 +270,8 @@ class ReferralFlag:
 
     ``status`` is ``"raised"``, ``"not_raised"`` or ``"not_enough_data"``;
     ``conditions`` maps each DOMAIN §4 condition to True/False (None = unknown);
-    ``reasons`` are sentences (translation key + params) for the page.
+    ``reasons`` are sentences (translation key + params) for the page;
+    ``left_out`` the sessions kept out as partially coded (DOMAIN §9.3).
     """
 
     raised: bool
@@ -265,6 +280,7 @@ class ReferralFlag:
     reasons: tuple[Reason, ...]
     sessions: tuple[Any, ...]
     params: Mapping[str, Any]
+    left_out: tuple[Any, ...] = ()
 
     def text(self, lang: str = "en") -> str:
         """All reasons as one paragraph in ``lang``."""
@@ -284,7 +300,8 @@ def referral_flag(
     Raised when all hold: (1) RR ≥ ρ in each session; (2) the OLS slope of OI(σ) over
     these sessions is ≤ δ; (3) ≥ k distinct responses among CR_TOPIC, CR_MOTIV,
     CR_LOWER, CR_RAISE, CR_STRENGTH were coded; (4) OI is defined for ≥ 50% of the
-    windows in each session.
+    windows in each session. Partially coded sessions (a ``partial`` column that is
+    True in either frame, DOMAIN §9.3) are kept out and listed in ``left_out``.
 
     Parameters
     ----------
@@ -318,6 +335,34 @@ def referral_flag(
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise InvalidInput("analysis.missing_columns", columns=", ".join(missing))
+    left_out = sorted(
+        set(_partial_sessions(resistance, order_col)) | set(_partial_sessions(openness_sessions, order_col))
+    )
+    if left_out:
+        resistance = resistance[~resistance[order_col].isin(left_out)]
+        openness_sessions = openness_sessions[~openness_sessions[order_col].isin(left_out)]
+    flag = _decide(resistance, openness_sessions, params, special_needs, order_col)
+    if not left_out:
+        return flag
+    note = Reason("analysis.referral.partial_left_out", {"sessions": ", ".join(str(x) for x in left_out)})
+    return replace(flag, reasons=(*flag.reasons, note), left_out=tuple(left_out))
+
+
+def _partial_sessions(frame: pd.DataFrame, order_col: str) -> list[Any]:
+    if "partial" not in frame.columns:
+        return []
+    partial = frame["partial"].astype("boolean").fillna(False).astype(bool)
+    return frame.loc[partial, order_col].tolist()
+
+
+def _decide(
+    resistance: pd.DataFrame,
+    openness_sessions: pd.DataFrame,
+    params: ReferralParams,
+    special_needs: bool,
+    order_col: str,
+) -> ReferralFlag:
+    """The flag over the last N sessions of the frames as given (DOMAIN §4)."""
     merged = resistance.merge(
         openness_sessions[[order_col, "oi", "share_defined"]], on=order_col, how="outer"
     )

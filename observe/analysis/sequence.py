@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from observe.analysis.intervals import OBSERVATION_KEYS, close_states, group_codes, session_lengths
+from observe.analysis.intervals import OBSERVATION_KEYS, close_states, group_codes, observation_spans
 from observe.errors import InvalidInput
+from observe.frames import EXHAUSTIVE_CHANNELS
 
 Code = tuple[str, str]  # (subject, cue)
 
@@ -37,7 +38,8 @@ class SequenceStats:
     """Statistics of one 2×2 tally (DOMAIN §5); NaN where undefined.
 
     ``interpretable`` is False when a+b < 5 or a+c < 5 ("don't interpret Q");
-    ``corrected`` says 0.5 was added to every cell for OR and its SE (a zero cell).
+    ``corrected`` says 0.5 was added to every cell (a zero cell) for Q, OR and the SE
+    alike, so Q = (OR − 1)/(OR + 1) always holds (DOMAIN §9.5).
     """
 
     a: int
@@ -65,6 +67,9 @@ class SequenceStats:
 def contingency_stats(a: int, b: int, c: int, d: int, *, min_margin: int = 5) -> SequenceStats:
     """P(T|G), P(T|¬G), adjusted residual, Yule's Q and OR of a 2×2 unit tally.
 
+    Q and OR come from one table (DOMAIN §9.5): when any cell is 0, 0.5 is added to
+    all four cells for both, so Q = (OR − 1)/(OR + 1) and they never disagree in sign.
+
     Parameters
     ----------
     a, b, c, d
@@ -79,6 +84,13 @@ def contingency_stats(a: int, b: int, c: int, d: int, *, min_margin: int = 5) ->
     >>> s = contingency_stats(25, 175, 35, 1565)
     >>> round(s.z, 2), round(s.yules_q, 2), round(s.odds_ratio, 2), round(s.ln_or, 2), round(s.se_ln_or, 2)
     (7.66, 0.73, 6.39, 1.85, 0.27)
+
+    A zero cell: Q and OR from the same corrected table (uncorrected, Q would be −1
+    beside an OR above 1).
+
+    >>> s = contingency_stats(0, 10, 7, 343)
+    >>> round(s.odds_ratio, 3), round(s.yules_q, 3), s.corrected, s.interpretable
+    (2.181, 0.371, True, True)
     """
     n = a + b + c + d
     nan = math.nan
@@ -90,11 +102,11 @@ def contingency_stats(a: int, b: int, c: int, d: int, *, min_margin: int = 5) ->
     p_row, p_col = (a + b) / n, (a + c) / n
     var = expected * (1 - p_row) * (1 - p_col)
     z = (a - expected) / math.sqrt(var) if var > 0 else nan
-    q = (a * d - b * c) / (a * d + b * c) if a * d + b * c else nan
     corrected = min(a, b, c, d) == 0
-    # Haldane–Anscombe: add 0.5 to all cells when any is zero (DOMAIN §5)
+    # Haldane–Anscombe: add 0.5 to all cells when any is zero, for Q and OR alike (DOMAIN §9.5)
     fa, fb, fc, fd = (x + 0.5 for x in (a, b, c, d)) if corrected else (a, b, c, d)
     odds = fa * fd / (fb * fc)
+    q = yules_q(a, b, c, d)
     se = math.sqrt(1 / fa + 1 / fb + 1 / fc + 1 / fd)
     ok = a + b >= min_margin and a + c >= min_margin
     return SequenceStats(
@@ -115,6 +127,25 @@ def contingency_stats(a: int, b: int, c: int, d: int, *, min_margin: int = 5) ->
         ok,
         "" if ok else R_FEW_UNITS,
     )
+
+
+def yules_q(a: Any, b: Any, c: Any, d: Any) -> Any:
+    """Yule's Q of 2×2 tallies (scalars or arrays) with the shared zero-cell rule (DOMAIN §9.5).
+
+    Where any cell is 0, 0.5 is added to all four; Q = (ad − bc)/(ad + bc), which equals
+    (OR − 1)/(OR + 1) for the same table.
+
+    Examples
+    --------
+    >>> round(yules_q(25, 175, 35, 1565), 2), round(yules_q(0, 0, 0, 359), 4)
+    (0.73, 0.9972)
+    """
+    cells = [np.asarray(x, dtype=float) for x in (a, b, c, d)]
+    zero = np.minimum.reduce(cells) == 0
+    fa, fb, fc, fd = (np.where(zero, x + 0.5, x) for x in cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = (fa * fd - fb * fc) / (fa * fd + fb * fc)
+    return float(q) if np.ndim(q) == 0 else q
 
 
 # --------------------------------------------------------------------------- unit series
@@ -159,16 +190,27 @@ def given_units(
     return out
 
 
-def target_units(onsets: np.ndarray, n_units: int, *, unit_s: float = 1.0) -> np.ndarray:
+def target_units(
+    onsets: np.ndarray, n_units: int, *, unit_s: float = 1.0, end_s: float | None = None
+) -> np.ndarray:
     """Units ``[iΔ, (i+1)Δ)`` containing at least one onset.
+
+    The last unit is closed at ``end_s`` (the coded extent, DOMAIN §9.1): an onset at
+    exactly the end of the last unit counts in it.
 
     Examples
     --------
     >>> target_units(np.array([0.2, 0.9, 3.0]), 5).nonzero()[0].tolist()
     [0, 3]
+    >>> target_units(np.array([5.0]), 5, end_s=5.0).nonzero()[0].tolist()
+    [4]
     """
     out = np.zeros(n_units, dtype=bool)
     idx = np.floor(onsets / unit_s + 1e-9).astype(np.int64)
+    if end_s is not None and n_units > 0:
+        at_end = (idx == n_units) & np.isclose(onsets, end_s, rtol=0, atol=1e-9)
+        at_end &= np.isclose(n_units * unit_s, end_s, rtol=0, atol=1e-9)
+        idx[at_end] = n_units - 1
     out[idx[(idx >= 0) & (idx < n_units)]] = True
     return out
 
@@ -176,19 +218,49 @@ def target_units(onsets: np.ndarray, n_units: int, *, unit_s: float = 1.0) -> np
 def active_units(
     events: pd.DataFrame, codes: Sequence[Code], n_units: int, length_s: float, *, unit_s: float = 1.0
 ) -> np.ndarray:
-    """Units whose midpoint lies inside a state of any of ``codes`` (for sensitivity exclusions)."""
+    """Units whose midpoint lies inside a state of any of ``codes`` (for sensitivity exclusions).
+
+    A not-visible code of a ME&E channel (``G_NV`` …) is also active wherever that subject's
+    channel has no state: before its first code and in gaps (DOMAIN §9.4), as in the time
+    budget, the openness coverage and the time-unit kappa.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"subject": "client", "channel": "GAZE", "cue": ["G_EYE"], "kind": "state",
+    ...     "start_s": [2.0], "end_s": [4.0]})
+    >>> active_units(ev, [("client", "G_NV")], 5, 5.0).nonzero()[0].tolist()
+    [0, 1, 4]
+    """
     mids = (np.arange(n_units) + 0.5) * unit_s
     out = np.zeros(n_units, dtype=bool)
+    is_state = events["kind"] == "state"
     for subject, cue in codes:
-        sel = (events["subject"] == subject) & (events["cue"] == cue) & (events["kind"] == "state")
-        s, e = close_states(
-            events.loc[sel, "start_s"].to_numpy(float),
-            events.loc[sel, "end_s"].to_numpy(float),
-            np.full(sel.sum(), length_s),
-        )
-        for a, b in zip(s, e, strict=True):
-            out |= (mids >= a) & (mids < b)
+        sel = (events["subject"] == subject) & (events["cue"] == cue) & is_state
+        out |= _covered(events[sel], mids, length_s)
+        channel = _nv_channel(events, cue)
+        if channel is not None:
+            lane = (events["subject"] == subject) & (events["channel"] == channel) & is_state
+            out |= ~_covered(events[lane], mids, length_s)
     return out
+
+
+def _covered(states: pd.DataFrame, mids: np.ndarray, length_s: float) -> np.ndarray:
+    s, e = close_states(
+        states["start_s"].to_numpy(float), states["end_s"].to_numpy(float), np.full(len(states), length_s)
+    )
+    out = np.zeros(len(mids), dtype=bool)
+    for a, b in zip(s, e, strict=True):
+        out |= (mids >= a) & (mids < b)
+    return out
+
+
+def _nv_channel(events: pd.DataFrame, cue: str) -> str | None:
+    """The ME&E channel of a not-visible cue (from the data, else the default scheme's prefix)."""
+    if not cue.endswith("_NV") or "channel" not in events.columns:
+        return None
+    seen = events.loc[events["cue"] == cue, "channel"]
+    channel = str(seen.iloc[0]) if len(seen) else {c[:1]: c for c in EXHAUSTIVE_CHANNELS}.get(cue[:1])
+    return channel if channel in EXHAUSTIVE_CHANNELS else None
 
 
 def _streams(
@@ -196,8 +268,9 @@ def _streams(
     offset_s: float, exclude: Sequence[Code],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     n_units = int(np.floor(length / unit_s + 1e-9))
-    g = given_units(onset_times(events, given), n_units, window_s=window_s, unit_s=unit_s, offset_s=offset_s)
-    t = target_units(onset_times(events, target), n_units, unit_s=unit_s)
+    g_on, t_on = onset_times(events, given), onset_times(events, target)
+    g = given_units(g_on[g_on <= length], n_units, window_s=window_s, unit_s=unit_s, offset_s=offset_s)
+    t = target_units(t_on[t_on <= length], n_units, unit_s=unit_s, end_s=length)
     keep = (
         ~active_units(events, exclude, n_units, length, unit_s=unit_s) if exclude else np.ones(n_units, bool)
     )
@@ -230,8 +303,12 @@ def sequence_table(
     offset_s: float = 0.0,
     exclude: Sequence[Code] = (),
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """2×2 tally and statistics per observation for "does ``given`` precede ``target``".
+
+    Units cut the coded extent [0, E] (DOMAIN §9.3; a trailing part shorter than a unit
+    is dropped); the last unit is closed, so a target onset at exactly E counts.
 
     Parameters
     ----------
@@ -248,11 +325,14 @@ def sequence_table(
         e.g. ``[("client", "G_EYE"), ("client", "G_NV"), ("counselor", "T_NV")]``).
     by
         Columns identifying one observation.
+    coded_s
+        Coded extent E; default: the frame's ``coded_s`` column, else the whole session.
 
     Returns
     -------
     DataFrame
-        The ``by`` columns and the fields of :class:`SequenceStats`.
+        The ``by`` columns, the fields of :class:`SequenceStats`, ``coded_s``,
+        ``coverage`` (E/T) and ``partial`` (coverage below 0.5).
 
     Examples
     --------
@@ -263,12 +343,14 @@ def sequence_table(
     [[1, 4, 0, 55]]
     """
     _check(events, by, window_s, unit_s)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by, coded_s)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded
+    coverage = spans.columns()
     rows = []
     for gi, sub in events.groupby(codes, sort=True):
         g, t, keep = _streams(sub, lengths[gi], given, target, window_s, unit_s, offset_s, exclude)
-        rows.append({**{c: keys[c].iloc[gi] for c in by}, **contingency_stats(*tally(g, t, keep)).as_dict()})
+        rows.append({**{c: keys[c].iloc[gi] for c in by}, **contingency_stats(*tally(g, t, keep)).as_dict(),
+                     **{k: v[gi] for k, v in coverage.items()}})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -339,11 +421,13 @@ def shift_test(
     min_shift_s: float = 30.0,
     seed: int = 0,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """Circular time-shift permutation test of Yule's Q per observation (DOMAIN §5 step 5).
 
     The target stream is rotated by u ~ U[min_shift, L − min_shift] (wrapping); Q is
-    recomputed for ``n_perm`` shifts; p = (1 + #{Q_u ≥ Q_obs}) / (n_perm + 1).
+    recomputed for ``n_perm`` shifts (with the same zero-cell rule as Q_obs, DOMAIN §9.5);
+    p = (1 + #{Q_u ≥ Q_obs}) / (n_perm + 1). L is the coded extent E (``coded_s``).
     Each session's shifts come from its own seeded generator, so a session's p does
     not depend on the other sessions in the frame.
 
@@ -366,8 +450,8 @@ def shift_test(
     _check(events, by, window_s, unit_s)
     if n_perm < 1:
         raise InvalidInput("analysis.params.must_be_positive", name="n_perm", value=n_perm)
-    codes, keys = group_codes(events, by)
-    lengths = session_lengths(events, codes, len(keys))
+    spans = observation_spans(events, by, coded_s)
+    codes, keys, lengths = spans.codes, spans.keys, spans.coded
     rows = []
     for gi, sub in events.groupby(codes, sort=True):
         g, t, keep = _streams(sub, lengths[gi], given, target, window_s, unit_s, offset_s, exclude)
@@ -396,8 +480,7 @@ def shift_test(
         n_g, n = int(gk.sum()), int(keep.sum())
         b, c = n_g - a, n_t - a
         d = n - a - b - c
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q = (a * d - b * c) / (a * d + b * c)
+        q = yules_q(a, b, c, d)
         p = (1 + np.sum(q >= q_obs - 1e-12)) / (n_perm + 1)
         rows.append(
             {
@@ -422,6 +505,7 @@ def transition_matrix(
     cues: Sequence[str] | None = None,
     lag: int = 1,
     by: Sequence[str] = OBSERVATION_KEYS,
+    coded_s: float | None = None,
 ) -> pd.DataFrame:
     """Lag-``lag`` transitions between codes in the onset sequence, with adjusted residuals.
 
@@ -446,7 +530,9 @@ def transition_matrix(
     if lag < 1:
         raise InvalidInput("analysis.params.must_be_positive", name="lag", value=lag)
     _check(events, by, 1.0, 1.0)
-    ev = events
+    spans = observation_spans(events, by, coded_s)
+    # onsets after the coded extent are not part of the sequence (DOMAIN §9.3)
+    ev = events[events["start_s"].to_numpy(float) <= spans.coded[spans.codes]]
     if subjects is not None:
         ev = ev[ev["subject"].isin(list(subjects))]
     if cues is not None:

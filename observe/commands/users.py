@@ -49,6 +49,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     enable.add_argument("username")
     enable.set_defaults(run=cmd_disable, active=True)
 
+    unlock = actions.add_parser("unlock", parents=[common], help="lift a lock after failed sign-ins")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=cmd_unlock)
+
 
 def read_password(from_stdin: bool) -> str:
     """The new password: one line of standard input, or typed twice without echo."""
@@ -64,7 +68,7 @@ def cmd_add(args: argparse.Namespace, store: Store) -> int:
     from observe.auth import hash_password
 
     password = read_password(args.password_stdin)
-    hash_password(password)  # refuse a short password before the account exists
+    hash_password(password, args.username)  # refuse a weak password before the account exists
     store.add_user(args.username, role=args.role, display_name=args.name)
     store.set_password(args.username, password)
     if args.counselor:
@@ -93,4 +97,10 @@ def cmd_passwd(args: argparse.Namespace, store: Store) -> int:
 def cmd_disable(args: argparse.Namespace, store: Store) -> int:
     store.set_active(args.username, args.active)
     print(f"user {args.username} {'enabled' if args.active else 'disabled'}")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace, store: Store) -> int:
+    had = store.unlock(args.username)
+    print(f"user {args.username} unlocked" if had else f"user {args.username} was not locked")
     return 0

@@ -14,9 +14,10 @@ from typing import Any
 
 from observe.errors import InvalidInput
 from observe.interop.bundle import ImportWarning
+from observe.interop.limits import ImportLimits, json_containers
 
-#: Refuse to inflate a gzip beyond this (a 1 kB "zip bomb" must not fill memory).
-MAX_INFLATED_BYTES = 512 * 1024 * 1024
+#: Containers a JSON file may hold beyond one per row (a BORIS project's ethogram, observations).
+JSON_SLACK = 10_000
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 PARQUET_MAGIC = b"PAR1"
@@ -29,15 +30,17 @@ def require_data(data: bytes, filename: str) -> None:
         raise InvalidInput("interop.empty_file", filename=filename)
 
 
-def gunzip(data: bytes, filename: str) -> bytes:
-    """Inflate gzip data, refusing truncated, corrupt or oversized archives."""
+def gunzip(data: bytes, filename: str, limits: ImportLimits | None = None) -> bytes:
+    """Inflate gzip data, refusing truncated, corrupt or oversized archives (a 1 kB "zip bomb"
+    must not fill memory: inflation stops at the limit)."""
+    limits = limits or ImportLimits()
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(data, MAX_INFLATED_BYTES)
+        out = inflater.decompress(data, limits.max_inflated_bytes + 1)
     except zlib.error as exc:
         raise InvalidInput("interop.bad_gzip", filename=filename) from exc
-    if inflater.unconsumed_tail:
-        raise InvalidInput("interop.too_large", filename=filename)
+    if inflater.unconsumed_tail or len(out) > limits.max_inflated_bytes:
+        limits.check_inflated(limits.max_inflated_bytes + 1, filename)
     if not inflater.eof:
         raise InvalidInput("interop.bad_gzip", filename=filename)
     return out
@@ -65,17 +68,37 @@ def decode_text(data: bytes, filename: str, warnings: list[ImportWarning]) -> st
     return text
 
 
-def load_json(data: bytes, filename: str, warnings: list[ImportWarning]) -> Any:
-    """Parse JSON (gzip-compressed or not) into Python objects."""
+def load_json(
+    data: bytes, filename: str, warnings: list[ImportWarning], limits: ImportLimits | None = None
+) -> Any:
+    """Parse JSON (gzip-compressed or not) into Python objects, within ``limits``: the records
+    (containers outside strings) and the longest string are bounded before anything is parsed."""
+    limits = limits or ImportLimits()
     require_data(data, filename)
+    limits.check_bytes(len(data), filename)
     if data.startswith(GZIP_MAGIC):
-        data = gunzip(data, filename)
+        data = gunzip(data, filename, limits)
         require_data(data, filename)
     text = decode_text(data, filename, warnings)
+    bound = limits.max_rows + JSON_SLACK
+    if text.count("[") + text.count("{") > bound and json_containers(text) > bound:
+        limits.check_rows(limits.max_rows + 1, filename)
+    check_json_strings(text, filename, limits)
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput("interop.bad_json", filename=filename) from exc
+
+
+def check_json_strings(text: str, filename: str, limits: ImportLimits) -> None:
+    """Refuse a JSON string longer than a cell may be (a regex gate first, exact only past it)."""
+    from observe.interop.limits import _JSON_STRING
+
+    gate = re.compile(rf"[^\"]{{{limits.max_cell_chars + 1}}}")
+    if gate.search(text) is None:
+        return
+    for match in _JSON_STRING.finditer(text):
+        limits.check_cell(len(match.group(0)) - 2, filename)
 
 
 def sniff_delimiter(line: str, expected: str) -> str:
@@ -98,15 +121,58 @@ def split_lines(text: str, delimiter: str) -> list[list[str]]:
         raise InvalidInput("interop.bad_csv", detail=str(exc)) from exc
 
 
-def read_xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
-    """The first worksheet of an XLSX as rows of strings (merged cells: value in the top-left only)."""
+#: Rows above a header (title rows, BORIS's old key/value block) that do not count as data.
+HEADER_SLACK = 300
+
+
+def read_xlsx_rows(
+    data: bytes, filename: str, limits: ImportLimits | None = None, *, first: int | None = None
+) -> list[list[str]]:
+    """The first worksheet of an XLSX as rows of strings (merged cells: value in the top-left only).
+
+    Before a cell is read: the file size, the unpacked size of the zip members (as the zip
+    directory states it; :mod:`zipfile` never inflates past that) and the sheet's declared
+    dimension are checked; while streaming, every row's width and cell length. ``first``
+    stops after that many rows (format detection).
+    """
+    import zipfile
+
     import openpyxl
 
+    limits = limits or ImportLimits()
+    limits.check_bytes(len(data), filename)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise InvalidInput("interop.bad_xlsx", filename=filename) from exc
+    limits.check_inflated(unpacked, filename)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        declared_rows = sheet.max_row
+    except Exception as exc:  # openpyxl/zipfile raise many types on a damaged workbook
+        raise InvalidInput("interop.bad_xlsx", filename=filename) from exc
+    if isinstance(declared_rows, int) and first is None:
+        limits.check_rows(declared_rows - HEADER_SLACK, filename)
+    rows: list[list[str]] = []
+    width = limits.max_columns + 1
+    try:
+        for row in sheet.iter_rows(values_only=True, max_col=width):
+            cells = [_cell_text(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            limits.check_columns(len(cells), filename)
+            for cell in cells:
+                limits.check_cell(len(cell), filename)
+            rows.append(cells)
+            if first is not None and len(rows) >= first:
+                break
+            if len(rows) > limits.max_rows + HEADER_SLACK:
+                limits.check_rows(len(rows) - HEADER_SLACK, filename)
         book.close()
+    except InvalidInput:
+        raise
     except Exception as exc:  # openpyxl/zipfile raise many types on a damaged workbook
         raise InvalidInput("interop.bad_xlsx", filename=filename) from exc
     return rows

@@ -19,6 +19,7 @@ import pandas as pd
 from observe.errors import InvalidInput
 from observe.interop._read import (
     DELIMITERS,
+    HEADER_SLACK,
     ZIP_MAGIC,
     decode_text,
     expected_delimiter,
@@ -27,9 +28,10 @@ from observe.interop._read import (
     require_data,
 )
 from observe.interop.bundle import ImportWarning
+from observe.interop.limits import ImportLimits
 
 #: How many rows may precede the header (BORIS's old key/value block, title rows).
-HEADER_SEARCH_ROWS = 300
+HEADER_SEARCH_ROWS = HEADER_SLACK
 
 HeaderTest = Callable[[Sequence[str]], bool]
 
@@ -50,31 +52,42 @@ class Table:
     warnings: list[ImportWarning] = field(default_factory=list)
 
 
-def load_table(data: bytes, filename: str, is_header: HeaderTest, *, what: str) -> Table:
+def load_table(
+    data: bytes, filename: str, is_header: HeaderTest, *, what: str, limits: ImportLimits | None = None
+) -> Table:
     """Find the header row (``is_header``) in a TSV/CSV/XLSX file and load the rows below it.
+
+    ``limits`` are checked before the body is parsed: the file size, the number of lines
+    and the longest line of the text, the width of the header; while parsing, every row's
+    width and cell length.
 
     Raises
     ------
     InvalidInput
-        Empty file, damaged spreadsheet, or no row that looks like the header.
+        Empty file, damaged spreadsheet, no row that looks like the header, or over a limit.
     """
+    limits = limits or ImportLimits()
     require_data(data, filename)
+    limits.check_bytes(len(data), filename)
     warnings: list[ImportWarning] = []
     if data.startswith(ZIP_MAGIC):
-        return _from_rows(read_xlsx_rows(data, filename), is_header, what, filename, warnings)
+        rows = read_xlsx_rows(data, filename, limits)
+        return _from_rows(rows, is_header, what, filename, warnings, limits)
     text = decode_text(data, filename, warnings)
+    limits.check_text(text, filename)
     expected = expected_delimiter(filename)
     for delimiter in (expected, *(d for d in DELIMITERS if d != expected)):
-        found = _find_header_in_text(text, delimiter, is_header)
+        found = _find_header_in_text(text, delimiter, is_header, limits.max_columns)
         if found is None:
             continue
         preamble, header, offset = found
+        limits.check_columns(len(header), filename)
         if delimiter != expected and filename.lower().endswith((".csv", ".tsv", ".tab", ".txt")):
             warnings.append(
                 ImportWarning(None, "interop.warn.delimiter", {"found": _delimiter_name(delimiter)})
             )
-        body = _read_body(text[offset:], delimiter, len(header), warnings)
-        return _table(header, body, preamble, warnings, filename)
+        body = _read_body(text[offset:], delimiter, len(header), warnings, limits, filename)
+        return _table(header, body, preamble, warnings, filename, limits)
     raise InvalidInput("interop.header_not_found", filename=filename, what=what)
 
 
@@ -83,7 +96,7 @@ def _delimiter_name(delimiter: str) -> str:
 
 
 def _find_header_in_text(
-    text: str, delimiter: str, is_header: HeaderTest
+    text: str, delimiter: str, is_header: HeaderTest, max_columns: int
 ) -> tuple[list[list[str]], list[str], int] | None:
     consumed: list[int] = []
 
@@ -98,7 +111,7 @@ def _find_header_in_text(
         for row in reader:
             if is_header(row):
                 return preamble, row, sum(consumed[: reader.line_num])
-            preamble.append(row)
+            preamble.append(row[: max_columns + 1])  # a row of a million cells is not kept
             if len(preamble) >= HEADER_SEARCH_ROWS:
                 return None
     except csv.Error:
@@ -106,8 +119,16 @@ def _find_header_in_text(
     return None
 
 
-def _read_body(text: str, delimiter: str, width: int, warnings: list[ImportWarning]) -> pd.DataFrame:
-    """The body as text columns 0..width-1, fast path pandas' C parser, slow path csv."""
+def _read_body(
+    text: str,
+    delimiter: str,
+    width: int,
+    warnings: list[ImportWarning],
+    limits: ImportLimits,
+    filename: str,
+) -> pd.DataFrame:
+    """The body as text columns 0..width-1, fast path pandas' C parser, slow path csv
+    (streamed: a row wider than the column limit is refused before the next is read)."""
     if not text.strip():
         return pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
     try:
@@ -126,11 +147,18 @@ def _read_body(text: str, delimiter: str, width: int, warnings: list[ImportWarni
         return frame
     except (pd.errors.ParserError, ValueError, csv.Error):
         pass
+    rows: list[list[str]] = []
+    too_long: list[int] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(row) > width and any(c.strip() for c in row[width:]):
+                limits.check_columns(len(row), filename)
+                too_long.append(len(rows))
+            rows.append(row[:width])
+            if len(rows) > limits.max_rows:
+                limits.check_rows(len(rows), filename)
     except csv.Error as exc:
         raise InvalidInput("interop.bad_csv", detail=str(exc)) from exc
-    too_long = [i for i, r in enumerate(rows) if len(r) > width and any(c.strip() for c in r[width:])]
     if too_long:
         warnings.append(ImportWarning(None, "interop.warn.extra_cells", {"n": len(too_long)}))
     padded = [(r + [""] * width)[:width] for r in rows]
@@ -138,7 +166,12 @@ def _read_body(text: str, delimiter: str, width: int, warnings: list[ImportWarni
 
 
 def _from_rows(
-    rows: list[list[str]], is_header: HeaderTest, what: str, filename: str, warnings: list[ImportWarning]
+    rows: list[list[str]],
+    is_header: HeaderTest,
+    what: str,
+    filename: str,
+    warnings: list[ImportWarning],
+    limits: ImportLimits,
 ) -> Table:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if is_header(row):
@@ -149,7 +182,8 @@ def _from_rows(
             body = pd.DataFrame(
                 [(r + [""] * width)[:width] for r in rows[i + 1 :]], columns=list(range(width))
             )
-            return _table(header, body.astype(object), [list(r) for r in rows[:i]], warnings, filename)
+            preamble = [list(r) for r in rows[:i]]
+            return _table(header, body.astype(object), preamble, warnings, filename, limits)
     raise InvalidInput("interop.header_not_found", filename=filename, what=what)
 
 
@@ -159,14 +193,19 @@ def _table(
     preamble: list[list[str]],
     warnings: list[ImportWarning],
     filename: str,
+    limits: ImportLimits,
 ) -> Table:
     header_row = len(preamble) + 1
+    limits.check_rows(len(body), filename)
     body = body.copy()
     body["_row"] = range(header_row + 1, header_row + 1 + len(body))
     keep = np.zeros(len(body), dtype=bool)
     for col in body.columns:
         if col != "_row":
-            keep |= body[col].to_numpy(dtype=object) != ""
+            values = body[col].to_numpy(dtype=object)
+            keep |= values != ""
+            if len(values):
+                limits.check_cell(int(body[col].str.len().max() or 0), filename)
     body = body[keep]
     return Table([str(h) for h in header], body.reset_index(drop=True), preamble, header_row, warnings)
 

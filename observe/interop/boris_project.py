@@ -31,6 +31,7 @@ from observe.interop.bundle import (
     parse_modifiers,
     summarize_rows,
 )
+from observe.interop.limits import ImportLimits
 
 #: Characters BORIS forbids in modifier values (FORMATS §1.1).
 _FORBIDDEN_IN_VALUES = re.compile(r"[()|,`~]")
@@ -39,7 +40,9 @@ _SHORTCUT_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
 _MEDIA_TYPES = {"MEDIA", "LIVE", "IMAGES"}
 
 
-def parse_boris_project(data: bytes, *, filename: str = "project.boris") -> ImportBundle:
+def parse_boris_project(
+    data: bytes, *, filename: str = "project.boris", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read a BORIS project (JSON or gzip-compressed JSON) into an :class:`ImportBundle`.
 
     Parameters
@@ -69,8 +72,9 @@ def parse_boris_project(data: bytes, *, filename: str = "project.boris") -> Impo
     >>> b.observations[0].events[["cue", "kind", "start_s", "end_s"]].values.tolist()
     [['s', 'state', 1.0, 3.5]]
     """
+    limits = limits or ImportLimits()
     warnings: list[ImportWarning] = []
-    project = load_json(data, filename, warnings)
+    project = load_json(data, filename, warnings, limits)
     if not isinstance(project, dict) or not (
         "project_format_version" in project or ("behaviors_conf" in project and "observations" in project)
     ):
@@ -81,6 +85,14 @@ def parse_boris_project(data: bytes, *, filename: str = "project.boris") -> Impo
     raw_obs = project.get("observations") or {}
     if not isinstance(raw_obs, dict):
         raise InvalidInput("interop.boris.not_project", filename=filename)
+    limits.check_rows(
+        sum(
+            len(o["events"])
+            for o in raw_obs.values()
+            if isinstance(o, dict) and isinstance(o.get("events"), list)
+        ),
+        filename,
+    )
     observations = []
     for obs_id, obs in raw_obs.items():
         if not isinstance(obs, dict):

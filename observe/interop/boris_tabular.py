@@ -35,6 +35,7 @@ from observe.interop.bundle import (
     parse_modifiers,
     summarize_rows,
 )
+from observe.interop.limits import ImportLimits
 
 #: BORIS's label for events without a focal subject; our frames store it as "".
 NO_FOCAL_SUBJECT = "No focal subject"
@@ -103,7 +104,9 @@ def _is_aggregated_header(row: Sequence[str]) -> bool:
     return has_columns("Start (s)", "Stop (s)")(row)
 
 
-def parse_boris_tabular(data: bytes, *, filename: str = "events.tsv") -> ImportBundle:
+def parse_boris_tabular(
+    data: bytes, *, filename: str = "events.tsv", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read a BORIS tabular events export (current or old layout; TSV, CSV or XLSX).
 
     Parameters
@@ -132,7 +135,7 @@ def parse_boris_tabular(data: bytes, *, filename: str = "events.tsv") -> ImportB
     >>> parse_boris_tabular(tsv).observations[0].events[["cue", "start_s", "end_s"]].values.tolist()
     [['G_EYE', 1.0, 2.5]]
     """
-    table = load_table(data, filename, _is_tabular_header, what="BORIS tabular events")
+    table = load_table(data, filename, _is_tabular_header, what="BORIS tabular events", limits=limits)
     warnings = table.warnings
     old = not _is_current_header(table.header)
     cols = _columns(table.header, old=old)
@@ -166,7 +169,9 @@ def parse_boris_tabular(data: bytes, *, filename: str = "events.tsv") -> ImportB
     return _bundle("boris_tabular", observations, warnings)
 
 
-def parse_boris_aggregated(data: bytes, *, filename: str = "aggregated.tsv") -> ImportBundle:
+def parse_boris_aggregated(
+    data: bytes, *, filename: str = "aggregated.tsv", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read a BORIS aggregated events export (one row per occurrence, with a header row).
 
     Raises
@@ -181,7 +186,7 @@ def parse_boris_aggregated(data: bytes, *, filename: str = "aggregated.tsv") -> 
     >>> parse_boris_aggregated(tsv).observations[0].events[["subject", "cue", "end_s"]].values.tolist()
     [['', 's', 8.125]]
     """
-    table = load_table(data, filename, _is_aggregated_header, what="BORIS aggregated events")
+    table = load_table(data, filename, _is_aggregated_header, what="BORIS aggregated events", limits=limits)
     warnings = table.warnings
     header = table.header
     body = table.body

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from observe.errors import InvalidInput
@@ -28,6 +27,7 @@ from observe.interop.boris_tabular import (
 )
 from observe.interop.bundle import ImportBundle, ImportWarning
 from observe.interop.elan import parse_eaf
+from observe.interop.limits import ImportLimits
 from observe.interop.tidy import parse_tidy_csv, parse_tidy_json, parse_tidy_parquet
 
 FORMATS = (
@@ -53,7 +53,7 @@ PARSERS: dict[str, Callable[..., ImportBundle]] = {
 _SNIFF_BYTES = 256 * 1024
 
 
-def detect_format(data: bytes, filename: str) -> str:
+def detect_format(data: bytes, filename: str, limits: ImportLimits | None = None) -> str:
     """Name of the format of ``data``, one of :data:`FORMATS`.
 
     JSON with ``project_format_version`` → BORIS project (also gzip); XML with
@@ -74,13 +74,15 @@ def detect_format(data: bytes, filename: str) -> str:
     >>> detect_format(b"session,cue,start_s\\nS1,G_EYE,1.0\\n", "e.csv")
     'tidy_csv'
     """
+    limits = limits or ImportLimits()
     require_data(data, filename)
+    limits.check_bytes(len(data), filename)
     if data.startswith(GZIP_MAGIC):
-        return "boris_project" if _is_boris_json(gunzip(data, filename)) else _unknown(filename)
+        return "boris_project" if _is_boris_json(gunzip(data, filename, limits)) else _unknown(filename)
     if data.startswith(PARQUET_MAGIC):
         return "tidy_parquet"
     if data.startswith(ZIP_MAGIC):
-        return _detect_rows(read_xlsx_rows(data, filename)[:300], filename)
+        return _detect_rows(read_xlsx_rows(data, filename, limits, first=300), filename)
     head = decode_text(data[:_SNIFF_BYTES], filename, [])
     stripped = head.lstrip()
     if stripped.startswith(("{", "[")):
@@ -96,16 +98,18 @@ def detect_format(data: bytes, filename: str) -> str:
         return _unknown(filename)
     best = max(lines[:50], key=lambda line: max(line.count(d) for d in ("\t", ",", ";")))
     delimiter = sniff_delimiter(best, "\t")
-    rows = split_lines("\n".join(lines), delimiter) if lines else []
+    rows = [r[: limits.max_columns + 1] for r in split_lines("\n".join(lines), delimiter)]
     return _detect_rows(rows, filename)
 
 
 def _is_boris_json(data: bytes) -> bool:
+    """A JSON object naming ``project_format_version``: decided by a search, without parsing a
+    file that may be too large to parse (the parser checks the limits first)."""
     try:
-        payload = json.loads(decode_text(data, "", []))
-    except (ValueError, RecursionError, InvalidInput):
+        text = decode_text(data, "", [])
+    except InvalidInput:
         return False
-    return isinstance(payload, dict) and "project_format_version" in payload
+    return text.lstrip().startswith("{") and '"project_format_version"' in text
 
 
 def _detect_rows(rows: list[list[str]], filename: str) -> str:
@@ -124,7 +128,9 @@ def _unknown(filename: str) -> str:
     raise InvalidInput("interop.unknown_format", filename=filename)
 
 
-def parse_file(data: bytes, *, filename: str, fmt: str | None = None) -> ImportBundle:
+def parse_file(
+    data: bytes, *, filename: str, fmt: str | None = None, limits: ImportLimits | None = None
+) -> ImportBundle:
     """Detect the format (unless ``fmt`` is given) and parse.
 
     Parameters
@@ -135,24 +141,29 @@ def parse_file(data: bytes, *, filename: str, fmt: str | None = None) -> ImportB
         Its name (for messages and the expected delimiter).
     fmt : str, optional
         One of :data:`FORMATS`, or ``"boris"``/``"elan"``/``"csv"`` (the CLI's ``--as``).
+    limits : ImportLimits, optional
+        Size limits (default: the built-in ones; pages and the CLI pass the workspace's,
+        :meth:`ImportLimits.from_store`).
 
     Examples
     --------
     >>> parse_file(b"session,cue,kind,start_s,end_s\\nS1,P_NOD,point,2.0,\\n", filename="e.csv").n_events
     1
     """
+    limits = limits or ImportLimits()
+    limits.check_bytes(len(data), filename)
     if fmt in ("boris", "elan", "csv"):
-        detected = detect_format(data, filename)
+        detected = detect_format(data, filename, limits)
         family = {"boris": "boris_", "elan": "eaf", "csv": "tidy_"}[fmt]
         if not detected.startswith(family):
             raise InvalidInput("interop.format_mismatch", filename=filename, expected=fmt, found=detected)
         fmt = detected
     elif fmt is None:
-        fmt = detect_format(data, filename)
+        fmt = detect_format(data, filename, limits)
     parser = PARSERS.get(fmt)
     if parser is None:
         raise InvalidInput("interop.unknown_format", filename=filename)
-    return parser(data, filename=filename)
+    return parser(data, filename=filename, limits=limits)
 
 
 __all__ = ["FORMATS", "PARSERS", "ImportWarning", "detect_format", "parse_file"]

@@ -37,6 +37,7 @@ from observe.interop.bundle import (
     TierInfo,
     events_frame,
 )
+from observe.interop.limits import ImportLimits
 
 #: Length given to a point event on export; read back as a point at its start (FORMATS §5).
 POINT_ANNOTATION_MS = 100
@@ -49,7 +50,9 @@ _SEPARATOR = re.compile(r"[-\s]")
 # ----------------------------------------------------------------------------- reader
 
 
-def parse_eaf(data: bytes, *, filename: str = "annotations.eaf") -> ImportBundle:
+def parse_eaf(
+    data: bytes, *, filename: str = "annotations.eaf", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read an ELAN file into one observation named after the file.
 
     Raises
@@ -64,7 +67,9 @@ def parse_eaf(data: bytes, *, filename: str = "annotations.eaf") -> ImportBundle
     >>> parse_eaf(write_eaf(ev)).observations[0].events[["subject", "channel", "cue", "end_s"]].values.tolist()
     [['client', 'GAZE', 'G_EYE', 2.0]]
     """
+    limits = limits or ImportLimits()
     require_data(data, filename)
+    _check_eaf(data, filename, limits)
     eaf = _load(data, filename)
     warnings: list[ImportWarning] = []
     props = _properties(eaf)
@@ -122,6 +127,21 @@ def parse_eaf(data: bytes, *, filename: str = "annotations.eaf") -> ImportBundle
         warnings=tuple(warnings),
         tiers=tuple(tiers),
     )
+
+
+def _check_eaf(data: bytes, filename: str, limits: ImportLimits) -> None:
+    """Bounds counted on the raw bytes before the XML is parsed: size, annotations (rows), time
+    slots; an EAF never declares entities, so a DTD (the "billion laughs" vector) is refused."""
+    limits.check_bytes(len(data), filename)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise InvalidInput("interop.eaf.bad_file", filename=filename)
+    limits.check_rows(data.count(b"_ANNOTATION"), filename)
+    limits.check_rows(data.count(b"<TIME_SLOT ") // 2, filename)
+    # a lane of events may carry a modifier and a comment tier, and a subject several lanes
+    limits.check_columns(data.count(b"<TIER ") // 4, filename)
+    gate = re.compile(rb"[^<]{%d}" % (limits.max_cell_chars + 1))
+    if gate.search(data) is not None:
+        limits.check_cell(limits.max_cell_chars + 1, filename)
 
 
 def _load(data: bytes, filename: str) -> Any:

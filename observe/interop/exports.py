@@ -105,7 +105,7 @@ def export_file(
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> f = export_file(store, "boris", "tsv", selection=Selection(session="K01-S01"))
     >>> f.filename, f.data.split(b"\\t")[0]
     ('K01-S01-boris.tsv', b'Observation id')

@@ -56,7 +56,7 @@ def session_report_html(store: Store, session: str, *, observer: str | None = No
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> page = session_report_html(store, "K01-S06")
     >>> page.count("plotly.js v") == 1, "K01-S06" in page
     (True, True)
@@ -124,7 +124,7 @@ def client_report_html(store: Store, client: str, *, observer: str | None = None
     --------
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> "K02" in client_report_html(store, "K02")
     True
     """

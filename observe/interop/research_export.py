@@ -60,7 +60,7 @@ def research_export(
     >>> import io, zipfile
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> names = zipfile.ZipFile(io.BytesIO(research_export(store, seed=1))).namelist()
     >>> sorted(names)
     ['README.txt', 'events.csv', 'metadata.json', 'openness.csv', 'sessions.csv', 'timebudget.csv']

@@ -28,6 +28,7 @@ from observe.interop.bundle import (
     events_frame,
     summarize_rows,
 )
+from observe.interop.limits import ImportLimits
 
 _REQUIRED = ("cue", "start_s")
 
@@ -35,7 +36,9 @@ _REQUIRED = ("cue", "start_s")
 # ------------------------------------------------------------------------------ readers
 
 
-def parse_tidy_csv(data: bytes, *, filename: str = "events.csv") -> ImportBundle:
+def parse_tidy_csv(
+    data: bytes, *, filename: str = "events.csv", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read our tidy events export (CSV/TSV or XLSX; any delimiter, BOM or Latin-1 tolerated).
 
     Examples
@@ -44,13 +47,15 @@ def parse_tidy_csv(data: bytes, *, filename: str = "events.csv") -> ImportBundle
     >>> parse_tidy_csv(csv_bytes).observations[0].events[["cue", "end_s"]].values.tolist()
     [['G_EYE', 2.5]]
     """
-    table = load_table(data, filename, has_columns(*_REQUIRED), what="tidy events")
+    table = load_table(data, filename, has_columns(*_REQUIRED), what="tidy events", limits=limits)
     frame = table.body.rename(columns=dict(enumerate(h.strip() for h in table.header)))
     frame = frame.loc[:, ~frame.columns.duplicated(keep="last")]
     return _bundle_from_frame(frame, rows=frame["_row"].tolist(), warnings=table.warnings)
 
 
-def parse_tidy_json(data: bytes, *, filename: str = "events.json") -> ImportBundle:
+def parse_tidy_json(
+    data: bytes, *, filename: str = "events.json", limits: ImportLimits | None = None
+) -> ImportBundle:
     """Read tidy events as JSON: a list of records, or ``{"events": [records]}``.
 
     Examples
@@ -59,12 +64,15 @@ def parse_tidy_json(data: bytes, *, filename: str = "events.json") -> ImportBund
     >>> float(parse_tidy_json(raw).observations[0].events.loc[0, "start_s"])
     3.25
     """
+    limits = limits or ImportLimits()
     warnings: list[ImportWarning] = []
-    payload = load_json(data, filename, warnings)
+    payload = load_json(data, filename, warnings, limits)
     if isinstance(payload, dict) and isinstance(payload.get("events"), list):
         payload = payload["events"]
     if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
         raise InvalidInput("interop.tidy.not_records", filename=filename)
+    limits.check_rows(len(payload), filename)
+    limits.check_columns(len({k for r in payload for k in r}), filename)
     frame = pd.DataFrame.from_records(payload) if payload else pd.DataFrame(columns=list(EXPORT_COLUMNS))
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
@@ -72,8 +80,15 @@ def parse_tidy_json(data: bytes, *, filename: str = "events.json") -> ImportBund
     return _bundle_from_frame(frame, rows=list(range(1, len(frame) + 1)), warnings=warnings)
 
 
-def parse_tidy_parquet(data: bytes, *, filename: str = "events.parquet") -> ImportBundle:
-    """Read tidy events from Parquet.
+def parse_tidy_parquet(
+    data: bytes, *, filename: str = "events.parquet", limits: ImportLimits | None = None
+) -> ImportBundle:
+    """Read tidy events from Parquet, within ``limits``.
+
+    The footer's metadata (rows, columns) is checked before a page is decoded; string
+    columns are read dictionary-encoded, so the longest cell and the decoded size are
+    measured on the dictionary (a 379 KB file can hold 50 million rows of one value)
+    before anything is turned into Python objects.
 
     Examples
     --------
@@ -81,18 +96,61 @@ def parse_tidy_parquet(data: bytes, *, filename: str = "events.parquet") -> Impo
     >>> parse_tidy_parquet(write_tidy_parquet(ev)).n_events
     1
     """
+    limits = limits or ImportLimits()
     require_data(data, filename)
+    limits.check_bytes(len(data), filename)
     if not data.startswith(PARQUET_MAGIC):
         raise InvalidInput("interop.bad_parquet", filename=filename)
-    try:
-        # astype(object) materialises every value here, where a damaged string page fails
-        frame = pd.read_parquet(io.BytesIO(data)).astype(object)
-    except Exception as exc:  # pyarrow raises several types on a damaged file
-        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+    frame = _read_parquet_bounded(data, filename, limits)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InvalidInput("interop.missing_columns", columns=", ".join(missing))
     return _bundle_from_frame(frame, rows=list(range(1, len(frame) + 1)), warnings=[])
+
+
+def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        n_rows, n_columns = int(meta.num_rows), int(meta.num_columns)
+    except Exception as exc:  # pyarrow raises several types on a damaged footer
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+    limits.check_rows(n_rows, filename)
+    limits.check_columns(n_columns, filename)
+    try:
+        schema = pq.read_schema(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several types on a damaged footer
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+    # only the columns we read, and only flat ones: a nested column is not our format
+    fields = [f for f in schema if f.name in EVENT_COLUMNS and not pa.types.is_nested(f.type)]
+    # every value costs at least 8 bytes once decoded: bounded from the metadata alone
+    limits.check_inflated(8 * n_rows * len(fields), filename)
+    text = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    try:
+        table = pq.read_table(io.BytesIO(data), columns=[f.name for f in fields], read_dictionary=text)
+    except Exception as exc:  # pyarrow raises several types on a damaged file
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+    limits.check_rows(table.num_rows, filename)
+    decoded = 0
+    for column in table.columns:
+        for chunk in column.chunks:
+            if pa.types.is_dictionary(chunk.type) and len(chunk.dictionary):
+                lengths = pc.binary_length(chunk.dictionary)
+                limits.check_cell(int(pc.max(lengths).as_py() or 0), filename)
+                valid = chunk.indices.drop_null()
+                decoded += int(pc.sum(pc.take(lengths, valid)).as_py() or 0) if len(valid) else 0
+            elif pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type):
+                limits.check_cell(int(pc.max(pc.binary_length(chunk)).as_py() or 0), filename)
+            decoded += 8 * len(chunk)
+            limits.check_inflated(decoded, filename)
+    try:
+        # astype(object) materialises every value here, where a damaged string page fails
+        return table.to_pandas().astype(object)
+    except Exception as exc:  # pyarrow raises several types on a damaged file
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -697,9 +697,12 @@ class Store:
         if username != self.actor:
             self._allow("users.manage")
         row = self._user_row(username)
-        hashed = hash_password(password)
+        hashed = hash_password(password, username)
+        from observe.store.signin_records import end_sign_ins
+
         with self._write() as conn:
             conn.execute(update(T.users).where(T.users.c.id == row.id).values(password_hash=hashed))
+            end_sign_ins(conn, row.id)  # a new password signs every browser out (a stolen cookie too)
             self._audit(conn, "user.password", "user", username)
 
     def set_role(self, username: str, role: str) -> User:
@@ -785,9 +788,21 @@ class Store:
     def authenticate(self, username: str, password: str, *, now: dt.datetime | None = None) -> User:
         """Sign-in: the user if the password is right; failed attempts per username are counted
         in the database and a locked-out name is refused without checking the password."""
-        from observe.auth import check_sign_in
+        from observe.store import signin_records
 
-        return check_sign_in(self, username, password, now=now or _now())
+        return signin_records.authenticate(self, username, password, now=now)
+
+    def unlock(self, username: str) -> bool:
+        """Lift a sign-in lock (administrators; observe.store.signin_records)."""
+        from observe.store import signin_records
+
+        return signin_records.unlock(self, username)
+
+    def sign_in_locks(self) -> list[Any]:
+        """The names locked now after failed sign-ins (observe.store.signin_records.Lock)."""
+        from observe.store import signin_records
+
+        return signin_records.locks(self)
 
     def _ensure_user(self, conn: Connection, username: str, role: str = "observer") -> int:
         found = conn.execute(select(T.users.c.id).where(T.users.c.username == username)).scalar()
@@ -1131,6 +1146,7 @@ class Store:
                 r.status,
                 bool(r.is_reference),
                 int(r.n_events),
+                coded_s=None if r.coded_s is None else float(r.coded_s),
             )
             for r in rows
             if admin
@@ -1188,35 +1204,43 @@ class Store:
             raise NotFound("record.no_observation", id=observation_id)
         return self._scheme_by_id(int(scheme_id))
 
-    def finish_observation(self, observation_id: int) -> Recorded:
-        """Mark coding finished: states still running close at the session end."""
+    def finish_observation(self, observation_id: int, coded_s: float | None = None) -> Recorded:
+        """Mark coding finished at E = ``coded_s`` (DOMAIN §9.3; default: the latest event
+        time): states still running end at E, and E is kept (:attr:`Observation.coded_s`).
+        Refused (nothing changes) for E beyond the session, before a coded event, or on the
+        onset of a running state, and for an observation already finished (reopen it first)."""
+        from observe.extent import summarize
+
         with self._write() as conn:
-            _scheme, duration, _status, _redo = self._observation_context(
+            _scheme, duration, status, _redo = self._observation_context(
                 conn, observation_id, "observation.finish"
             )
-            running = [e for e in self._lane_events(conn, observation_id) if e.running]
-            end = duration if duration is not None else max((e.start_s for e in running), default=0.0)
-            recorded = (
-                self._apply(conn, observation_id, "finish", model.plan_close(running, end))
-                if running
-                else Recorded(None, ())
+            if status == "finished":
+                raise InvalidInput("finish.already_finished")
+            summary = summarize(
+                self._lane_events(conn, observation_id, kinds=("state", "point")), duration, coded_s=coded_s
             )
+            if summary.problem is not None:
+                raise summary.problem
+            changes = summary.changes()
+            recorded = self._apply(conn, observation_id, "finish", changes) if changes else Recorded(None, ())
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="finished", finished_at=_now())
+                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s)
             )
-            self._audit_observation(conn, observation_id, "observation.finish")
+            self._audit_observation(conn, observation_id, "observation.finish", coded_s=summary.coded_s)
         self.refresh()  # an observer may now read the others' coding of this session
         return recorded
 
     def reopen_observation(self, observation_id: int) -> None:
+        """Back to "in progress": the coded extent is forgotten until the next finish."""
         with self._write() as conn:
             self._observation_context(conn, observation_id, "observation.finish")
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="open", finished_at=None)
+                .values(status="open", finished_at=None, coded_s=None)
             )
             self._audit_observation(conn, observation_id, "observation.reopen")
         self.refresh()

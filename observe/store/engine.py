@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from observe.errors import DatabaseError
+from observe.files import private_dir, private_file
 
 DEFAULT_DB = Path("data") / "observe.db"
 SECRETS = Path(".streamlit") / "secrets.toml"
@@ -59,7 +60,8 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         folder = Path(database).expanduser().resolve().parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # owner-only (observe.files); SQLite gives WAL/SHM the file's mode
+            private_file(Path(database).expanduser())
         except OSError as exc:
             raise DatabaseError(
                 "db.cannot_create", path=str(folder), detail=exc.strerror or str(exc)

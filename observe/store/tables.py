@@ -94,6 +94,8 @@ sessions = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("client_id", "number", name="uq_sessions_client_number"),
+    # migration 0004: where an imported session came from (file, source observation); None = coded here
+    Column("source", Text),
 )
 
 session_observers = Table(
@@ -116,6 +118,8 @@ observations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
+    # migration 0004: E, where the observer finished (DOMAIN §9.3); None while in progress
+    Column("coded_s", Float),
 )
 
 events = Table(
@@ -205,11 +209,56 @@ audit = Table(
     Index("ix_audit_client", "client_id"),
 )
 
-# Failed sign-ins per username, persisted so a restart or a second server does not reset the limit.
+# Failed sign-ins per username, persisted so a restart or a second server does not reset the limit
+# (migration 0006: times as epoch seconds, so the lock arithmetic is one portable SQL statement;
+# observe.store.signin_records).
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,
     Column("username", String(80), primary_key=True),
-    Column("failures", Integer, nullable=False, default=0),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_s", Float, nullable=False),
+    Column("locked_until_s", Float),
+)
+
+# The server-wide throttle on failed sign-ins: one row (id 1), a fixed window.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("window_s", Float, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until_s", Float),
+)
+
+# A browser's sign-in (the cookie holds a random token; only its SHA-256 is stored here).
+sign_in_records = Table(
+    "sign_in_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_s", Float, nullable=False),
+    Column("seen_s", Float, nullable=False),
+    Column("expires_s", Float, nullable=False),
+    Index("ix_sign_in_records_user", "user_id"),
+)
+
+
+# -- provenance (migration 0004, observe.store.provenance) ------------------------------------------------
+
+# One row per import: the same file (by SHA-256) or source observation is refused unless the
+# person asks for a new copy (DOMAIN §9.7). ``source_ids`` and ``sessions`` are JSON lists.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("source_format", String(40), nullable=False),
+    Column("source_ids", Text, nullable=False),
+    Column("sessions", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(80), nullable=False),
+    Index("ix_imports_sha256", "sha256"),
 )

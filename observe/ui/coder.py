@@ -1,4 +1,8 @@
-"""The hotkey video coder: the component (``coder_assets.py``) and the Python end of its outbox.
+"""The hotkey video coder: the component (``coder_web/``) and the Python end of its outbox.
+
+The browser side lives in its own files, read once at import: ``coder_web/coder.html``,
+``coder.css`` and ``coder.js`` (linted and edited as what they are, not as Python strings;
+the folder is not named ``coder/`` because a package of that name would shadow this module).
 
 A keypress reaches Python as the whole unacknowledged outbox (client id + sequence number per
 item); :func:`observe.recording.apply_outbox` writes it through the store, idempotently, and
@@ -18,6 +22,7 @@ import itertools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -28,11 +33,17 @@ from observe.i18n import t
 from observe.model import Change, Event
 from observe.scheme import CodingScheme
 from observe.store import Store
-from observe.ui.coder_assets import CSS, HTML, JS
 
-_component = st.components.v2.component("observe_coder", html=HTML, css=CSS, js=JS)
+_WEB = Path(__file__).with_name("coder_web")
+_component = st.components.v2.component(
+    "observe_coder",
+    html=(_WEB / "coder.html").read_text(encoding="utf-8"),
+    css=(_WEB / "coder.css").read_text(encoding="utf-8"),
+    js=(_WEB / "coder.js").read_text(encoding="utf-8"),
+)
 _LOCK = "rec_lock"
 _LOG = 500  # changes kept for a browser that missed some renders; older: it gets every event again
+_REFUSED = 100  # refused keypresses whose reason is kept for the browser to show (newest)
 _nonce = itertools.count(1)
 
 #: Texts the component shows, by its own name → catalogue key.
@@ -61,6 +72,12 @@ _TEXT_KEYS = (
     "window",
     "whole",
     "state_now",
+    "state_end",
+    "marks",
+    "mark_pending",
+    "mark_saved",
+    "mark_failed",
+    "dismiss",
 )
 #: Reserved keys (DOMAIN §1) shown under the cheat-sheet: key label → catalogue key of what it does.
 TRANSPORT: tuple[tuple[str, str], ...] = (
@@ -180,11 +197,28 @@ def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
         acks = st.session_state.get(_key("acks", observation_id), {})
         outcome = recording.apply_outbox(store, observation_id, items, acks)
         st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
+        st.session_state[_key("failed", observation_id)] = failed_items(
+            st.session_state.get(_key("failed", observation_id), {}), outcome, lang
+        )
         if outcome.stale:
             forget(observation_id)
         elif outcome.changes:
             apply(observation_id, outcome.changes)
         show_errors(observation_id, outcome.errors, lang)
+
+
+def failed_items(
+    before: Mapping[str, list[Any]], outcome: recording.Outcome, lang: str
+) -> dict[str, list[Any]]:
+    """``"client:seq"`` → ``[reason, sent again]`` for the browser to turn those marks red.
+
+    A refusal is final and kept (the newest ``_REFUSED``); a database failure holds only until the
+    next attempt, which re-sends the whole outbox and reports again what still fails.
+    """
+    kept = {k: v for k, v in before.items() if not v[1]}
+    for client, seq, error, retry in outcome.failed:
+        kept[f"{client}:{seq}"] = [error.message(lang), retry]
+    return dict(list(kept.items())[-_REFUSED:])
 
 
 def _texts(lang: str) -> dict[str, str]:
@@ -195,13 +229,19 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
     """The component's ``data``: bindings, texts, the timeline and the acknowledgements."""
     obs, lang, scheme = setup.observation_id, setup.lang, setup.scheme
     sheet = recording.cheat_sheet(scheme, lang)
+    lane_of = {(lane["subject"], lane["channel"]): i for i, lane in enumerate(recording.lanes(scheme, lang))}
+    cue_of = {c.code: i for i, c in enumerate(scheme.cues)}
     return {
         "obs": obs,
         "mode": setup.mode,
         "src": setup.src,
         "fps": setup.fps or 25,
         "duration": setup.duration_s,
-        "bindings": {b.id: [b.subject, b.cue, b.label] for b in recording.bindings(scheme, lang)},
+        # [subject, cue, label, lane index, cue index]: where the browser draws a keypress at once
+        "bindings": {
+            b.id: [b.subject, b.cue, b.label, lane_of.get((b.subject, b.channel)), cue_of.get(b.cue)]
+            for b in recording.bindings(scheme, lang)
+        },
         "subjects": {s.code: s.labels.get(lang) or s.labels["en"] for s in scheme.subjects},
         "modifiers": [
             {"code": m.code, "label": m.labels.get(lang) or m.labels["en"], "values": list(m.values)}
@@ -212,6 +252,7 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
         "text": _texts(lang),
         "timeline": _timeline(store, setup),
         "ack": st.session_state.get(_key("acks", obs), {}),
+        "failed": st.session_state.get(_key("failed", obs), {}),
         "seek": st.session_state.get(_key("seek", obs)),
         "errors": st.session_state.get(_key("errors", obs)),
     }

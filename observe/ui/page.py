@@ -1,23 +1,28 @@
-"""The guard every page calls first: page config, language, the store, translated navigation.
+"""The guard every page calls first: page config, language, the store, the menu for the
+signed-in role, and the one place that turns an unexpected error into a short message.
 
 Streamlit routes by the ``pages/`` folder, so any page can be opened by URL without
 ``app.py`` having run: everything a page needs is set up here, never in ``app.py`` only.
+A page the role may not use is left out of the menu *and* stopped here when opened by URL.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from observe import i18n
 from observe.access import LOCAL, app_mode
 from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
+from observe.files import owner_only_umask
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
 from observe.ui.signin import signed_in_store
@@ -42,6 +47,22 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("pages/11_Administration.py", "nav.admin", ":material/admin_panel_settings:"),
 )
 
+#: What a role must be allowed to do (any one of these actions, observe.access) to use a page;
+#: a page not listed here is for every role. The menu shows only the pages the role may use.
+PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "pages/1_Record.py": ("event.write",),
+    "pages/2_Sessions.py": ("session.read",),
+    "pages/3_Coding_scheme.py": ("scheme.read",),
+    "pages/4_Session_review.py": ("session.read",),
+    "pages/5_Client_progress.py": ("client.read",),
+    "pages/6_Counselor.py": ("counselor.read",),
+    "pages/7_Cue_patterns.py": ("session.read",),
+    "pages/8_Agreement.py": ("observation.read_others",),
+    "pages/9_Import_export.py": ("data.import", "export.tidy", "export.research"),
+    "pages/10_Synchrony.py": ("video.read",),
+    "pages/11_Administration.py": ("users.manage",),
+}
+
 
 @dataclass(frozen=True)
 class Page:
@@ -64,6 +85,7 @@ class Page:
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str, mode: str = LOCAL) -> Store:
     """The engine's store, once per process; pages get a per-user view of it (``as_user``)."""
+    owner_only_umask()  # the server's database, videos and caches are the owner's only (observe.files)
     store = Store.open(url)
     if mode == LOCAL:  # a team workspace starts empty: its administrator decides about the demo
         ensure_first_run_demo(store)
@@ -92,8 +114,52 @@ def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
         st.stop()
     # the sign-in wall: in team mode nothing below runs until someone is signed in
     store = signed_in_store(base, mode, lang)
-    _navigation(lang)
+    _install_error_handler()
+    _navigation(lang, store)
+    path = next((p for p, key, _icon in NAVIGATION if key == title_key), None)
+    if path is not None and not may_open(store, path):
+        st.info(t("ui.page_not_for_role", lang), icon=":material/lock:")
+        st.stop()
     return Page(store, lang, mode)
+
+
+def may_open(store: Store, path: str) -> bool:
+    """True if the acting user's role may use the page ``path`` (see :data:`PAGE_ACTIONS`)."""
+    actions = PAGE_ACTIONS.get(path, ())
+    return not actions or any(store.may(action) for action in actions)
+
+
+def menu(store: Store) -> list[tuple[str, str, str]]:
+    """The pages of :data:`NAVIGATION` that exist and that the acting user's role may use."""
+    return [entry for entry in NAVIGATION if exists(entry[0]) and may_open(store, entry[0])]
+
+
+def _install_error_handler() -> None:
+    """Route every uncaught error of this page run (script or widget callback) to
+    :func:`show_error` instead of Streamlit's traceback display."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.on_script_error is not show_error:
+        ctx.on_script_error = show_error
+
+
+def show_error(exc: Exception) -> bool:
+    """Streamlit's ``on_script_error`` handler (``st.App`` in app.py for widget callbacks, and
+    installed by :func:`setup` for the page run itself): log the traceback under a short random error id and show the user one sentence with that
+    id (an :class:`ObserveError` shows its own message). True tells Streamlit that the error
+    has been shown, so no traceback reaches the page."""
+    error_id = secrets.token_hex(4)
+    log.error("error id %s: %s: %s", error_id, type(exc).__name__, exc, exc_info=exc)
+    try:
+        lang = current_language()
+        if isinstance(exc, ObserveError):
+            message = f"{exc.message(lang)} ({t('ui.error_id', lang)}: {error_id})"
+        else:
+            message = t("ui.unexpected_error", lang, error_id=error_id)
+        st.error(message, icon=":material/error:")
+    except Exception:  # showing the message failed too: let Streamlit show its own
+        log.exception("error id %s: the message could not be shown", error_id)
+        return False
+    return True
 
 
 def _language_switch(lang: str) -> str:
@@ -116,13 +182,12 @@ def exists(path: str) -> bool:
     return (_ROOT / path).exists()
 
 
-def _navigation(lang: str) -> None:
-    """Translated links to every page (Streamlit's own menu shows file names, untranslated)."""
+def _navigation(lang: str, store: Store) -> None:
+    """Translated links to the pages the role may use (Streamlit's own menu shows every file name,
+    untranslated)."""
     with st.sidebar:
         st.markdown(f"**{t('app.name', lang)}**")
-        for path, key, icon in NAVIGATION:
-            if not exists(path):
-                continue
+        for path, key, icon in menu(store):
             try:
                 st.page_link(path, label=t(key, lang), icon=icon, query_params={"lang": lang})
             except StreamlitPageNotFoundError:

@@ -17,7 +17,7 @@ from observe.errors import ObserveError
 from observe.model import Event, Observation, Recorded, Session
 from observe.scheme import CodingScheme
 from observe.scheme.sheet import cheat_sheet_view
-from observe.ui import coder
+from observe.ui import coder, signin
 from observe.ui.page import Page
 from observe.ui.widgets import attempt, table
 
@@ -112,7 +112,10 @@ def _video_info(token: str, mtime: float) -> media.VideoInfo:
 
 
 def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | None]:
-    """The session video's URL and facts, or (None, None) with a message; the attach form."""
+    """The session video's URL and facts, or (None, None) with a message and the attach form.
+
+    With a playable video the attach form goes below the recorder (:func:`attach`): at
+    1440×900 the video, the lanes and the last keys must fit on the screen (issue 14)."""
     src = info = None
     problem = None
     if session.video_ref:
@@ -120,15 +123,24 @@ def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | No
             path = media.video_path(session.video_ref)
             info = _video_info(session.video_ref, path.stat().st_mtime)
             media.check_playable(info, session.video_ref)
-            src = media.video_url(ctx.store.video_token(session.code) or session.video_ref)
+            src = media.video_url(
+                ctx.store.video_token(session.code) or session.video_ref, sign_in=signin.current_sign_in()
+            )
         except ObserveError as exc:
             problem = exc
             st.error(exc.message(ctx.lang), icon=":material/videocam_off:")
-    with st.expander(ctx.t("record.page.attach"), expanded=src is None):
-        if problem is None and src is None:
-            st.caption(ctx.t("record.page.no_video"))
-        _attach_form(ctx, session)
+    if src is None:
+        with st.expander(ctx.t("record.page.attach"), expanded=True):
+            if problem is None:
+                st.caption(ctx.t("record.page.no_video"))
+            _attach_form(ctx, session)
     return src, info
+
+
+def attach(ctx: Page, session: Session) -> None:
+    """Replace the session's video (collapsed, below the recorder)."""
+    with st.expander(ctx.t("record.page.attach")):
+        _attach_form(ctx, session)
 
 
 def _attach_form(ctx: Page, session: Session) -> None:
@@ -144,10 +156,8 @@ def _attach_form(ctx: Page, session: Session) -> None:
             with st.spinner(ctx.t("record.page.checking")):
                 done = attempt(
                     ctx,
-                    lambda: media.attach(
-                        ctx.store,
-                        session.code,
-                        *media.store_upload(uploaded, uploaded.name, max_bytes=limit_mb * _MB),
+                    lambda: media.attach_upload(
+                        ctx.store, session.code, uploaded, uploaded.name, max_bytes=limit_mb * _MB
                     ),
                 )
             if done is not None:
@@ -155,7 +165,7 @@ def _attach_form(ctx: Page, session: Session) -> None:
     with path_tab:
         path = st.text_input(ctx.t("record.page.server_path"), key=f"rec_server_path_{session.code}")
         if path and st.button(ctx.t("record.page.attach_button"), key="rec_attach_path"):
-            done = attempt(ctx, lambda: media.attach(ctx.store, session.code, *media.link_server_file(path)))
+            done = attempt(ctx, lambda: media.attach_server_file(ctx.store, session.code, path))
             if done is not None:
                 st.rerun()
 
@@ -390,10 +400,20 @@ def _form_values(key: str, event: Event, scheme: CodingScheme) -> dict[str, Any]
 # -- below the recorder ------------------------------------------------------------------------------------
 
 
+def below(ctx: Page, session: Session, setup: coder.CoderSetup) -> None:
+    """What goes below the recorder: replacing the video, the cheat-sheet, the whole-session timeline."""
+    if setup.src is not None:
+        attach(ctx, session)
+    cheat_sheet(ctx, setup.scheme)
+    overview(ctx, setup)
+
+
 def cheat_sheet(ctx: Page, scheme: CodingScheme) -> None:
     """The hotkeys in the user's language (also inside the coder: Esc)."""
     with st.expander(ctx.t("record.page.cheat_sheet")):
+        st.caption(ctx.t("record.page.help"))
         st.markdown(ctx.t("record.page.layers"))
+        st.markdown(ctx.t("record.coder.state_end"))
         for column, subject in zip(st.columns(len(scheme.subjects)), scheme.subjects, strict=True):
             with column:
                 st.markdown(f"**{subject.labels.get(ctx.lang) or subject.labels['en']}**")

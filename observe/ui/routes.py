@@ -6,8 +6,9 @@ Custom routes live under ``/api/`` (Streamlit reserves ``/media/`` and others).
 video is instant. Streamlit's static file serving answers ranges but refuses files over 200 MB
 and has no access control (issue 3); session recordings are longer and confidential. The token
 is a random 128-bit file name inside the media store (:mod:`observe.media`), so a URL names
-nothing about the session and cannot reach outside it. Links are signed and expiring (:func:`observe.media.check_video_link`). A
-video in a local folder is sent by Starlette's ``FileResponse``; on object storage
+nothing about the session and cannot reach outside it. Links are signed, expiring and tied to
+the sign-in that asked for them (:func:`observe.media.check_video_link`): once that sign-in has
+ended (:func:`observe.ui.signin_routes.sign_in_live`) its links are refused. A video in a local folder is sent by Starlette's ``FileResponse``; on object storage
 (``OBSERVE_MEDIA=s3://...``) only the requested byte range is read from the store
 (:class:`observe.storage.MediaStore`), never the whole file.
 """
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from observe import media
 from observe.errors import NotFound, PermissionDenied
+from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live
 
 #: confidential: no shared caches; the browser may keep it for this page's seeks
 _HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
@@ -63,7 +65,14 @@ async def video(request: Request) -> Response:
     """Stream one session video, answering ``Range`` with 206 (local folder or object storage)."""
     token = str(request.path_params.get("token", ""))
     try:
-        media.check_video_link(token, request.query_params.get("exp"), request.query_params.get("sig"))
+        record = media.check_video_link(
+            token,
+            request.query_params.get("exp"),
+            request.query_params.get("sig"),
+            sign_in=request.query_params.get("sid"),
+        )
+        if record is not None and not await sign_in_live(record):  # signed out: every link dies with it
+            raise PermissionDenied("media.link_invalid")
         if not media.is_token(token):
             raise NotFound("record.video.missing", ref=token[:80])
         store = media.media_store()
@@ -100,4 +109,7 @@ async def video(request: Request) -> Response:
 
 ROUTES: list[BaseRoute] = [
     Route("/api/video/{token}", video, methods=["GET", "HEAD"]),
+    # The HttpOnly sign-in cookie, which Streamlit cannot set itself (observe.ui.signin_routes).
+    Route("/api/signin/cookie", set_cookie, methods=["GET"]),
+    Route("/api/signin/clear", clear_cookie, methods=["GET"]),
 ]

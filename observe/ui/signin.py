@@ -2,10 +2,12 @@
 
 Called from :func:`observe.ui.page.setup` before a page shows anything: in team mode a
 browser session that is not signed in sees only the sign-in form (the page stops there,
-so no page code, and no client data, runs). The signed-in name lives in this browser
-session's state with the time of its last activity; after :data:`observe.access.SESSION_IDLE_S`
-without activity it is forgotten. Passwords are checked by the store (argon2, rate-limited)
-and never kept in the session state.
+so no page code, and no client data, runs). A sign-in is a server-side record
+(observe.store.signin_records) whose random token the browser keeps in an HttpOnly,
+SameSite=Strict cookie (set by observe.ui.signin_routes), so a reload, a new tab or a server
+restart keep the user signed in; it ends after :data:`observe.access.SESSION_IDLE_S` idle, at
+its absolute limit, or at sign-out, which also ends every video link issued under it.
+Passwords are checked by the store (argon2, rate-limited) and never kept in the session state.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observe.access import LOCAL, RESEARCHER, SESSION_IDLE_S, Principal
+from observe.access import LOCAL, RESEARCHER, Principal
 from observe.errors import ObserveError
 from observe.i18n import t
 from observe.store import Store
+from observe.store import signin_records as records
+from observe.ui.signin_routes import COOKIE, issue_ticket, ticket_pending
 
 _USER = "access_user"
-_SEEN = "access_last_seen"
+_RECORD = "access_record"
+_TICKET = "access_ticket"
+_CLEAR = "access_clear_cookie"
 
 
 def local_banner(lang: str) -> None:
@@ -37,18 +43,25 @@ def signed_in_store(base: Store, mode: str, lang: str) -> Store:
         return base
     if get_script_run_ctx() is None:
         return _startup_view(base)
-    username = _current_user()
-    if username is not None:
+    current = _current_sign_in(base)
+    if current is not None:
         try:
-            store = base.as_user(username)
+            store = base.as_user(current.username)
         except ObserveError:  # disabled or deleted since signing in
             _forget()
         else:
-            _account_box(store, lang)
+            _deliver_cookie()
+            _account_box(store, base, lang)
             return store
     _sign_in_form(base, lang)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
+
+
+def current_sign_in() -> int | None:
+    """The id of this browser session's sign-in record (team mode), to tie video links to it."""
+    record = st.session_state.get(_RECORD)
+    return None if record is None else int(record)
 
 
 def _startup_view(base: Store) -> Store:
@@ -61,26 +74,49 @@ def _startup_view(base: Store) -> Store:
     return view
 
 
-def _current_user() -> str | None:
-    username = st.session_state.get(_USER)
-    if not username:
+def _current_sign_in(base: Store) -> records.SignIn | None:
+    """This browser session's live sign-in: the record it signed in with, else the cookie's."""
+    record_id = current_sign_in()
+    if record_id is not None:
+        found = records.resume(base, record_id=record_id)
+        if found is None:  # idle too long, past its limit, or signed out in another tab
+            _forget()
+            st.session_state["access_expired"] = True
+            st.session_state[_CLEAR] = True
+        return found
+    token = st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not token:  # (AppTest's context has no real cookies)
         return None
-    now = time.time()
-    if now - float(st.session_state.get(_SEEN, 0.0)) > SESSION_IDLE_S:
-        _forget()
-        st.session_state["access_expired"] = True
+    found = records.resume(base, token=token)
+    if found is None:
+        st.session_state[_CLEAR] = True  # a cookie of a sign-in that has ended
         return None
-    st.session_state[_SEEN] = now
-    return str(username)
+    st.session_state[_RECORD] = found.id
+    st.session_state[_USER] = found.username
+    return found
 
 
 def _forget() -> None:
-    for key in (_USER, _SEEN):
+    for key in (_USER, _RECORD, _TICKET):
         st.session_state.pop(key, None)
+
+
+def _deliver_cookie() -> None:
+    """Until the browser has it, load the cookie route in an invisible frame (observe.ui.signin_routes)."""
+    ticket = st.session_state.get(_TICKET)
+    if ticket is None:
+        return
+    if not ticket_pending(ticket):
+        st.session_state.pop(_TICKET, None)
+        return
+    with st.sidebar:
+        st.iframe(f"/api/signin/cookie?ticket={ticket}", height=1)
 
 
 def _sign_in_form(base: Store, lang: str) -> None:
     st.title(t("access.signin.title", lang))
+    if st.session_state.pop(_CLEAR, False):
+        st.iframe("/api/signin/clear", height=1)
     if st.session_state.pop("access_expired", False):
         st.info(t("access.signin.expired", lang), icon=":material/timer_off:")
     st.markdown(t("access.signin.intro", lang))
@@ -97,16 +133,51 @@ def _sign_in_form(base: Store, lang: str) -> None:
         return
     finally:
         st.session_state.pop("access_password", None)  # the password does not outlive the form
+    token, record = records.create_record(base, user.username)
     st.session_state[_USER] = user.username
-    st.session_state[_SEEN] = time.time()
+    st.session_state[_RECORD] = record.id
+    st.session_state[_TICKET] = issue_ticket(token)
     st.rerun()
 
 
-def _account_box(store: Store, lang: str) -> None:
+def _account_box(store: Store, base: Store, lang: str) -> None:
     me = store.principal
     st.sidebar.markdown(
         t("access.signed_in_as", lang, username=me.username, role=t(f"access.role.{me.role}", lang))
     )
     if st.sidebar.button(t("access.signout", lang), key="access_signout", icon=":material/logout:"):
+        record_id = current_sign_in()
+        if record_id is not None:
+            records.revoke(base, record_id)  # the cookie and every video link of this sign-in end now
         _forget()
+        st.session_state[_CLEAR] = True
         st.rerun()
+
+
+def locks_panel(store: Store, lang: str) -> None:
+    """The names locked after failed sign-ins, and the administrator's unlock (Administration)."""
+    locked = store.sign_in_locks()
+    st.subheader(t("admin.locks.title", lang))
+    if not locked:
+        st.caption(t("admin.locks.none", lang))
+        return
+    st.dataframe(
+        [
+            {
+                t("admin.col.username", lang): lock.username,
+                t("admin.col.failures", lang): lock.failures,
+                t("admin.col.locked_until", lang): time.strftime(
+                    "%Y-%m-%d %H:%M", time.localtime(lock.until_s)
+                ),
+            }
+            for lock in locked
+        ],
+        key="admin_locks_table",
+    )
+    with st.form("admin_unlock"):
+        name = st.selectbox(
+            t("admin.locks.pick", lang), [lock.username for lock in locked], key="admin_unlock_name"
+        )
+        if st.form_submit_button(t("admin.locks.unlock", lang), type="primary") and name:
+            store.unlock(name)
+            st.success(t("admin.locks.done", lang, username=name))

@@ -53,7 +53,7 @@ def _partner_video(folder: Path, seed: int) -> Path:
     )
     path = folder / token
     if not path.is_file():
-        partial = folder / f".{token}.part.mp4"  # ffmpeg picks the container from the extension
+        partial = folder / f".{token}.{os.getpid()}.part.mp4"  # own name per process; container from .mp4
         try:
             make_synthetic_video(partial, duration_s=PARTNER_SECONDS, size=DEMO_SIZE, seed=seed)
             partial.replace(path)
@@ -89,7 +89,7 @@ def ensure_demo_video(
     >>> import tempfile
     >>> from observe.demo import create_demo
     >>> store = Store.open("sqlite://")
-    >>> _ = create_demo(store)
+    >>> _ = create_demo(store, videos=False)
     >>> ensure_demo_video(store, tempfile.mkdtemp(), partners=0)  # doctest: +SKIP
     >>> store.session(DEMO_SESSION).attributes["motion_rois"]["client_head"]  # doctest: +SKIP
     [427, 62, 105, 105]

@@ -34,7 +34,7 @@ def ensure_demo_video(folder: str | os.PathLike[str] | None = None) -> Path:
         return path
     from observe.video.synthetic import make_synthetic_video
 
-    partial = root / f".{DEMO_TOKEN}.part.mp4"  # ffmpeg picks the container from the extension
+    partial = root / f".{DEMO_TOKEN}.{os.getpid()}.part.mp4"  # own name per process; container from .mp4
     try:
         make_synthetic_video(partial, duration_s=DEMO_DURATION_S, size=(640, 360), seed=1, codec="h264")
         partial.replace(path)

@@ -11,15 +11,14 @@ convention (s1 = client, s2 = counselor) the expected best lag is therefore
 Used by the tests (motion energy → synchrony must find the delay) and by the
 demo workspace, which generates its video instead of committing a large file.
 
-Encoding: an H.264 MP4 (``libx264``, ``yuv420p``, ``+faststart``) through
-``ffmpeg`` when it is on the PATH, because browsers play it in the page; else
-OpenCV's ``mp4v`` (MPEG-4 part 2), which OpenCV reads back but most browsers do
-not play. ``SyntheticVideo.codec`` says which one was written.
+Encoding: an H.264 MP4 (``libx264``, ``yuv420p``, ``+faststart``) through the ffmpeg that
+``imageio-ffmpeg`` ships (:func:`observe.media.ffmpeg_exe`: no system package), because
+browsers play it in the page; ``codec="mp4v"`` writes OpenCV's MPEG-4 part 2 instead, which
+OpenCV reads back but most browsers do not play. ``SyntheticVideo.codec`` says which one.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from observe.media import ffmpeg_exe
 from observe.video.motion import Roi
 
 
@@ -189,7 +189,7 @@ def make_synthetic_video(
     seed : int
         Same seed, same movements.
     codec : {"auto", "h264", "mp4v"}
-        ``auto`` = H.264 via ffmpeg when available, else OpenCV ``mp4v``.
+        ``auto`` = ``h264`` (through ffmpeg); ``mp4v`` = OpenCV's writer.
 
     Returns
     -------
@@ -209,13 +209,12 @@ def make_synthetic_video(
     rng = np.random.default_rng(seed)
     lead = movement(n_frames + delay_frames, fps, rng)
     background = _background(width, height, rng)
-    ffmpeg = shutil.which("ffmpeg")
-    chosen = "h264" if codec == "h264" or (codec == "auto" and ffmpeg) else "mp4v"
+    if codec not in ("auto", "h264", "mp4v"):
+        raise ValueError(f"unknown codec {codec!r}: auto, h264 or mp4v")
+    chosen = "mp4v" if codec == "mp4v" else "h264"
     frames = _render(background, lead, n_frames, delay_frames)
     if chosen == "h264":
-        if not ffmpeg:
-            raise RuntimeError("ffmpeg is not installed, so H.264 cannot be written")
-        _write_ffmpeg(ffmpeg, path, frames, width, height, fps)
+        _write_ffmpeg(ffmpeg_exe(), path, frames, width, height, fps)
     else:
         _write_opencv(path, frames, width, height, fps)
     return SyntheticVideo(

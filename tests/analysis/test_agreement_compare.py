@@ -92,12 +92,13 @@ def test_disagreement_runs_by_hand() -> None:
 
 def test_to_dict_is_strict_json(pair: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     a, b = pair
-    b = b.assign(duration_s=290.0)
+    b = b.assign(coded_s=290.0)  # B stopped coding at 290 s of the 300 s session (DOMAIN §9.3)
     d = compare(a, b, tolerance=2.0, boris=True).to_dict()
     text = json.dumps(d, allow_nan=False)  # NaN must have become null
     back = json.loads(text)
     assert back["unit"] == 1.0 and back["tolerance"] == 2.0 and back["span"] == [0.0, 290.0]
     assert {"time_unit", "events", "unit_matrices", "event_matrices", "notes", "boris"} <= set(back)
+    assert back["coded_s"] == [300.0, 290.0] and back["coverage"] == pytest.approx(290 / 300)
     assert back["notes"][0]["key"] == "agreement.unequal_lengths"
     assert "290" in back["notes"][0]["message"]
     m = back["event_matrices"][0]
@@ -200,8 +201,8 @@ def test_missing_columns() -> None:
     assert err.value.key == "agreement.missing_columns"
 
 
-def test_unequal_lengths_use_the_common_span_and_say_so() -> None:
-    r = compare(_ev(GAZE, duration=10.0), _ev(GAZE, duration=8.0))
+def test_unequal_coded_extents_use_the_common_span_and_say_so() -> None:
+    r = compare(_ev(GAZE, duration=10.0), _ev(GAZE, duration=10.0, coded_s=8.0))
     assert r.span == (0.0, 8.0) and r.n_units == 8
     (note,) = r.notes
     assert note.key == "agreement.unequal_lengths" and note.params["span"] == 8.0

@@ -183,7 +183,8 @@ def test_nv_inside_channel_changes_coverage_not_channel_score(segs: list[tuple[s
         rows.append(state(cue, t * scale, (t + d) * scale))
         rows_nv.append(state(cue, t * scale * f, (t + d) * scale * f))  # squeezed into [0, 60 f)
         t += d
-    rows_nv.append(state("G_NV", 60 * f, 60))
+    if f < 1:  # at f = 1 there is no NV time (a zero-length state is refused, DOMAIN §9.2)
+        rows_nv.append(state("G_NV", 60 * f, 60))
     a = openness_windows(frame(rows), client_valences()).iloc[0]
     b = openness_windows(frame(rows_nv), client_valences()).iloc[0]
     assert b["c_GAZE"] == pytest.approx(f * a["c_GAZE"])
@@ -325,10 +326,14 @@ def test_unknown_cue_counts_as_missing_and_is_reported() -> None:
     assert math.isnan(r.windows["O_ARMS"].iloc[0]) and r.windows["oi"].iloc[0] == pytest.approx(0.5)
 
 
-def test_zero_length_and_inverted_states_are_ignored() -> None:
-    rows = [state(c, 0, 60) for c in ("G_EYE", "T_UP")] + [state("A_CROSS", 10, 10), state("S_RIGID", 30, 20)]
-    row = openness_windows(frame(rows), client_valences()).iloc[0]
-    assert row["D_ARMS"] == 0 and row["D_SIT"] == 0 and row["oi"] == pytest.approx(0.5)
+def test_zero_length_and_inverted_states_are_refused() -> None:
+    # DOMAIN §9.2: refused where events enter the analysis, never silently dropped
+    base = [state(c, 0, 60) for c in ("G_EYE", "T_UP")]
+    for bad, key in ((state("A_CROSS", 10, 10), "analysis.zero_length_state"),
+                     (state("S_RIGID", 30, 20), "analysis.end_before_start")):  # fmt: skip
+        with pytest.raises(InvalidInput) as err:
+            openness_windows(frame([*base, bad]), client_valences())
+        assert err.value.key == key
 
 
 def test_empty_frame_and_bad_params() -> None:

@@ -196,21 +196,16 @@ def test_clipped_interval_adds_up_too(case: tuple[pd.DataFrame, float], a: float
 
 
 def test_points_and_zero_length_states() -> None:
-    ev = frame(
-        [
-            point("P_NOD", 5),
-            point("P_NOD", 9),
-            point("P_NOD", 20),
-            state("A_CROSS", 3, 3),
-            state("A_OPEN", 0, 60),
-        ]
-    )
+    ev = frame([point("P_NOD", 5), point("P_NOD", 9), point("P_NOD", 20), state("A_OPEN", 0, 60)])
     tb = time_budget(ev).set_index("cue")
     assert tb.loc["P_NOD", "count"] == 3 and tb.loc["P_NOD", "iei_mean_s"] == pytest.approx(7.5)
     assert tb.loc["P_NOD", "rate_per_min"] == pytest.approx(3.0)
     assert math.isnan(tb.loc["P_NOD", "share_observable"])
-    assert tb.loc["A_CROSS", "count"] == 0 and tb.loc["A_CROSS", "n_zero_length"] == 1
     assert tb.loc["A_OPEN", "share_observable"] == 1.0
+    # DOMAIN §9.2: a zero-length state is refused, not counted apart
+    with pytest.raises(InvalidInput) as err:
+        time_budget(frame([state("A_CROSS", 3, 3), state("A_OPEN", 0, 60)]))
+    assert err.value.key == "analysis.zero_length_state"
 
 
 def test_requested_but_never_coded_cue_gets_a_zero_row() -> None:

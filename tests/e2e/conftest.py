@@ -9,12 +9,12 @@ Any page's browser test can use them::
         open_page(page, app, "Sessions")          # then drive the page
 
 The browser is never downloaded: Playwright launches ``/usr/bin/chromium`` (``apt-get install
-chromium``). Tests skip with the reason when Chromium, Playwright or ffmpeg is missing.
+chromium``). Tests skip with the reason when Chromium or Playwright is missing (ffmpeg comes with
+imageio-ffmpeg).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from _browser import CHROMIUM, CHROMIUM_ARGS, App, serve
 
+from observe.media import ffmpeg_exe
 from observe.store import Store
 
 
@@ -79,13 +80,10 @@ def page(browser: object) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def test_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 60 s, 25 fps H.264 MP4 with a running clock drawn on it (ffmpeg's testsrc2)."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        pytest.skip("ffmpeg is not installed")
     path = tmp_path_factory.mktemp("video") / "test.mp4"
     subprocess.run(  # noqa: S603
         [
-            ffmpeg,
+            ffmpeg_exe(),
             "-v",
             "error",
             "-f",

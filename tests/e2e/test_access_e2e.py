@@ -43,6 +43,8 @@ def team_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     store.add_user("rina", role="counselor")
     store.set_password("rina", PASSWORD)
     store.link_counselor("rina", "C77")
+    store.add_user("ani", role="observer")
+    store.set_password("ani", PASSWORD)
     store.close()
     with serve(db_path, media, root / "streamlit.log", mode="team") as app:
         yield app
@@ -64,13 +66,28 @@ def test_every_page_signed_out_shows_only_the_sign_in(team_app: App, page: objec
         assert not leaked, f"{path.name} shows {leaked} while signed out"
 
 
-def test_a_counselor_sees_their_own_client_only(team_app: App, page: object) -> None:
-    _goto(page, f"{team_app.url}/Sessions?lang=en")
-    page.get_by_label("User name").fill("rina")  # type: ignore[attr-defined]
+def _sign_in(page: object, username: str) -> None:
+    page.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
     page.get_by_role("textbox", name="Password").fill(PASSWORD)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
     page.get_by_text("Signed in as").wait_for()  # type: ignore[attr-defined]
     wait_idle(page)
+
+
+def test_a_counselor_sees_their_own_client_only(team_app: App, page: object) -> None:
+    _goto(page, f"{team_app.url}/Sessions?lang=en")
+    _sign_in(page, "rina")
     page.get_by_text("K77-S01").first.wait_for(state="attached")  # a data grid cell: drawn on a canvas
     html = str(page.content())  # type: ignore[attr-defined]
     assert "K88" not in html and "Bima Sakti" not in html
+
+
+def test_an_observers_sidebar_has_no_administration_entry(team_app: App, page: object) -> None:
+    from playwright.sync_api import expect
+
+    _goto(page, f"{team_app.url}/?lang=en")
+    _sign_in(page, "ani")
+    sidebar = page.get_by_test_id("stSidebar")  # type: ignore[attr-defined]
+    expect(sidebar.get_by_role("link", name="Record")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Administration")).to_have_count(0)
+    expect(page.get_by_role("link", name="Administration")).to_have_count(0)  # nor among the tasks

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _browser import App, open_page, serve
+from _browser import App, open_page, serve, wait_idle
+from playwright.sync_api import expect
 
 from observe.demo import create_demo
 from observe.store import Store
@@ -32,7 +33,7 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory, test_video: Path) -> Iter
     db_path, media_dir, log = root / "observe.db", root / "media", root / "streamlit.log"
     media_dir.mkdir()
     store = Store.open(str(db_path))
-    create_demo(store)
+    create_demo(store, videos=False)  # the session gets the test video below
     store.set_setting("demo_offered", True)
     token = f"{'a' * 32}.mp4"
     shutil.copy(test_video, media_dir / token)
@@ -58,17 +59,22 @@ def code_in_recorder(page, app: App, observer: str, away_at: float) -> None:  # 
         page.locator(".coder[data-pending='0']").wait_for(timeout=15_000)  # stored
 
 
-def agreement_text(page, app: App, a: str, b: str, expect: str) -> str:  # type: ignore[no-untyped-def]
-    """The agreement page's main text once ``expect`` is shown (the script may still be running)."""
+def agreement_text(page, app: App, a: str, b: str, shown: str) -> str:  # type: ignore[no-untyped-def]
+    """The agreement page's main text once ``shown`` is shown (the script may still be running)."""
     open_page(page, app, "Agreement", session=SESSION, a=a, b=b)
-    page.locator("[data-testid='stMain']").get_by_text(expect).first.wait_for()
+    page.locator("[data-testid='stMain']").get_by_text(shown).first.wait_for()
+    wait_idle(page)  # the script has run to its end: what is not drawn now is not shown at all
     return page.locator("[data-testid='stMain']").inner_text()
 
 
 def finish(app: App, observer: str) -> None:
     store = Store.open(str(app.db_path))
     try:
-        store.finish_observation(store.observations(session=SESSION, observer=observer)[0].id)
+        # coded to the session end: the last key started a state, so E must be said (DOMAIN §9.3)
+        store.finish_observation(
+            store.observations(session=SESSION, observer=observer)[0].id,
+            coded_s=store.session(SESSION).duration_s,
+        )
     finally:
         store.close()
 
@@ -102,14 +108,14 @@ def test_blind_double_coding_then_agreement(demo_app: App, page, tmp_path: Path)
     assert "Per-channel kappa (time units)" in text
     assert "Event-based agreement" in text and "Largest disagreements" in text
     assert "Krippendorff's alpha over all observers" in text  # ani, budi and citra coded it
-    assert page.locator("[data-testid='stDataFrame']").count() >= 5  # channels τ 0/2, cues, events, ICC
+    # channels τ 0/2, cues, events, ICC: the frames are drawn after the text, so wait for the fifth
+    expect(page.locator("[data-testid='stDataFrame']").nth(4)).to_be_attached()
     # the confusion-matrix heatmap, labelled with both observers, and the twin timeline
     charts = page.locator(".js-plotly-plot")
-    charts.first.wait_for()
-    assert charts.count() >= 2
+    expect(charts.nth(1)).to_be_attached()
     svg = " ".join(charts.nth(i).inner_text() for i in range(charts.count()))
     assert "Observer A: obs.budi" in page.content() or "Observer A: obs.budi" in svg
-    assert "Disagreement" in page.content()  # the outlined spans of the twin timeline
+    expect(page.get_by_text("Disagreement").first).to_be_attached()  # the outlined spans of the twin timeline
     page.screenshot(path=str(tmp_path / "agreement.png"), full_page=True)
     shot = os.environ.get("OBSERVE_SCREENSHOT_DIR")
     if shot:

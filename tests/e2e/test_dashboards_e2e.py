@@ -101,6 +101,6 @@ def test_cue_patterns(app: App, page: object, demo: Store) -> None:
     _charts_drawn(page, 1)
     _see(page, "Pooled over")
     heat = page.locator("[data-testid='stPlotlyChart'] .heatmaplayer")  # type: ignore[attr-defined]
-    assert heat.count() == 1
+    expect(heat).to_have_count(1)  # type: ignore[attr-defined]
     _see(page, "Q = ")
     _shot(page, "cue-patterns")

@@ -209,7 +209,6 @@ def test_click_edit_and_delete_an_event(app: App, page, e2e_store: Store, test_v
     start.press("Tab")
     form.get_by_label("Comment").fill("big laugh")
     form.get_by_role("button", name="Save changes").click()
-    page.wait_for_timeout(300)
     wait_until(
         lambda: (
             [(e.cue, e.start_s, e.comment) for e in e2e_store.events(obs)][-1]

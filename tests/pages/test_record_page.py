@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from observe.media import ffmpeg_exe
 from observe.store import Store
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Record.py")
@@ -32,14 +33,11 @@ def _seed(store: Store, media_dir: Path, *, video: bool = True) -> str:
     session = store.add_session("K01", "C01", date=dt.date(2026, 1, 5), duration_s=120.0)
     if video:
         media_dir.mkdir(exist_ok=True)
-        if shutil.which("ffmpeg"):
-            import subprocess
-
-            subprocess.run(
-                ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1",
-                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(media_dir / TOKEN)],
-                check=True,
-            )  # fmt: skip
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1",
+             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(media_dir / TOKEN)],
+            check=True,
+        )  # fmt: skip
         store.update_session(session.code, video_ref=TOKEN)
     return session.code
 
@@ -70,7 +68,6 @@ def test_new_observer_starts_an_observation(workspace: Store, tmp_path: Path) ->
     assert [o.observer for o in workspace.observations(session=code)] == ["obs.new"]
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg makes the test video")
 def test_coder_event_list_and_undo_are_wired(workspace: Store, tmp_path: Path) -> None:
     code = _seed(workspace, tmp_path / "media")
     obs = workspace.open_observation(code, "ani").id

@@ -194,11 +194,13 @@ def test_points_have_no_end_and_do_not_touch_states(store: Store, observation: O
     assert lane(store, observation, "client", "GAZE") == [("G_EYE", 1.0, None)]
 
 
-def test_finishing_closes_running_states_at_the_session_end(store: Store, observation: Observation) -> None:
+def test_finishing_the_whole_session_closes_running_states_at_its_end(
+    store: Store, observation: Observation
+) -> None:
     store.record(observation.id, "client", "G_EYE", 1.0)
     store.record(observation.id, "counselor", "F_SMILE", 2.0)
     store.record(observation.id, "client", "P_NOD", 3.0)
-    store.finish_observation(observation.id)
+    store.finish_observation(observation.id, coded_s=600.0)  # coded to the end
     states = [e for e in store.events(observation.id) if e.kind == "state"]
     assert {(e.cue, e.end_s) for e in states} == {("G_EYE", 600.0), ("F_SMILE", 600.0)}
     assert store.observation(observation.id).status == "finished"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from observe import media
 from observe.video import demo_video
-
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
 
 def test_demo_video_is_made_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

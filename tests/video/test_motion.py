@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from observe.errors import InvalidInput
 from observe.interop.mea import read_series
+from observe.media import ffmpeg_exe
 from observe.video.motion import (
     MotionParams,
     Roi,
@@ -217,13 +217,10 @@ def test_background_threshold_needs_background_roi(synthetic: SyntheticVideo) ->
     assert err.value.key == "motion.no_background"
 
 
-@pytest.mark.skipif(
-    shutil.which("ffmpeg") is None, reason="ffmpeg is needed to make a variable-frame-rate file"
-)
 def test_variable_frame_rate_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "vfr.mp4"
     subprocess.run(
-        ["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=25", "-t", "3",
+        [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=25", "-t", "3",
          "-vf", "setpts='N/(25*TB)+gte(N\\,40)*1.0/TB'", "-fps_mode", "vfr", "-c:v", "libx264",
          "-preset", "ultrafast", str(path)],
         check=True,

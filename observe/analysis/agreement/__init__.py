@@ -12,12 +12,12 @@ Public entry points:
 * :func:`kappa_from_table`, :func:`verdict` — the statistics and the app policy.
 """
 
+from observe.analysis.agreement.alpha import alpha_by_channel
 from observe.analysis.agreement.boris import BorisKappa, boris_kappa
 from observe.analysis.agreement.compare import (
     NIL,
     AgreementResult,
     Note,
-    alpha_by_channel,
     compare,
     compare_observers,
 )

@@ -10,34 +10,49 @@
   F1, timing errors);
 * optionally BORIS's composite-category kappa for cross-checks.
 
-:func:`alpha_by_channel` gives Krippendorff's alpha on the same unit series
-when more than two observers coded a session.
+:func:`~observe.analysis.agreement.alpha.alpha_by_channel` gives Krippendorff's
+alpha on the same unit series when more than two observers coded a session.
+
+Both run over the coded extent (DOMAIN §9.3): the span compared is [0, E] with E
+the shorter of the two observations' coded extents; a state still running at E
+ends there, and a point at exactly E counts in the last unit and in event matching
+alike (DOMAIN §9.1). The result reports ``coverage`` = E/T.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from observe.analysis.agreement import units as U
-from observe.analysis.agreement.boris import BorisKappa, boris_kappa
+from observe.analysis.agreement.boris import boris_kappa
 from observe.analysis.agreement.events import Events, Matching, Tolerances, event_table, match_events
+from observe.analysis.agreement.result import (
+    AgreementResult,
+    Note,
+    _concat_columns,
+    _frame,
+    _matrix,
+)
 from observe.analysis.agreement.stats import (
-    _json_float,
     _prf,
-    alpha_band,
     binary_scores,
     contingency,
     kappa_from_table,
-    krippendorff_alpha_nominal,
     verdict,
 )
-from observe.analysis.intervals import close_states, session_lengths, unit_midpoints
+from observe.analysis.intervals import (
+    check_events,
+    close_states,
+    coded_extents,
+    session_lengths,
+    unit_midpoints,
+)
 from observe.errors import InvalidInput
 from observe.frames import EXHAUSTIVE_CHANNELS
 
@@ -64,125 +79,6 @@ RUN_COLUMNS: tuple[str, ...] = ("subject", "channel", "start_s", "end_s", "durat
 RATE_COLUMNS: tuple[str, ...] = ("subject", "channel", "code", "rate_a", "rate_b")
 
 
-@dataclass(frozen=True)
-class Note:
-    """Something the reader must know about a result (what was left out, and why).
-
-    ``key`` is a translation key (``observe/i18n/catalog/agreement.json``);
-    ``params`` fill its placeholders.
-    """
-
-    key: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def message(self, lang: str = "en") -> str:
-        """The note as one sentence in ``lang``."""
-        from observe.i18n import t
-
-        return t(self.key, lang, **self.params)
-
-
-@dataclass(frozen=True)
-class AgreementResult:
-    """Agreement between two observations of one session (see :func:`compare`).
-
-    Attributes
-    ----------
-    session, observer_a, observer_b : str
-        Who and what was compared (A is the reference for precision/recall).
-    unit, tolerance : float
-        Unit Δ and boundary tolerance τ in seconds.
-    span : tuple of float
-        The common observed span [start, end) that was cut into units.
-    n_units : int
-        Number of units in the span.
-    time_unit : DataFrame
-        One row per subject × ME&E channel (``level="channel"``, ``cue=""``) and
-        per subject × other cue (``level="cue"``): columns :data:`TIME_UNIT_COLUMNS`.
-        ``rate_a``/``rate_b`` are the share of units with the cue present (cue
-        rows); channel base rates are in ``base_rates``. ``reason`` is a
-        translation key when something is missing, else None.
-    base_rates : DataFrame
-        Share of units per code and observer for every ME&E channel.
-    unit_matrices : dict
-        ``(subject, channel, cue) → DataFrame`` agreement table, rows A, columns B
-        (after the tolerance, so it tallies exactly what the kappa used).
-    events : DataFrame
-        Event-based agreement per subject × channel: columns :data:`EVENT_COLUMNS`.
-    event_matrices : dict
-        ``(subject, channel) → DataFrame`` (K+1)² table with the nil row/column.
-    event_pairs : DataFrame
-        Every event's fate: ``outcome`` in match/confusion/only_a/only_b.
-    disagreements : DataFrame
-        Runs of units where the ME&E codes differ (τ = 0), longest first.
-    notes : tuple of Note
-        What was left out or assumed (unequal lengths, scheme versions...).
-    cues_left_out : tuple of str
-        Cues not compared because they are outside ``cues``.
-    boris : BorisKappa or None
-        BORIS's composite kappa when asked for.
-    """
-
-    session: str
-    observer_a: str
-    observer_b: str
-    unit: float
-    tolerance: float
-    span: tuple[float, float]
-    n_units: int
-    time_unit: pd.DataFrame
-    base_rates: pd.DataFrame
-    unit_matrices: Mapping[tuple[str, str, str], pd.DataFrame]
-    events: pd.DataFrame
-    event_matrices: Mapping[tuple[str, str], pd.DataFrame]
-    event_pairs: pd.DataFrame
-    disagreements: pd.DataFrame
-    notes: tuple[Note, ...] = ()
-    cues_left_out: tuple[str, ...] = ()
-    boris: BorisKappa | None = None
-
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        """A JSON-ready dict (NaN → null) for ``python -m observe agreement --json``.
-
-        Examples
-        --------
-        >>> import json
-        >>> ev = pd.DataFrame({"subject": "client", "channel": "GAZE", "cue": ["G_EYE", "G_AWAY"],
-        ...                    "kind": "state", "start_s": [0.0, 5.0], "end_s": [5.0, 10.0]})
-        >>> d = compare(ev, ev).to_dict()
-        >>> json.loads(json.dumps(d))["time_unit"][0]["kappa"]
-        1.0
-        """
-        return {
-            "session": self.session,
-            "observer_a": self.observer_a,
-            "observer_b": self.observer_b,
-            "unit": self.unit,
-            "tolerance": self.tolerance,
-            "span": list(self.span),
-            "n_units": self.n_units,
-            "time_unit": _records(self.time_unit),
-            "base_rates": _records(self.base_rates),
-            "unit_matrices": [_matrix_dict(k, m) for k, m in self.unit_matrices.items()],
-            "events": _records(self.events),
-            "event_matrices": [_matrix_dict(k, m) for k, m in self.event_matrices.items()],
-            "disagreements": _records(self.disagreements),
-            "notes": [
-                {"key": n.key, "params": dict(n.params), "message": n.message(lang)} for n in self.notes
-            ],
-            "cues_left_out": list(self.cues_left_out),
-            "boris": None
-            if self.boris is None
-            else {
-                "kappa": _json_float(self.boris.kappa),
-                "p_o": _json_float(self.boris.stats.p_o),
-                "n": self.boris.stats.n,
-                "first_s": self.boris.first_s,
-                "last_s": self.boris.last_s,
-            },
-        }
-
-
 # --------------------------------------------------------------------------- preparation
 
 
@@ -205,14 +101,16 @@ class _Observation:
     session: str
     observation: str
     length: float
+    coded: float
     versions: frozenset[str]
     groups: dict[tuple[str, str], _Group]
 
 
-def _prepare(events: pd.DataFrame, fallback_name: str) -> _Observation:
+def _prepare(events: pd.DataFrame, fallback_name: str, coded_s: float | None = None) -> _Observation:
     missing = [c for c in _REQUIRED if c not in events.columns]
     if missing:
         raise InvalidInput("agreement.missing_columns", what=fallback_name, columns=", ".join(missing))
+    check_events(events)
     name = _single(events, "observer", fallback_name)
     if len(events) == 0:
         raise InvalidInput("agreement.no_events_observation", observer=name)
@@ -221,12 +119,18 @@ def _prepare(events: pd.DataFrame, fallback_name: str) -> _Observation:
             raise InvalidInput(
                 "agreement.several_observations", observer=name, count=int(events[col].dropna().nunique())
             )
-    length = float(session_lengths(events, np.zeros(len(events), dtype=np.int64), 1)[0])
+    one = np.zeros(len(events), dtype=np.int64)
+    lengths = session_lengths(events, one, 1)
+    length = float(lengths[0])
+    coded = float(coded_extents(events, one, lengths, coded_s)[0])
     is_point = (events["kind"] == "point").to_numpy()
     start = events["start_s"].to_numpy(dtype=float)
     end = events["end_s"].to_numpy(dtype=float)
-    # running states close at the session end (DOMAIN data model); points keep end NaN
-    s_closed, e_closed = close_states(start, end, np.full(len(start), length))
+    # only the coded extent [0, E] is compared: a running state ends at E, and what starts
+    # after E (or a state starting at E, which has no coded time) is left out (DOMAIN §9.3)
+    inside = np.where(is_point, start <= coded, start < coded)
+    events, is_point, start, end = events[inside], is_point[inside], start[inside], end[inside]
+    s_closed, e_closed = close_states(start, end, np.full(len(start), coded))
     start = np.where(is_point, start, s_closed)
     end = np.where(is_point, np.nan, e_closed)
     subject = events["subject"].astype(str).to_numpy(dtype=object)
@@ -252,6 +156,7 @@ def _prepare(events: pd.DataFrame, fallback_name: str) -> _Observation:
         session=_single(events, "session", ""),
         observation=_single(events, "observation_id", ""),
         length=length,
+        coded=coded,
         versions=versions,
         groups=groups,
     )
@@ -283,7 +188,9 @@ def _restrict(
             groups[key] = g
         else:
             groups[key] = _Group(g.cue[keep], g.is_point[keep], g.start[keep], g.end[keep])
-    return _Observation(obs.name, obs.session, obs.observation, obs.length, obs.versions, groups), dropped
+    return _Observation(
+        obs.name, obs.session, obs.observation, obs.length, obs.coded, obs.versions, groups
+    ), dropped
 
 
 # --------------------------------------------------------------------------- compare
@@ -303,6 +210,7 @@ def compare(
     nv_codes: Mapping[str, str] | None = None,
     span: tuple[float, float] | None = None,
     boris: bool = False,
+    coded_s: tuple[float | None, float | None] | None = None,
 ) -> AgreementResult:
     """Inter-observer agreement of two observations of one session, per subject and channel.
 
@@ -330,9 +238,12 @@ def compare(
         Not-visible code per ME&E channel; default: the ``*_NV`` cue seen in the
         data, else the channel's initial + ``_NV`` (F_NV, G_NV, T_NV, A_NV, S_NV).
     span : (float, float), optional
-        Time span to compare; default [0, the shorter observation's length).
+        Time span to compare; default [0, E], E the shorter of the two coded extents.
     boris : bool
         Also compute BORIS's composite-category kappa (``result.boris``).
+    coded_s : (float or None, float or None), optional
+        Coded extent E of A and of B (DOMAIN §9.3); default: each frame's ``coded_s``
+        column, else the whole session.
 
     Returns
     -------
@@ -363,7 +274,8 @@ def compare(
     _check_number("agreement.bad_tolerance", point_tolerance, positive=False)
     if events_a is None or events_b is None:
         raise InvalidInput("agreement.one_observer")
-    obs_a, obs_b = _prepare(events_a, "A"), _prepare(events_b, "B")
+    coded_a, coded_b = coded_s if coded_s is not None else (None, None)
+    obs_a, obs_b = _prepare(events_a, "A", coded_a), _prepare(events_b, "B", coded_b)
     notes: list[Note] = []
     if obs_a.session and obs_b.session and obs_a.session != obs_b.session:
         raise InvalidInput("agreement.different_sessions", a=obs_a.session, b=obs_b.session)
@@ -386,18 +298,18 @@ def compare(
         notes.append(Note("agreement.cues_left_out", {"cues": ", ".join(left_out)}))
 
     if span is None:
-        if not math.isclose(obs_a.length, obs_b.length, abs_tol=1e-6):
+        if not math.isclose(obs_a.coded, obs_b.coded, abs_tol=1e-6):
             notes.append(
                 Note(
                     "agreement.unequal_lengths",
                     {
-                        "a": round(obs_a.length, 3),
-                        "b": round(obs_b.length, 3),
-                        "span": round(min(obs_a.length, obs_b.length), 3),
+                        "a": round(obs_a.coded, 3),
+                        "b": round(obs_b.coded, 3),
+                        "span": round(min(obs_a.coded, obs_b.coded), 3),
                     },
                 )  # fmt: skip
             )
-        span = (0.0, min(obs_a.length, obs_b.length))
+        span = (0.0, min(obs_a.coded, obs_b.coded))
     mids = unit_midpoints(span[1], unit, span[0])
     if len(mids) == 0:
         raise InvalidInput("agreement.span_too_short", span=round(span[1] - span[0], 3), unit=unit)
@@ -471,6 +383,8 @@ def compare(
         notes=tuple(notes),
         cues_left_out=left_out,
         boris=boris_result,
+        coded_s=(obs_a.coded, obs_b.coded),
+        length_s=min(obs_a.length, obs_b.length),
     )
 
 
@@ -539,7 +453,8 @@ def _points_only(g: _Group) -> _Group:
 
 
 def _in_span(g: _Group, span: tuple[float, float]) -> _Group:
-    keep = (g.start >= span[0]) & (g.start < span[1])
+    """Events with an onset in the span; the span is closed for points (DOMAIN §9.1)."""
+    keep = (g.start >= span[0]) & np.where(g.is_point, g.start <= span[1], g.start < span[1])
     if keep.all():
         return g
     return _Group(g.cue[keep], g.is_point[keep], g.start[keep], g.end[keep])
@@ -736,116 +651,4 @@ def _pairs(ga: _Group, gb: _Group, m: Matching) -> dict[str, np.ndarray]:
         "onset_b": pick(gb.start, ib, np.nan),
         "offset_a": pick(ga.end, ia, np.nan),
         "offset_b": pick(gb.end, ib, np.nan),
-    }
-
-
-# --------------------------------------------------------------------------- more than two observers
-
-
-def alpha_by_channel(
-    observations: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame],
-    *,
-    unit: float = 1.0,
-    exhaustive_channels: Sequence[str] = EXHAUSTIVE_CHANNELS,
-    nv_codes: Mapping[str, str] | None = None,
-    span: tuple[float, float] | None = None,
-) -> pd.DataFrame:
-    """Krippendorff's alpha (nominal) on the unit series of two or more observers.
-
-    Same unit series as :func:`compare` (ME&E channels by midpoint, other cues
-    present/absent); units past an observer's length count as missing.
-
-    Parameters
-    ----------
-    observations : sequence or mapping of DataFrame
-        One tidy event frame per observer (same session).
-    unit : float
-        Time unit Δ in seconds.
-    exhaustive_channels, nv_codes, span
-        As in :func:`compare`; ``span`` defaults to [0, the longest observation).
-
-    Returns
-    -------
-    DataFrame
-        Columns subject, channel, cue (``""`` for a whole channel), n_observers,
-        n_units, alpha, band (reliable/tentative/unreliable/undefined).
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"subject": "client", "channel": "GAZE", "cue": ["G_EYE", "G_AWAY"],
-    ...                   "kind": "state", "start_s": [0.0, 5.0], "end_s": [5.0, 10.0]})
-    >>> alpha_by_channel([a, a, a])[["channel", "alpha"]].values.tolist()
-    [['GAZE', 1.0]]
-    """
-    _check_number("agreement.bad_unit", unit, positive=True)
-    frames = list(observations.values()) if isinstance(observations, Mapping) else list(observations)
-    if len(frames) < 2:
-        raise InvalidInput("agreement.alpha_two_observers", count=len(frames))
-    prepared = [_prepare(f, f"#{i + 1}") for i, f in enumerate(frames)]
-    if span is None:
-        span = (0.0, max(o.length for o in prepared))
-    mids = unit_midpoints(span[1], unit, span[0])
-    exhaustive = frozenset(exhaustive_channels)
-    rows = []
-    for subject, channel in sorted(set().union(*(o.groups for o in prepared))):
-        groups = [o.groups.get((subject, channel), _EMPTY_GROUP) for o in prepared]
-        beyond = np.vstack([mids >= o.length for o in prepared])
-        series: list[tuple[str, np.ndarray]] = []
-        if channel in exhaustive:
-            nv = (nv_codes or {}).get(channel) or _nv_code(channel, *groups)
-            states = [~g.is_point for g in groups]
-            labels = pd.Index(sorted(set().union(*(g.cue[s].tolist() for g, s in zip(groups, states, strict=True)))
-                                     | {nv}))  # fmt: skip
-            codes = np.vstack(
-                [
-                    U.sample_exclusive(
-                        g.start[s], g.end[s], labels.get_indexer(g.cue[s]), mids, labels.get_loc(nv)
-                    )
-                    for g, s in zip(groups, states, strict=True)
-                ]  # fmt: skip
-            )
-            series.append((WHOLE_CHANNEL, codes))
-            groups = [_points_only(g) for g in groups]
-        for cue in sorted(set().union(*(g.cue.tolist() for g in groups))):
-            series.append((cue, np.vstack([_presence(g, cue, len(mids), unit, span[0]) for g in groups])))
-        for cue, codes in series:
-            codes = np.where(beyond, -1, codes)
-            alpha = krippendorff_alpha_nominal(codes)
-            rows.append({"subject": subject, "channel": channel, "cue": cue, "n_observers": len(prepared),
-                         "n_units": len(mids), "alpha": alpha, "band": alpha_band(alpha)})  # fmt: skip
-    return _frame(rows, ("subject", "channel", "cue", "n_observers", "n_units", "alpha", "band"))
-
-
-# --------------------------------------------------------------------------- output helpers
-
-
-def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(columns))
-
-
-def _matrix(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> pd.DataFrame:
-    """Agreement table with labelled axes: rows observer A, columns observer B."""
-    # object-dtype labels: building Arrow-backed string indexes costs more than the table itself
-    return pd.DataFrame(
-        table, index=pd.Index(rows, name="A", dtype=object), columns=pd.Index(cols, name="B", dtype=object)
-    )
-
-
-def _concat_columns(parts: list[dict[str, np.ndarray]], columns: Sequence[str]) -> pd.DataFrame:
-    if not parts:
-        return _frame([], columns)
-    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in columns})
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _json_float(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
-
-
-def _matrix_dict(key: tuple[str, ...], matrix: pd.DataFrame) -> dict[str, Any]:
-    names = ("subject", "channel", "cue")[: len(key)]
-    return {
-        **dict(zip(names, key, strict=True)),
-        "labels_a": [str(x) for x in matrix.index],
-        "labels_b": [str(x) for x in matrix.columns],
-        "counts": matrix.to_numpy().astype(int).tolist(),
     }

@@ -1,111 +1,29 @@
-"""HTML, CSS and JavaScript of the hotkey video coder (a Streamlit custom components v2 component).
+// The hotkey video coder (a Streamlit custom components v2 component; Python side: ../coder.py).
+//
+// The protocol is in observe/recording.py; the browser side:
+// - a capture-phase `keydown` listener on `window` binds `KeyboardEvent.code` + Shift (physical
+//   keys, DOMAIN §1) and stops the event, which also shields Streamlit's own one-key shortcuts
+//   while coding; a key typed into a text field (also one inside this component's shadow root,
+//   found through `composedPath()`) passes through untouched;
+// - each cue is stamped with `video.currentTime` (or the live clock) at the keypress and put into
+//   the outbox with (client id, sequence number); the outbox is re-sent on every keypress and every
+//   1.5 s until Python's acknowledgement arrives in `data.ack`; cue and annotation items are also
+//   kept in `localStorage` so a closed tab or a dropped connection sends them on the next visit
+//   (undo and redo are not: replaying them later would undo something else);
+// - the live timeline (one lane per subject × channel, the playhead in the middle) and the current
+//   state of every channel are drawn here from `data.timeline`, so they follow the video frame by
+//   frame without a round trip to the server;
+// - a keypress is drawn at once (issue 16: waiting for the server's round trip made observers press
+//   again): the state rules of observe/model.py `plan_cue` are replayed here on the lane for every
+//   item still in the outbox, drawn as *pending*, and the list of the last keys shows each one
+//   pending → saved (acknowledged by the store) or failed (red, with the server's reason; it stays
+//   in the outbox: a database failure is sent again, a refusal stays until it is dismissed).
 
-Kept apart from ``coder.py`` so that the Python side reads on its own. The protocol is in
-``observe/recording.py``; the browser side:
-
-- a capture-phase ``keydown`` listener on ``window`` binds ``KeyboardEvent.code`` + Shift
-  (physical keys, DOMAIN §1) and stops the event, which also shields Streamlit's own one-key
-  shortcuts while coding; a key typed into a text field (also one inside this component's
-  shadow root, found through ``composedPath()``) passes through untouched;
-- each cue is stamped with ``video.currentTime`` (or the live clock) at the keypress and put
-  into the outbox with (client id, sequence number); the outbox is re-sent on every keypress
-  and every 1.5 s until Python's acknowledgement arrives in ``data.ack``; cue and annotation
-  items are also kept in ``localStorage`` so a closed tab or a dropped connection sends them
-  on the next visit (undo and redo are not: replaying them later would undo something else);
-- the live timeline (one lane per subject × channel, the playhead in the middle) and the
-  current state of every channel are drawn here from ``data.timeline``, so they follow the
-  video frame by frame without a round trip to the server.
-"""
-
-HTML = """
-<div class="coder" data-ready="0">
-  <div class="bar">
-    <span class="layer" data-testid="coder-layer"></span>
-    <span class="clock" data-testid="coder-clock">0:00.000</span>
-    <span class="speed" data-testid="coder-speed">1×</span>
-    <span class="saved" data-testid="coder-saved"></span>
-    <span class="grow"></span>
-    <button type="button" class="sheetbtn" data-testid="coder-sheet-button"></button>
-  </div>
-  <div class="sheet" hidden data-testid="coder-sheet"></div>
-  <div class="main">
-  <div class="stage">
-    <video preload="auto" playsinline controls data-testid="coder-video"></video>
-    <div class="live" data-testid="coder-live">
-      <div class="bigclock">0:00.000</div>
-      <div class="livebtns">
-        <button type="button" class="start"></button>
-        <button type="button" class="reset"></button>
-      </div>
-    </div>
-  </div>
-  <div class="states" data-testid="coder-states"></div>
-  </div>
-  <div class="note" hidden data-testid="coder-note">
-    <span class="notewhat"></span><span class="mods"></span>
-    <input type="text" class="comment" maxlength="2000" data-testid="coder-comment" />
-    <button type="button" class="noteok">OK</button>
-  </div>
-  <div class="msg" data-testid="coder-msg" aria-live="polite"></div>
-  <div class="zoom"></div>
-  <canvas class="tl" data-testid="coder-timeline"></canvas>
-</div>
-"""
-
-CSS = """
-.coder { font-family: var(--st-font, sans-serif); font-size: 14px; color: var(--st-text-color, #262730); }
-.bar { display: flex; gap: .75rem; align-items: center; margin-bottom: .35rem; flex-wrap: wrap; }
-.bar .grow { flex: 1; }
-.layer { padding: .15rem .6rem; border-radius: 1rem; font-weight: 600; background: #E8F1F8; color: #004B75; }
-.layer.swapped { background: #FBE9DF; color: #8A3A00; }
-.clock { font-variant-numeric: tabular-nums; font-weight: 600; }
-.saved { opacity: .8; }
-.saved.pending { color: #8A3A00; font-weight: 600; opacity: 1; }
-button { font: inherit; border: 1px solid #c8c8d0; background: #fff; border-radius: .4rem; padding: .2rem .6rem;
-         cursor: pointer; color: inherit; }
-button:hover { border-color: #0072B2; }
-button.on { background: #0072B2; color: #fff; border-color: #0072B2; }
-.stage { position: relative; }
-.main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(240px, 2fr); gap: .8rem; align-items: start; }
-.states table { border-collapse: collapse; width: 100%; font-size: 13px; }
-.states th, .states td { text-align: left; padding: .15rem .4rem; border-bottom: 1px solid #eee; }
-.states td.v { font-weight: 600; border-left: 4px solid; }
-video { width: 100%; max-height: 46vh; background: #000; display: block; border-radius: .3rem; }
-.live { display: none; padding: 1.2rem; text-align: center; border: 1px solid #c8c8d0; border-radius: .3rem; }
-.coder.mode-live .live { display: block; }
-.coder.mode-live video { display: none; }
-.bigclock { font-size: 3rem; font-variant-numeric: tabular-nums; font-weight: 600; margin-bottom: .5rem; }
-.livebtns { display: flex; gap: .5rem; justify-content: center; }
-.coder { position: relative; }
-.sheet { position: absolute; top: 2.4rem; left: 0; right: 0; max-height: 75vh; overflow: auto; z-index: 5;
-         background: #fff; padding: .5rem .8rem; border: 1px solid #c8c8d0; border-radius: .3rem;
-         box-shadow: 0 4px 24px rgba(0,0,0,.25); font-size: 13px; }
-.sheet .cols { columns: 2 17rem; column-gap: 1.5rem; }
-.sheet td:first-child, .sheet th:first-child { width: 62%; }
-.sheet table.keys td:first-child { width: 38%; }
-.sheet tr.group td { font-weight: 700; padding-top: .5rem; border-bottom: 1px solid #999; }
-.sheet table { border-collapse: collapse; width: 100%; break-inside: avoid; margin-bottom: .3rem; }
-.sheet th, .sheet td { text-align: left; padding: .1rem .5rem; border-bottom: 1px solid #eee; }
-.sheet kbd, .note kbd { font-family: monospace; background: #f0f2f6; border: 1px solid #c8c8d0; border-radius: .25rem;
-                        padding: 0 .3rem; }
-.sheet h4 { margin: .4rem 0 .2rem 0; }
-.note { display: flex; gap: .5rem; align-items: center; margin-top: .35rem; flex-wrap: wrap; }
-.note[hidden] { display: none; }
-.note .comment { flex: 1; min-width: 12rem; font: inherit; padding: .2rem .4rem; border: 1px solid #c8c8d0;
-                 border-radius: .3rem; }
-.mods { display: inline-flex; gap: .25rem; align-items: center; }
-.msg { min-height: 1.3rem; margin: .25rem 0; font-size: 13px; }
-.msg.error { color: #B00020; font-weight: 600; }
-.zoom { display: flex; gap: .3rem; justify-content: flex-end; margin-bottom: .2rem; font-size: 12px; }
-.zoom button { padding: 0 .5rem; font-size: 12px; }
-canvas.tl { width: 100%; display: block; }
-"""
-
-JS = r"""
 const RATES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2];
 const WINDOWS = [30, 60, 300, 0];           // seconds of timeline shown; 0 = the whole session
-const LANE_H = 17, AXIS_H = 18, LABEL_W = 190;
+const LANE_H = 13, AXIS_H = 16, LABEL_W = 170;   // compact: video, lanes and last keys fit 1440×900
 const FLUSH_MS = 1500;
+const MARKS = 6;                           // keypresses listed with their pending / saved / failed status
 
 function newId() {  // crypto.randomUUID needs a secure context; a team server may be plain http
   const b = new Uint8Array(12); crypto.getRandomValues(b);
@@ -138,8 +56,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
 
   // -- state kept across data updates (the element persists while the mount key is stable) --
   if (!root.__s) {
-    root.__s = { client: newId(), seq: 0, outbox: [], swapped: false, rate: 1, win: 60, last: null,
-                 shownError: null, seekN: null, sent: new Map(), latencies: [], dirty: true, mods: {} };
+    root.__s = { client: newId(), seq: 0, outbox: [], swapped: false, rate: 1, win: 60,
+                 shownError: null, seekN: null, dirty: true, mods: {}, outboxVer: 0, overlay: new Map(),
+                 marks: [], coded: [], undone: [], keyAt: new Map(), drawLat: [], ackLat: [] };
+    root.__s.latencies = root.__s.ackLat;  // keydown → acknowledged and drawn (the benchmark reads both)
     // items a closed tab or a lost connection left behind for this observation: send them again
     try {
       for (let i = 0; i < localStorage.length; i++) {
@@ -152,19 +72,47 @@ export default function ({ data, parentElement, setTriggerValue }) {
   const S = root.__s;
   S.data = d;
   S.dirty = true;
+  S.root = root;
   window.__observeCoder = S;   // read by the browser tests and the benchmark
+  // where each cue is drawn: "subject|cue" → [lane index, cue index]
+  S.where = {};
+  for (const b of Object.values(d.bindings || {})) S.where[b[0] + '|' + b[1]] = [b[3], b[4]];
+  if (!S.marksRestored) {  // what an earlier visit left unsaved is listed too
+    S.marksRestored = true;
+    for (const i of S.outbox) S.marks.push({ key: `${i.client}:${i.seq}`, seq: i.seq, text: describe(i) });
+  }
 
-  // -- acknowledgements: drop what Python has stored, remember how long each key took --
+  // -- acknowledgements: what the store has is saved; what it refused stays, red, with the reason --
   const ack = d.ack || {};
-  const justAcked = S.outbox.filter((i) => i.client === S.client && i.seq <= (ack[i.client] || 0) && S.sent.has(i.seq));
+  const failedNow = d.failed || {};   // "client:seq" → [reason, will be sent again]
   const before = new Set(S.outbox.map((i) => i.client));
-  S.outbox = S.outbox.filter((i) => i.seq > (ack[i.client] || 0));
+  const justSaved = [];
+  const kept = [];
+  for (const i of S.outbox) {
+    const f = failedNow[`${i.client}:${i.seq}`];
+    const acked = i.seq <= (ack[i.client] || 0);
+    if (i.final) kept.push(i);
+    else if (acked && f && !f[1]) { i.final = true; i.failed = f[0]; kept.push(i); }
+    else if (acked) justSaved.push(i);
+    else { i.failed = f && f[1] ? f[0] : null; kept.push(i); }
+  }
+  S.outbox = kept;
+  S.outboxVer += 1;
   persist(before);
 
   function persist(clients) {
     const by = {};
     for (const i of S.outbox) if (i.op === 'cue' || i.op === 'annotate') (by[i.client] = by[i.client] || []).push(i);
     for (const c of new Set([...clients, S.client])) save(storageKey(obs, c), by[c] && by[c].length ? by[c] : null);
+  }
+  function describe(i) {   // one line for the list of the last keys
+    const who = (d.subjects && d.subjects[i.subject]) || i.subject;
+    const cue = Object.values(d.bindings || {}).find((b) => b[0] === i.subject && b[1] === i.cue);
+    const label = cue ? cue[2] : i.cue;
+    if (i.op === 'undo') return T.undo || 'Undo';
+    if (i.op === 'redo') return T.redo || 'Redo';
+    if (i.op === 'annotate') return `✎ ${who} · ${label} @ ${fmt(i.t)}`;
+    return `${who} · ${label} @ ${fmt(i.t)}`;
   }
 
   // -- mode, source, labels --
@@ -176,6 +124,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   $('.start').textContent = clockRunning() ? (T.pause || 'Pause') : (S.clock.acc > 0 ? (T.resume || 'Resume') : (T.start || 'Start'));
   $('.reset').textContent = T.reset || 'Reset';
   $('.comment').placeholder = T.comment_placeholder || '';
+  $('.markshead').textContent = T.marks || '';
   renderSheet();
   renderZoom();
 
@@ -216,27 +165,70 @@ export default function ({ data, parentElement, setTriggerValue }) {
 
   // -- the outbox --
   function flush() {
-    // `have` tells Python which events we hold, so it sends only what changed since
-    if (S.outbox.length) setTriggerValue('outbox', { items: S.outbox.slice(), at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
+    // `have` tells Python which events we hold, so it sends only what changed since;
+    // a refused item (final) is not sent again: it waits in the list until it is dismissed
+    const items = S.outbox.filter((i) => !i.final);
+    if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
   }
-  function push(item) {
+  // A keypress: into the outbox, drawn at once (list, timeline, state table), then sent.
+  function push(item, keyAt) {
     S.seq += 1;
     const full = Object.assign({ client: S.client, seq: S.seq }, item);
+    const key = `${full.client}:${full.seq}`;
     S.outbox.push(full);
-    S.sent.set(S.seq, performance.now());
-    persist([]);
-    flush();
+    S.outboxVer += 1;
+    S.marks.push({ key, seq: full.seq, text: describe(full) });
+    if (S.marks.length > 50) S.marks.shift();
+    if (keyAt !== undefined) S.keyAt.set(key, keyAt);
     updateSaved();
+    renderMarks();
+    S.dirty = true;
+    draw();
+    if (keyAt !== undefined) requestAnimationFrame(() => S.drawLat.push(performance.now() - keyAt));
+    flush();
+    persist([]);
     return full;
   }
   function updateSaved() {
     const el = $('.saved');
-    const n = S.outbox.length;
+    const n = S.outbox.filter((i) => !i.final).length;
+    const failed = S.outbox.filter((i) => i.failed).length;
     el.textContent = n ? (T.pending || '{n} not saved yet').replace('{n}', n) : (T.saved || 'All saved');
-    el.classList.toggle('pending', n > 0);
+    el.classList.toggle('pending', n > 0 || failed > 0);
     root.dataset.pending = String(n);
+    root.dataset.failed = String(failed);
   }
   updateSaved();
+
+  // -- the last keys, each pending → saved, or failed (red, with the reason) --
+  function markStatus(m) {
+    const i = S.outbox.find((x) => `${x.client}:${x.seq}` === m.key);
+    if (!i) return ['saved', ''];
+    return i.failed ? ['failed', i.failed] : ['pending', ''];
+  }
+  function renderMarks() {
+    let html = '';
+    for (const m of S.marks.slice(-MARKS).reverse()) {
+      const [status, why] = markStatus(m);
+      const word = status === 'failed' ? (T.mark_failed || 'not saved: {reason}').replace('{reason}', why)
+        : status === 'pending' ? (T.mark_pending || 'pending') : (T.mark_saved || 'saved');
+      const item = S.outbox.find((x) => `${x.client}:${x.seq}` === m.key);
+      const dismiss = item && item.final ? `<button type="button" class="dismiss" title="${esc(T.dismiss || '')}">×</button>` : '';
+      html += `<li class="mark ${status}" data-key="${esc(m.key)}" data-seq="${m.seq}" data-status="${status}">`
+        + `<span class="what">${esc(m.text)}</span> <span class="st">${esc(word)}</span>${dismiss}</li>`;
+    }
+    $('.marks').innerHTML = html;
+  }
+  $('.marks').onclick = (ev) => {
+    const b = ev.target.closest && ev.target.closest('button.dismiss');
+    if (!b) return;
+    const key = b.parentElement.dataset.key;
+    S.outbox = S.outbox.filter((x) => `${x.client}:${x.seq}` !== key);
+    S.marks = S.marks.filter((m) => m.key !== key);
+    S.outboxVer += 1;
+    persist([]); updateSaved(); renderMarks(); focusCoder();
+  };
+  function focusCoder() { root.focus({ preventScroll: true }); }
 
   // -- layer indicator --
   function renderLayer() {
@@ -271,6 +263,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     html += `<table class="keys"><tr class="group"><td colspan="2">${esc(T.sheet_transport || '')}</td></tr>`;
     for (const [k, v] of (d.transport || [])) html += `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(v)}</td></tr>`;
     html += '</table></div>';
+    if (T.state_end) html += `<p class="hint" data-testid="coder-sheet-state-end">${esc(T.state_end)}</p>`;
     $('.sheet').innerHTML = html;
   }
   function esc(s) { return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
@@ -293,11 +286,24 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
 
   // -- annotation of the last coded event (Enter): modifiers and a comment, the video keeps playing --
+  // The note goes to the event it is typed for: the last keypress that is still coded (an undone
+  // one is skipped, also one undone with the button), fixed when the note opens.
+  function isCoded(m) {
+    const w = S.where[m.subject + '|' + m.cue];
+    if (!w) return false;
+    const t = Math.round(m.t * 1000) / 1000;
+    return laneEvents(w[0]).some((e) => e[2] === w[1] && (e[3] === t || e[4] === t));
+  }
+  function noteTarget() {
+    for (let j = S.coded.length - 1; j >= 0; j--) if (isCoded(S.coded[j])) return S.coded[j];
+    return null;
+  }
   function openNote() {
-    if (!S.last) { say(T.nothing_to_annotate || 'Code a cue first.'); return; }
+    S.noteFor = noteTarget();
+    if (!S.noteFor) { say(T.nothing_to_annotate || 'Code a cue first.'); return; }
     const note = $('.note');
     note.hidden = false;
-    $('.notewhat').textContent = `${S.last.label} @ ${fmt(S.last.t)}`;
+    $('.notewhat').textContent = `${S.noteFor.label} @ ${fmt(S.noteFor.t)}`;
     S.mods = {};
     const box = $('.mods'); box.innerHTML = '';
     for (const m of (d.modifiers || [])) {
@@ -310,11 +316,12 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     const input = $('.comment'); input.value = ''; input.focus();
   }
-  function closeNote() { $('.note').hidden = true; }
+  function closeNote() { $('.note').hidden = true; focusCoder(); }
   function submitNote() {
-    if (!S.last) return closeNote();
+    const m = S.noteFor;
+    if (!m) return closeNote();
     const mods = {}; for (const [k, v] of Object.entries(S.mods)) if (v !== undefined) mods[k] = v;
-    push({ op: 'annotate', subject: S.last.subject, cue: S.last.cue, t: S.last.t, modifiers: mods, comment: $('.comment').value });
+    push({ op: 'annotate', subject: m.subject, cue: m.cue, t: m.t, modifiers: mods, comment: $('.comment').value });
     closeNote();
     say(T.annotated || 'Saved.');
   }
@@ -340,10 +347,21 @@ export default function ({ data, parentElement, setTriggerValue }) {
     video.currentTime = Math.min(duration(), Math.max(0, video.currentTime + dt));
     S.dirty = true;
   }
+  function deepActive() {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a;
+  }
   function onKey(e) {
-    if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
     const code = e.code;
     const stop = () => { e.preventDefault(); e.stopImmediatePropagation(); };
+    // Esc from any widget (a select box, a text field, a button) gives the keys back to the coder;
+    // the note's own field handles its Esc (it closes the note)
+    const active = deepActive();
+    if (code === 'Escape' && active && active !== document.body && active !== root && !root.contains(active)) {
+      stop(); if (active.blur) active.blur(); focusCoder(); return;
+    }
+    if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
     if (code === 'Space') { stop(); if (e.repeat) return; if (live) toggleClock(); else if (video.paused) video.play(); else video.pause(); return; }
     if (code === 'ArrowLeft' || code === 'ArrowRight') {
       stop(); const sign = code === 'ArrowLeft' ? -1 : 1;
@@ -352,7 +370,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     if (code === 'ArrowUp' || code === 'ArrowDown') { stop(); setRate(code === 'ArrowUp' ? 1 : -1); return; }
     if (e.repeat) { if (code.startsWith('Key') || code.startsWith('Digit')) stop(); return; }
-    if (code === 'Backspace') { stop(); push({ op: e.shiftKey ? 'redo' : 'undo' }); say(e.shiftKey ? (T.redo || 'Redo') : (T.undo || 'Undo')); return; }
+    if (code === 'Backspace') {
+      stop();
+      const [from, to] = e.shiftKey ? [S.undone, S.coded] : [S.coded, S.undone];
+      if (from.length) to.push(from.pop());
+      push({ op: e.shiftKey ? 'redo' : 'undo' });
+      say(e.shiftKey ? (T.redo || 'Redo') : (T.undo || 'Undo'));
+      return;
+    }
     if (code === 'Backquote') { stop(); S.swapped = !S.swapped; renderLayer(); return; }
     if (code === 'Enter') { stop(); openNote(); return; }
     if (code === 'Escape') { stop(); if (!$('.note').hidden) closeNote(); else toggleSheet(); return; }
@@ -368,10 +393,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
     if (!live && !d.src) { say(T.no_video || 'Attach a video or switch to live mode first.', true); return; }
     const t = now_t();
     const [subject, cue, label] = b;
-    S.last = { subject, cue, t, label };
-    const item = push({ op: 'cue', subject, cue, t });
-    const who = (d.subjects && d.subjects[subject]) || subject;
-    say(`#${item.seq} ${who} · ${label} @ ${fmt(t)}`);
+    S.coded.push({ subject, cue, t, label });
+    if (S.coded.length > 200) S.coded.shift();
+    S.undone = [];
+    push({ op: 'cue', subject, cue, t }, e.timeStamp);
   }
   window.addEventListener('keydown', onKey, true);
 
@@ -412,10 +437,58 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
   }
   catchUp();
-  function laneEvents(i) {
+  function storedLane(i) {
     if (!S.laneMaps || !S.laneMaps[i]) return [];
     if (!S.laneSorted[i]) S.laneSorted[i] = Array.from(S.laneMaps[i].values()).sort((a, b) => a[3] - b[3]);
     return S.laneSorted[i];
+  }
+  function pendingLanes() {   // lane index → [[outbox item, cue index]] of the cues not stored yet
+    if (S.plVer === S.outboxVer && S.plWhere === S.where) return S.pl;
+    const by = new Map();
+    for (const it of S.outbox) {
+      if (it.op !== 'cue' || it.final) continue;
+      const w = S.where[it.subject + '|' + it.cue];
+      if (!w) continue;
+      if (!by.has(w[0])) by.set(w[0], []);
+      by.get(w[0]).push([it, w[1]]);
+    }
+    S.pl = by; S.plVer = S.outboxVer; S.plWhere = S.where;
+    return by;
+  }
+  // A lane as drawn: the stored events with the keys still in the outbox applied on top
+  // (rows [id, lane, cue, start, end, outbox item]: the item marks what is not stored yet).
+  function laneEvents(i) {
+    const stored = storedLane(i);
+    const pending = pendingLanes().get(i);
+    if (!pending) return stored;
+    const hit = S.overlay.get(i);
+    if (hit && hit.ver === S.outboxVer && hit.stored === stored) return hit.events;
+    const cues = lanesOf().cues;
+    let events = stored;
+    for (const [it, ci] of pending) events = applyCue(events, it, ci, cues);
+    S.overlay.set(i, { ver: S.outboxVer, stored, events });
+    return events;
+  }
+  // observe/model.py plan_cue, on one lane: a point is inserted; a state key ends the state that is
+  // on (the same key: only that), and the new state runs up to the next state coded later
+  function applyCue(events, it, ci, cues) {
+    const t = Math.round(it.t * 1000) / 1000;
+    const out = events.slice();
+    const row = [`p${it.client}:${it.seq}`, -1, ci, t, null, it];
+    if (cues[ci][2] !== 'state') { out.splice(firstAtOrAfter(out, t), 0, row); return out; }
+    const j = lastStateBefore(out, cues, firstAtOrAfter(out, t + 1e-9));
+    let on = null;
+    if (j >= 0 && (out[j][4] === null || t < out[j][4])) {
+      on = out[j];
+      if (on[3] === t) out.splice(j, 1); else out[j] = [on[0], on[1], on[2], on[3], t, it];
+      if (on[2] === ci) return out;
+    }
+    let end = null;
+    for (let k = firstAtOrAfter(out, t + 1e-9); k < out.length; k++) if (cues[out[k][2]][2] === 'state') { end = out[k][3]; break; }
+    if (on && on[4] !== null && end === null) end = on[4];
+    row[4] = end;
+    out.splice(firstAtOrAfter(out, t), 0, row);
+    return out;
   }
   function firstAtOrAfter(events, t) {   // binary search on start
     let lo = 0, hi = events.length;
@@ -466,8 +539,9 @@ export default function ({ data, parentElement, setTriggerValue }) {
       const events = laneEvents(i);
       const si = sIndex[lane.subject] ?? 0;
       const on = stateAt(events, tl.cues, t);
-      current.push([lane, on ? tl.cues[on[2]][1] : '—', on ? tl.cues[on[2]][3 + si] : '']);
-      g.fillStyle = '#262730'; g.font = '12px sans-serif';
+      const mark = on && on[5] ? (on[5].failed ? 'failed' : 'pending') : '';
+      current.push([lane, on ? tl.cues[on[2]][1] : '—', on ? tl.cues[on[2]][3 + si] : '', mark]);
+      g.fillStyle = '#262730'; g.font = '11px sans-serif';
       g.fillText(lane.label.slice(0, 30), 4, y + LANE_H / 2);
       g.save(); g.beginPath(); g.rect(LABEL_W, y, plotW, LANE_H); g.clip();
       const from = firstAtOrAfter(events, t0), back = lastStateBefore(events, tl.cues, from);
@@ -476,6 +550,9 @@ export default function ({ data, parentElement, setTriggerValue }) {
         if (ev[3] > t0 + span) break;
         const cue = tl.cues[ev[2]];
         g.fillStyle = tl.colours[cue[3 + si]] || tl.colours.na;  // observe.charts.VALENCE_COLOURS
+        // not stored yet: paler (pending) or red (the write failed)
+        g.globalAlpha = ev[5] && !ev[5].failed ? 0.5 : 1;
+        if (ev[5] && ev[5].failed) g.fillStyle = '#B00020';
         if (cue[2] === 'point') {
           const px = x(ev[3]); if (px < LABEL_W - 4 || px > width + 4) continue;
           g.beginPath(); g.moveTo(px, y + 2); g.lineTo(px + 4, y + LANE_H / 2); g.lineTo(px, y + LANE_H - 2); g.lineTo(px - 4, y + LANE_H / 2); g.fill();
@@ -485,6 +562,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
           g.fillRect(a, y + 3, Math.max(1.5, b - a - 1), LANE_H - 6);
         }
       }
+      g.globalAlpha = 1;
       g.restore();
     });
     renderStates(tl, current);
@@ -496,16 +574,16 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   // the current state of every channel, one column per person (only exhaustive-looking lanes: states)
   function renderStates(tl, current) {
-    const sig = current.map((c) => c[1]).join('|');
+    const sig = current.map((c) => c[1] + c[3]).join('|');
     if (S.statesSig === sig && S.statesFor === tl) return;
     S.statesSig = sig; S.statesFor = tl;
     const subjects = tl.subjects || [];
     const names = d.subjects || {};
     const channels = [];
     const cell = {};
-    for (const [lane, label, cls] of current) {
+    for (const [lane, label, cls, mark] of current) {
       if (!channels.some((c) => c.channel === lane.channel)) channels.push({ channel: lane.channel, label: lane.channel_label });
-      cell[lane.subject + '|' + lane.channel] = [label, cls];
+      cell[lane.subject + '|' + lane.channel] = [label, cls, mark];
     }
     let html = `<table><tr><th>${esc(T.state_now || '')}</th>` + subjects.map((s) => `<th>${esc(names[s] || s)}</th>`).join('') + '</tr>';
     for (const c of channels) {
@@ -513,7 +591,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
       html += `<tr><td>${esc(c.label)}</td>` + subjects.map((s) => {
         const v = cell[s + '|' + c.channel];
         const colour = tl.colours[v && v[1]] || tl.colours.na;
-        return v ? `<td class="v ${v[1]}" style="border-left-color:${colour}" data-lane="${s}-${c.channel}">${esc(v[0])}</td>` : '<td></td>';
+        return v ? `<td class="v ${v[1]} ${v[2]}" style="border-left-color:${colour}" data-lane="${s}-${c.channel}"`
+          + ` data-status="${v[2] || 'saved'}">${esc(v[0])}</td>` : '<td></td>';
       }).join('') + '</tr>';
     }
     $('.states').innerHTML = html + '</table>';
@@ -525,9 +604,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
     raf = requestAnimationFrame(loop);
   }
   draw();
-  // keypress → stored (acknowledged) → drawn: the latency the benchmark reports
+  renderMarks();
+  updateSaved();
+  // keydown → acknowledged by the store → shown as saved: the latency the benchmark reports
   const drawnAt = performance.now();
-  for (const i of justAcked) { S.latencies.push(drawnAt - S.sent.get(i.seq)); S.sent.delete(i.seq); }
+  for (const i of justSaved) {
+    const key = `${i.client}:${i.seq}`;
+    if (S.keyAt.has(key)) { S.ackLat.push(drawnAt - S.keyAt.get(key)); S.keyAt.delete(key); }
+  }
   raf = requestAnimationFrame(loop);
   root.dataset.ready = '1';
   root.dataset.drawn = String(S.rows ? S.rows.size : 0);
@@ -541,4 +625,3 @@ export default function ({ data, parentElement, setTriggerValue }) {
     cancelAnimationFrame(raf);
   };
 }
-"""

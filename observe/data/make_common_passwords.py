@@ -1,0 +1,112 @@
+"""Generate ``common-passwords.txt``, the list of passwords too common to accept.
+
+NIST SP 800-63B (5.1.1.2) asks a verifier to refuse passwords found in lists of commonly used
+or compromised values, and to impose no composition rules. No breach corpus is copied here:
+the list is built from widely published facts — the words that top the yearly "most common
+passwords" reports, keyboard walks and digit runs — and the ways people stretch them to a
+length limit (a capital first letter, digits, a year or "!" appended). Indonesian words are
+included because the app's users write in Indonesian too. Run it to rebuild the file::
+
+    python -m observe.data.make_common_passwords
+
+A test checks that the shipped file is exactly what this script makes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).with_name("common-passwords.txt")
+
+
+def _words(text: str) -> list[str]:
+    """A word list written as text, one or more words a line."""
+    return text.split()
+
+
+MIN_LENGTH = 8  # shorter ones are refused by length alone
+
+# words and strings at the top of the published most-common-password lists
+WORDS = _words(
+    """
+password passw0rd p@ssword p@ssw0rd pass pass1234 qwerty qwertyuiop qwertyui qwertz azerty
+asdfgh asdfghjkl zxcvbnm zxcvbn qazwsx qazwsxedc 1qaz2wsx 1q2w3e4r 1q2w3e4r5t 1q2w3e zaq12wsx
+zaq1zaq1 abc abcd abcdef abcdefg abcdefgh abc123 a1b2c3 iloveyou iloveu loveyou lovely love
+admin administrator root user guest test tester welcome login letmein access master monkey
+dragon football baseball basketball soccer hockey golf tennis sunshine princess shadow superman
+batman spiderman ironman starwars pokemon michael jennifer jessica ashley daniel thomas charlie
+jordan hunter robert andrew matthew joshua michelle nicole amanda maggie ginger buster tigger
+summer winter trustno1 whatever freedom secret hello hello123 computer internet killer cheese
+cookie chocolate banana orange purple yellow silver golden diamond mustang ferrari porsche
+corvette harley yankees cowboys eagles lakers liverpool arsenal chelsea barcelona juventus
+manchester football1 qwerty123 qwerty1 flower angel angels baby babygirl sweety sweetheart
+honey jesus christ heaven blessed family friends forever beautiful fuckyou asshole biteme
+monday friday samsung apple google microsoft windows linux android iphone nothing changeme
+default temp temporary unknown letmein1 welcome1 starwars1 password1 superstar rockstar hannah
+jasmine matrix merlin zxcvbnm1 asdf1234 qwer1234 abcd1234 aaaa1111 aa123456 a123456 q1w2e3r4
+"""
+)
+
+# Indonesian: words people reach for first (love, secret, darling, the country, a prayer)
+KATA = _words(
+    """
+sayang sayangku cinta cintaku rahasia katasandi indonesia jakarta surabaya bandung yogyakarta
+merdeka garuda pancasila bismillah alhamdulillah insyaallah bintang matahari bulan kucing
+anjing rumah keluarga bunda mama papa ayah ibu sahabat teman kekasih indah cantik ganteng
+semangat sukses rejeki
+"""
+)
+
+# the app's own context: a user may reach for the name of the tool or the trade
+CONTEXT = _words(
+    """
+observe observer konseling konselor counseling counselling counselor counsellor supervisor
+supervisi klien client session sesi therapy terapi psikologi psychology
+"""
+)
+
+SUFFIXES = ["", "1", "12", "123", "1234", "12345", "123456", "!", "1!", "123!", "01", "007", "69", "99", "00"]
+YEARS = [str(y) for y in range(1980, 2031)]
+
+# digit runs, keyboard rows and repeated patterns that are long already
+RUNS = [
+    "0123456789", "1234567890", "12345678910", "0987654321", "9876543210", "123123123", "123123123123",
+    "1231231234", "112233445566", "111222333", "147258369", "159753", "789456123", "741852963",
+    "1q2w3e4r5t6y", "qwertyuiop[]", "qwertyuiopasdfghjkl", "asdfghjkl;", "zxcvbnm,./",
+    "1qaz2wsx3edc", "qazwsxedcrfv", "!qaz2wsx", "abcdefghij", "abcdefghijklmnop", "abc123abc123",
+    "iloveyou123", "iloveyou2", "password12345", "passwordpassword", "letmeinnow", "trustnoone",
+]  # fmt: skip
+
+
+def candidates() -> set[str]:
+    """Every entry of the list (lower case; the check lower-cases the password too)."""
+    found: set[str] = set(RUNS)
+    bases = sorted(set(WORDS) | set(KATA) | set(CONTEXT))
+    for word in bases:
+        for tail in [*SUFFIXES, *YEARS]:
+            found.add(f"{word}{tail}")
+        found.add(word * 2)
+        found.add(f"{word}{word}123")
+        found.add(f"my{word}")
+        found.add(f"i{word}")
+        found.add(f"{word}@123")
+        found.add(f"{word}#1")
+    for digit in "0123456789":
+        for length in range(MIN_LENGTH, 17):
+            found.add(digit * length)
+    for length in range(MIN_LENGTH, 17):
+        found.add("1234567890"[:length] if length <= 10 else "1234567890" + "1234567890"[: length - 10])
+    return {c.lower() for c in found if len(c) >= MIN_LENGTH and " " not in c}
+
+
+def render() -> str:
+    header = (
+        "# Passwords too common to accept (NIST SP 800-63B 5.1.1.2), one a line, lower case.\n"
+        "# Generated by observe/data/make_common_passwords.py: do not edit by hand.\n"
+    )
+    return header + "\n".join(sorted(candidates())) + "\n"
+
+
+if __name__ == "__main__":
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"{OUT}: {len(candidates())} passwords")
