@@ -356,6 +356,7 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
     from observe.interop.detect import parse_file
     from observe.interop.limits import ImportLimits
     from observe.interop.preview import apply_import, default_mapping, preview
+    from observe.progress import terminal_progress
 
     limits = ImportLimits.from_store(store)
     bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt, limits=limits)
@@ -387,6 +388,7 @@ def cmd_import(args: argparse.Namespace, store: Store) -> int:
             new_copy=args.new_copy,
             filename=args.file.name,
             data=args.file.read_bytes(),
+            progress=terminal_progress(f"import {args.file.name}"),
         )
     )
     verb = "would import" if args.dry_run else "imported"

@@ -7,6 +7,8 @@ the server is linked into the folder (a symbolic link under a random name) inste
 session recordings are large.
 
 The folder is ``OBSERVE_MEDIA`` if set, else ``data/media`` (DESIGN.md: data/ holds media).
+``OBSERVE_MEDIA`` may also be an object-storage URL (``s3://bucket/prefix``): every read and
+write goes through :class:`observe.storage.MediaStore` (fsspec), so replicas share the videos.
 
 Browsers play only some codecs: Debian's Chromium plays H.264 in MP4 and VP8/VP9/AV1 in WebM
 (verified in the recorder spike); HEVC and MPEG-4 part 2 do not play, so they are refused
@@ -20,7 +22,9 @@ import hmac
 import os
 import re
 import secrets
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +34,7 @@ from typing import Any, BinaryIO, Protocol
 from observe.access import Principal, Target, allows, require
 from observe.errors import InvalidInput, NotFound, PermissionDenied
 from observe.files import private_dir
+from observe.storage import MediaStore
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")
@@ -115,14 +120,51 @@ def is_token(value: str | None) -> bool:
     return bool(value) and _TOKEN.match(value or "") is not None
 
 
+def media_store(folder: str | os.PathLike[str] | None = None) -> MediaStore:
+    """The media folder or object-storage prefix (``folder``, else ``OBSERVE_MEDIA``, else ``data/media``)."""
+    return MediaStore(folder)
+
+
 def video_path(token: str, folder: str | os.PathLike[str] | None = None) -> Path:
-    """The file behind ``token``; raises :class:`NotFound` for a bad token or a missing file."""
+    """The local file behind ``token``; raises :class:`NotFound` for a bad token or a missing file.
+
+    With media on object storage (``OBSERVE_MEDIA=s3://...``) this is a local copy, fetched once
+    into :func:`local_cache_dir` (a token names one video forever: random, never rewritten) with
+    the object's modification time, so motion-energy cache keys agree between replicas.
+    """
     if not is_token(token):
         raise NotFound("record.video.missing", ref=str(token)[:80])
-    path = media_dir(folder) / token
-    if not path.is_file():  # follows a link: a moved server file counts as missing
+    store = media_store(folder)
+    if not store.exists(token):  # follows a link: a moved server file counts as missing
         raise NotFound("record.video.missing", ref=token)
-    return path
+    local = store.local_path(token)
+    return local if local is not None else _cached_copy(store, token)
+
+
+def local_cache_dir() -> Path:
+    """Where copies of remote videos are kept: ``OBSERVE_MEDIA_CACHE``, else a folder in the temp dir."""
+    return Path(os.environ.get("OBSERVE_MEDIA_CACHE") or Path(tempfile.gettempdir()) / "observe-media-cache")
+
+
+def _cached_copy(store: MediaStore, token: str) -> Path:
+    root = local_cache_dir()
+    target = root / token
+    size = store.size(token)
+    if target.is_file() and target.stat().st_size == size:
+        return target
+    private_dir(root)  # copies of confidential videos: owner-only
+    fd, partial = tempfile.mkstemp(dir=root, prefix=f".{token}.", suffix=".part")
+    os.close(fd)
+    try:
+        store.fs.get_file(store.path(token), partial)
+        stamp = store.modified_ns(token)
+        if stamp:
+            os.utime(partial, ns=(stamp, stamp))
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
 
 
 def ffmpeg_exe() -> str:
@@ -224,9 +266,12 @@ def store_upload(
     codec), then renamed: a refused upload leaves nothing behind.
     """
     ext = _extension(filename)
-    target_dir = _ensure_dir(folder)
+    store = media_store(folder)
     token = secrets.token_hex(16) + ext
-    partial = target_dir / f".{token}.part"
+    # the partial file is local (beside the target in a folder, so the rename is atomic);
+    # ffmpeg checks it before anything reaches the media store
+    local_root = _ensure_dir(folder) if not store.remote else Path(tempfile.mkdtemp(prefix="observe-upload-"))
+    partial = local_root / f".{token}.part"
     size = 0
     try:
         with os.fdopen(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
@@ -238,9 +283,11 @@ def store_upload(
                     )
                 out.write(chunk)
         info = check_playable(probe(partial), filename)
-        partial.replace(target_dir / token)
+        store.move_in(partial, token)
     finally:
         partial.unlink(missing_ok=True)
+        if store.remote:
+            shutil.rmtree(local_root, ignore_errors=True)
     return token, info
 
 
@@ -250,8 +297,13 @@ def server_file(path: str | os.PathLike[str], *, folder: str | os.PathLike[str] 
     A relative path is read inside the media folder. Refused, all with the **same** answer (so
     the answer says nothing about what exists elsewhere on the server): a ``..`` part, a path
     that resolves outside the folder (symbolic links followed, so a link cannot escape),
-    anything that is not a regular file, a missing file.
+    anything that is not a regular file, a missing file. With media on object storage
+    (``OBSERVE_MEDIA=s3://...``) there is no local media folder to confine a path to, so every
+    server path is refused (one answer for all of them): such videos are uploaded instead.
     """
+    store = media_store(folder)
+    if store.remote:  # no local media folder to confine paths to: every server path is refused
+        raise InvalidInput("record.video.server_path_remote", folder=store.location)
     root = media_dir(folder).resolve()
     refused = InvalidInput("record.video.server_path", folder=str(root))
     raw = Path(path).expanduser()
@@ -275,7 +327,7 @@ def link_server_file(
     ext = _extension(source.name)
     info = check_playable(probe(source), source.name)
     token = secrets.token_hex(16) + ext
-    (_ensure_dir(folder) / token).symlink_to(source)
+    media_store(folder).link(source, token)  # a symbolic link in a folder, an upload to object storage
     return token, info
 
 
@@ -313,6 +365,24 @@ def attach(store: SessionUpdater, session: str, token: str, info: VideoInfo) -> 
     return token
 
 
+def remove_video(token: str, folder: str | os.PathLike[str] | None = None) -> bool:
+    """Delete the video behind ``token`` (a linked server file: only the link); True if one was there."""
+    if not is_token(token):
+        return False
+    store = media_store(folder)
+    local = store.local_path(token)
+    if local is not None:
+        if not (local.is_symlink() or local.exists()):
+            return False
+        local.unlink()
+        return True
+    if not store.exists(token):
+        return False
+    store.remove(token)
+    (local_cache_dir() / token).unlink(missing_ok=True)  # this server's copy goes too
+    return True
+
+
 def attach_upload(
     store: SessionUpdater,
     session: str,
@@ -348,14 +418,13 @@ def _attach_or_remove(
     try:
         return attach(store, session, token, info)
     except BaseException:
-        (media_dir(folder) / token).unlink(missing_ok=True)
+        remove_video(token, folder)  # the file, the link or the object it stored
         raise
 
 
 def tokens(folder: str | os.PathLike[str] | None = None) -> Iterable[str]:
     """The tokens of every video in the media folder."""
-    root = media_dir(folder)
-    return sorted(p.name for p in root.glob("*") if is_token(p.name)) if root.is_dir() else []
+    return [name for name in media_store(folder).names() if is_token(name)]
 
 
 def mime_type(token: str) -> str:

@@ -8,7 +8,8 @@ them to the workspace:
 * **Regions of interest** are stored in the session's ``attributes`` JSON under
   :data:`ROI_ATTRIBUTE` as ``{"client_head": [x, y, w, h], ...}``, validated against
   the video frame (inside the frame, no overlap between persons) before they are saved.
-* **Motion energy** is cached under ``<media folder>/cache/motion/<settings_hash>.csv``
+* **Motion energy** is cached under ``<media folder>/cache/motion/<settings_hash>.csv`` (through
+  :class:`observe.storage.MediaStore`, so also on object storage)
   with its attributes beside it (``.json``). The key covers the video file (name, size,
   modification time), the regions and the settings, so a video is processed once per
   setting and a changed region or threshold computes afresh.
@@ -53,6 +54,7 @@ from observe.analysis.synchrony import (
 from observe.errors import InvalidInput, ObserveError
 from observe.interop.mea import person_series, read_series
 from observe.model import Session
+from observe.storage import MediaStore
 from observe.store import Store
 from observe.video.motion import MotionParams, Roi, motion_energy, settings_hash, validate_rois, video_info
 
@@ -188,8 +190,11 @@ def video_frame(path: str | Path, at_s: float = 1.0) -> np.ndarray:
 # --------------------------------------------------------------------------- motion energy cache
 
 
-def cache_folder(folder: str | os.PathLike[str] | None = None) -> Path:
-    """Where motion-energy series are cached: ``<media folder>/cache/motion``."""
+def cache_folder(folder: str | os.PathLike[str] | None = None) -> Path | str:
+    """Where motion-energy series are cached: ``<media folder>/cache/motion`` (a URL on object storage)."""
+    store = media.media_store(folder)
+    if store.remote:
+        return f"{store.location.rstrip('/')}/cache/motion"
     return media.media_dir(folder) / "cache" / "motion"
 
 
@@ -210,26 +215,47 @@ def cached_motion_energy(
         ``attrs``) and whether it came from the cache.
     """
     params = params or MotionParams()
-    key = settings_hash(video, rois, params)
-    root = Path(cache)
-    csv_path, meta_path = root / f"{key}.csv", root / f"{key}.json"
-    if csv_path.is_file() and meta_path.is_file():
-        try:
-            series = pd.read_csv(csv_path)
-            series.attrs.update(json.loads(meta_path.read_text(encoding="utf-8")))
-            return series, True
-        except (OSError, ValueError) as exc:  # a damaged cache file is recomputed, not shown
-            log.warning("motion cache %s unreadable (%s); computing again", csv_path.name, exc)
+    series = read_cached_motion(settings_hash(video, rois, params), cache=cache)
+    if series is not None:
+        return series, True
     series = motion_energy(video, rois, params, on_progress=on_progress)
     series.attrs["video"] = Path(video).name  # lets an erasure find what was derived from a video
-    root.mkdir(parents=True, exist_ok=True)
-    # write to temporary names, then rename: a cache entry is complete or absent
-    _atomic_write(csv_path, series.to_csv(index=False))
-    _atomic_write(meta_path, json.dumps(series.attrs, sort_keys=True))
+    store_motion(series, cache=cache)
     return series, False
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def read_cached_motion(key: str, *, cache: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The cached series under ``key`` (a :func:`settings_hash`), or None if absent or damaged."""
+    store = MediaStore(cache)
+    csv_name, meta_name = f"{key}.csv", f"{key}.json"
+    if not (store.exists(csv_name) and store.exists(meta_name)):
+        return None
+    try:
+        with store.open(csv_name) as fh:
+            series = pd.read_csv(fh)
+        series.attrs.update(json.loads(store.read_text(meta_name)))
+        return series
+    except (OSError, ValueError) as exc:  # a damaged cache file is recomputed, not shown
+        log.warning("motion cache %s unreadable (%s); computing again", csv_name, exc)
+        return None
+
+
+def store_motion(series: pd.DataFrame, *, cache: str | os.PathLike[str]) -> str:
+    """Write a computed series (with its ``attrs``, keyed by ``attrs["settings_hash"]``) into the cache.
+
+    What a batch run (``python -m observe motion --batch``) calls for each finished video,
+    so the session's Synchrony page reads it instead of computing. Returns the CSV's location.
+    """
+    store = MediaStore(cache)
+    key = str(series.attrs["settings_hash"])
+    # each file is written whole (renamed into place, or one object): complete or absent
+    store.write_text(f"{key}.csv", series.to_csv(index=False))
+    store.write_text(f"{key}.json", json.dumps(series.attrs, sort_keys=True))
+    return store.path(f"{key}.csv")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name beside ``path``, then rename: complete or absent."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -20,6 +20,7 @@ from observe.interop.preview import (
 )
 from observe.interop.report import session_report_html
 from observe.ui import page
+from observe.ui.progress import progress_bar
 from observe.ui.widgets import attempt
 
 ctx = page.setup("nav.import_export", ":material/import_export:")
@@ -76,10 +77,17 @@ with tab_import:
             if shown.problem:
                 st.error(shown.problem, icon=":material/block:")
             if st.button(ctx.t("ie.do_import"), type="primary", disabled=not shown.ok, key="ie_do_import"):
+                bar = progress_bar(ctx.t("ie.do_import"))
                 done = attempt(
                     ctx,
                     lambda: apply_import(
-                        store, bundle, mapping, new_copy=new_copy, filename=upload.name, data=data
+                        store,
+                        bundle,
+                        mapping,
+                        new_copy=new_copy,
+                        filename=upload.name,
+                        data=data,
+                        progress=bar,
                     ),
                 )
                 if done is not None:
@@ -108,7 +116,10 @@ with tab_export:
         selection = Selection(
             session=code if what == "session" else None, client=code if what == "client" else None
         )
-        made = attempt(ctx, lambda: export_file(store, kind, fmt, selection=selection, include_notes=notes))
+        bar = progress_bar(ctx.t("ie.prepare"))
+        made = attempt(
+            ctx, lambda: export_file(store, kind, fmt, selection=selection, include_notes=notes, progress=bar)
+        )
         if made is not None:
             st.session_state["ie_export_file"] = made
     made = st.session_state.get("ie_export_file")

@@ -16,14 +16,12 @@ from observe import media
 from observe.errors import InvalidInput, ObserveError, PermissionDenied
 from observe.store import Store
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
-
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("outside") / "recording.mp4"
     subprocess.run(  # noqa: S603
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1",
+        [media.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=1",
          "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
         check=True,
     )  # fmt: skip

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from observe.interop.exports import EXPORTS, Selection, export_file
+from observe.progress import terminal_progress
 from observe.store import Store
 
 
@@ -43,7 +44,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def cmd_export(args: argparse.Namespace, store: Store) -> int:
     selection = Selection(session=args.session, client=args.client, observer=args.observer)
-    exported = export_file(store, args.kind, args.fmt, selection=selection, include_notes=args.include_notes)
+    exported = export_file(
+        store,
+        args.kind,
+        args.fmt,
+        selection=selection,
+        include_notes=args.include_notes,
+        progress=terminal_progress(f"export {args.kind}"),
+    )
     args.output.write_bytes(exported.data)
     print(f"wrote {args.output} ({len(exported.data):,} bytes)", file=sys.stderr)
     return 0

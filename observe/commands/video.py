@@ -34,16 +34,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="motion energy per region of a video (CSV: time_s and one column per region)",
     )
-    motion.add_argument("video", type=Path)
+    motion.add_argument("video", type=Path, nargs="?", help="the video (or --batch for many)")
     motion.add_argument(
         "--roi",
         action="append",
-        required=True,
+        default=[],
         metavar="NAME=X,Y,W,H",
         help="a region in pixels, e.g. client_head=420,60,110,110; repeat for each region "
-        "(client_*, counselor_*, optional background*)",
+        "(client_*, counselor_*, optional background*); with --batch: default the session's stored regions",
     )
-    motion.add_argument("-o", "--output", type=Path, required=True, help="the CSV to write")
+    motion.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="the CSV to write (with --batch: a folder for one CSV per video, optional)",
+    )
     motion.add_argument(
         "--threshold",
         default="15",
@@ -53,6 +58,23 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--percentile", type=float, default=99.0, help="with --threshold background (99 or 95)"
     )
     motion.add_argument("--frame-step", type=int, default=1, help="analyse every k-th frame (default 1)")
+    motion.add_argument(
+        "--batch",
+        metavar="FOLDER_OR_GLOB",
+        help="every video in a folder or matching a pattern, one Dask task each; results are stored "
+        "for each session's Synchrony page",
+    )
+    motion.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --batch: a running Dask scheduler (default: local workers)",
+    )
+    motion.add_argument(
+        "--workers", type=int, help="with --batch: local worker processes (default: the number of cores)"
+    )
+    motion.add_argument(
+        "--json", action="store_true", help="with --batch: print the per-video report as JSON"
+    )
     motion.set_defaults(run=cmd_motion, needs_store=False)
 
     sync = sub.add_parser(
@@ -92,8 +114,13 @@ def _threshold(text: str) -> int | None:
 
 
 def cmd_motion(args: argparse.Namespace, store: object = None) -> int:
+    from observe.progress import terminal_progress
     from observe.video.motion import motion_command
 
+    if args.batch:
+        return _motion_batch(args)
+    if args.video is None or args.output is None or not args.roi:
+        raise InvalidInput("motion.cli_usage")
     series = motion_command(
         args.video,
         args.roi,
@@ -101,6 +128,7 @@ def cmd_motion(args: argparse.Namespace, store: object = None) -> int:
         threshold=_threshold(args.threshold),
         percentile=args.percentile,
         frame_step=args.frame_step,
+        on_progress=terminal_progress(f"motion {args.video.name}"),
     )
     print(
         f"wrote {args.output}: {len(series)} samples at {series.attrs['fps']:g} per second, "
@@ -108,6 +136,47 @@ def cmd_motion(args: argparse.Namespace, store: object = None) -> int:
         + ", ".join(c for c in series.columns if c != "time_s")
     )
     return 0
+
+
+def _motion_batch(args: argparse.Namespace) -> int:
+    """``--batch``: every video on Dask; exit 1 if some failed (the others are done and stored)."""
+    from observe.progress import terminal_progress
+    from observe.store import Store
+    from observe.synchrony_batch import motion_batch
+    from observe.video.motion import MotionParams, parse_roi
+
+    if args.video is not None:
+        raise InvalidInput("motion.cli_usage")
+    if args.workers is not None and args.workers < 1:
+        raise InvalidInput("motion.bad_param", name="workers", value=args.workers)
+    params = MotionParams(
+        threshold=_threshold(args.threshold), percentile=args.percentile, frame_step=args.frame_step
+    )
+    rois = [parse_roi(text) for text in args.roi]
+    store = Store.open(getattr(args, "db", None))
+    try:
+        rows = motion_batch(
+            store,
+            args.batch,
+            rois,
+            params,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            progress=terminal_progress("motion videos"),
+            out_dir=args.output,
+        )
+    finally:
+        store.close()
+    failed = [r for r in rows if r["status"] == "failed"]
+    if args.json:
+        json.dump({"videos": rows, "n_videos": len(rows), "n_failed": len(failed)}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in rows:
+            what = r["error"] if r["status"] == "failed" else f"{r['samples']} samples"
+            print(f"{r['status']:<8} {r['session'] or '-':<10} {Path(r['video']).name}: {what}")
+        print(f"{len(rows) - len(failed)} of {len(rows)} videos done, {len(failed)} failed")
+    return 1 if failed else 0
 
 
 def cmd_synchrony(args: argparse.Namespace, store: object = None) -> int:

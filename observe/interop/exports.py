@@ -79,6 +79,7 @@ def export_file(
     selection: Selection | None = None,
     include_notes: bool = False,
     seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportFile:
     """Write the ``kind`` export of the selected events in ``fmt``.
 
@@ -92,6 +93,8 @@ def export_file(
         Narrow to a session, client and/or observer.
     include_notes, seed
         Research export only: keep free-text notes and comments; seed of the random codes.
+    progress : callable, optional
+        ``progress(done, total)`` with growing counts up to ``total`` (sessions analysed, then the file).
 
     Raises
     ------
@@ -118,14 +121,30 @@ def export_file(
     if kind == "research":
         from observe.interop.research_export import research_export
 
-        data = research_export(store, selection=selection, include_notes=include_notes, seed=seed)
+        data = research_export(
+            store, selection=selection, include_notes=include_notes, seed=seed, progress=progress
+        )
         return ExportFile(f"{selection.stem()}-research.zip", data, MIME["zip"])
     if kind in ("timebudget", "openness"):
-        table = analysis_table(store, kind, selection)
-        return ExportFile(f"{selection.stem()}-{kind}.{fmt}", _table_bytes(table, fmt, kind), MIME[fmt])
+        steps: list[int] = [1]  # sessions, then one step for writing the file
+
+        def sessions_done(done: int, total: int) -> None:
+            steps[0] = total + 1
+            if progress is not None:
+                progress(done, total + 1)
+
+        table = analysis_table(store, kind, selection, progress=sessions_done)
+        data = _table_bytes(table, fmt, kind)
+        if progress is not None:
+            progress(steps[0], steps[0])
+        return ExportFile(f"{selection.stem()}-{kind}.{fmt}", data, MIME[fmt])
+    if progress is not None:
+        progress(0, 1)
     events = events_for_export(store, selection)
     writer = _WRITERS[kind]
     name, data = writer(store, events, fmt, selection)
+    if progress is not None:
+        progress(1, 1)
     return ExportFile(name, data, MIME[name.rsplit(".", 1)[-1]])
 
 
@@ -158,13 +177,20 @@ def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def analysis_table(store: Store, kind: str, selection: Selection) -> pd.DataFrame:
+def analysis_table(
+    store: Store, kind: str, selection: Selection, *, progress: Callable[[int, int], None] | None = None
+) -> pd.DataFrame:
     """The time budget or the openness/attending windows of every selected session
-    (one chosen observation per session, as the session review picks it)."""
+    (one chosen observation per session, as the session review picks it); ``progress(done,
+    total)`` before the first and after each session."""
     from observe.dashboards import session_review
 
     parts = []
-    for code in _session_codes(store, selection):
+    codes = _session_codes(store, selection)
+    total = len(codes)
+    for done, code in enumerate(codes):
+        if progress is not None:
+            progress(done, total)
         review = session_review(store, code, selection.observer)
         if kind == "timebudget":
             parts.append(review.time_budget)
@@ -174,6 +200,8 @@ def analysis_table(store: Store, kind: str, selection: Selection) -> pd.DataFram
                 parts.append(
                     result.windows.assign(index_subject=result.subject, valence_hash=result.valence_hash)
                 )
+    if progress is not None:
+        progress(len(codes), total)
     parts = [p for p in parts if len(p)]
     if not parts:
         raise InvalidInput("export.nothing")

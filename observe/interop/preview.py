@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -180,10 +180,13 @@ def apply_import(
     new_copy: bool = False,
     filename: str | None = None,
     data: bytes | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Import ``bundle`` in ONE transaction: everything :func:`preview` announced, or nothing.
     It runs as the store's acting user, through the store's checks (``observe.store.imports``);
     the audit row names ``filename`` and the SHA-256 of ``data`` (the uploaded bytes).
+
+    ``progress(done, total)`` counts the observations written.
 
     Raises
     ------
@@ -197,7 +200,7 @@ def apply_import(
     check_not_imported(store, source)  # "already imported" before any other refusal, as preview says
     plan = _plan(store, prepared)
     plan.source = source
-    return write_plan(store, plan, _audited_as(bundle, filename, data))
+    return write_plan(store, plan, _audited_as(bundle, filename, data), progress=progress)
 
 
 # ---------------------------------------------------------------------------- preparation

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import random
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -37,6 +38,7 @@ def research_export(
     selection: Selection | None = None,
     include_notes: bool = False,
     seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The zipped de-identified export of the selected sessions.
 
@@ -50,6 +52,8 @@ def research_export(
         Keep event comments and session notes (free text may name people: off by default).
     seed : int, optional
         Seed of the random codes (tests); default: a fresh random seed per export.
+    progress : callable, optional
+        ``progress(done, total)``: one step per session analysed, the last when the zip is written.
 
     Examples
     --------
@@ -105,7 +109,14 @@ def research_export(
             **({"notes": [s.notes for s in sessions]} if include_notes else {}),
         }
     )
-    openness = _session_index(store, selection, sessions)
+    total = len(sessions) + 1
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    tick(0)
+    openness = _session_index(store, selection, sessions, tick)
     budget = analysis_table(store, "timebudget", selection)
     budget = budget[budget["session"].astype(str).isin(session_codes)]
     params = OpennessParams().as_dict()
@@ -138,20 +149,25 @@ def research_export(
         "metadata.json": json.dumps(metadata, indent=1, ensure_ascii=False, default=str).encode("utf-8"),
         "README.txt": _README.encode("utf-8"),
     }
-    return zip_files(files)
+    data = zip_files(files)
+    tick(total)
+    return data
 
 
-def _session_index(store: Store, selection: Selection, sessions: list[Any]) -> pd.DataFrame:
+def _session_index(
+    store: Store, selection: Selection, sessions: list[Any], tick: Callable[[int], None]
+) -> pd.DataFrame:
     from observe.dashboards import session_review
 
     parts = []
-    for info in sessions:
+    for done, info in enumerate(sessions, start=1):
         review = session_review(store, info.code, selection.observer)
         for result in (review.openness, review.attending):
             if result is not None and len(result.sessions):
                 parts.append(
                     result.sessions.assign(index_subject=result.subject, valence_hash=result.valence_hash)
                 )
+        tick(done)
     if not parts:
         raise InvalidInput("export.nothing")
     return pd.concat(parts, ignore_index=True)

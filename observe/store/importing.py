@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -471,11 +471,18 @@ def scheme_json(scheme: CodingScheme) -> str:
     return json.dumps(scheme.validate().to_dict(), ensure_ascii=False, sort_keys=True)
 
 
-def write_plan(store: Store, plan: FramePlan, source: ImportSource | None = None) -> dict[str, int]:
+def write_plan(
+    store: Store,
+    plan: FramePlan,
+    source: ImportSource | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Write ``plan`` in ONE guarded transaction (:meth:`Store.write_import`): scheme, sessions,
     observations, events, one undoable action per observation; any failure or refused check
-    rolls everything back. Returns :meth:`FramePlan.counts`."""
-    return store.write_import(plan, source)
+    rolls everything back. Returns :meth:`FramePlan.counts`. ``progress(done, total)`` counts
+    the observations written (before the commit)."""
+    return store.write_import(plan, source, progress=progress)
 
 
 def attributes_json(attributes: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ Any refusal rolls the whole import back and leaves an audit row of the refusal.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,13 @@ class ImportsMixin(CodingMixin):
         SHA-256. ``dry_run``: every check runs, then everything is rolled back."""
         return _ImportWork(self, source, dry_run)
 
-    def write_import(self, plan: Any, source: ImportSource | None = None) -> dict[str, int]:
+    def write_import(
+        self,
+        plan: Any,
+        source: ImportSource | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, int]:
         """Write a :class:`observe.store.importing.FramePlan` in ONE guarded transaction
         (scheme, sessions, observations, events, one undoable action per observation)."""
         from observe.store import importing
@@ -113,7 +120,10 @@ class ImportsMixin(CodingMixin):
                         )
                     ).inserted_primary_key[0]  # type: ignore[index]
                 )
-            for key in [*plan.events, *plan.empty]:
+            keys = [*plan.events, *plan.empty]
+            for done, key in enumerate(keys):
+                if progress is not None:
+                    progress(done, len(keys))
                 created = key[0] in plan.new_sessions and not _session_exists(work, key[0])
                 observation_id = self._ensure_observation(work, plan, key)
                 if created and plan.attributes.get(key[0]):
@@ -124,8 +134,10 @@ class ImportsMixin(CodingMixin):
                     )
                 if key in plan.events:
                     importing._insert_events(self, conn, observation_id, plan.events[key])
+            if progress is not None:
+                progress(len(keys), len(keys))
             if plan.source is not None:
-                written = [key[0] for key in [*plan.events, *plan.empty]]
+                written = [key[0] for key in keys]
                 record_import(conn, self, plan.source, written, plan.new_sessions)
             work.record(**plan.counts())
         return plan.counts()

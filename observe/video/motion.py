@@ -235,8 +235,16 @@ def settings_hash(video_path: str | Path, rois: Sequence[Roi], params: MotionPar
     (True, 64)
     """
     st = Path(video_path).stat()
+    return settings_key(Path(video_path).name, st.st_size, st.st_mtime_ns, rois, params)
+
+
+def settings_key(
+    name: str, size: int, mtime_ns: int, rois: Sequence[Roi], params: MotionParams | None = None
+) -> str:
+    """:func:`settings_hash` from the file's name, size and modification time, without the file
+    (an object in storage, whose local copy gets the same time)."""
     payload = {
-        "video": {"name": Path(video_path).name, "size": st.st_size, "mtime_ns": st.st_mtime_ns},
+        "video": {"name": name, "size": size, "mtime_ns": mtime_ns},
         "rois": sorted((asdict(r) for r in rois), key=lambda d: d["name"]),
         "params": asdict(params or MotionParams()),
         "algorithm": "mea-1",  # bump when the computation changes

@@ -50,3 +50,12 @@ def test_session_report_download(at: AppTest) -> None:
     assert not at.exception
     name, data = at.session_state["ie_report_file"]
     assert name == "K01-S06-report.html" and b"plotly.js v" in data
+
+
+def test_export_shows_a_progress_bar_with_the_count(at: AppTest) -> None:
+    at.selectbox(key="ie_kind").set_value("openness").run()
+    at.button(key="ie_prepare").click().run()
+    assert not at.exception and not at.error
+    (bar,) = at.get("progress")
+    n_sessions = 15  # the demo workspace's sessions, then one step for writing the file
+    assert bar.proto.value == 100 and bar.proto.text.endswith(f" {n_sessions + 1}/{n_sessions + 1}")

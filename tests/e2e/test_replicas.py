@@ -1,0 +1,128 @@
+"""Two app replicas on one PostgreSQL database with the media on S3 (issue 16): a team that outgrows
+one server. Events coded through one replica are read through the other, nothing lost, and the
+video route of each answers range requests from the shared bucket.
+
+A shared PostgreSQL database needs team mode, so each browser signs in with a password on the
+replica it talks to (a proxy with sticky sessions keeps it there); a sign-in that moves between
+replicas is the sign-in work's test. The S3 stand-in is moto's server mode on 127.0.0.1 (tests/s3.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _browser import App, serve
+from test_record import OBSERVER, PROBE, _play, _wait_saved
+
+from observe import media
+from observe.store import Store
+from tests.conftest import fresh_postgres_database
+from tests.s3 import S3_ENV, make_bucket, moto_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+ADMIN, PASSWORD = "chief", "replica-test-password-1"
+
+
+@pytest.fixture
+def shared(
+    tmp_path: Path, test_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str, str]]:
+    """A fresh PostgreSQL database with one session whose video is in a fresh bucket: (db, media, session)."""
+    with moto_server() as endpoint, fresh_postgres_database() as db:
+        for key, value in S3_ENV.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        location = f"s3://{make_bucket(endpoint)}/media"
+        store = Store.open(db)
+        store.set_setting("demo_offered", True)
+        store.add_user(ADMIN, role="administrator")
+        store.set_password(ADMIN, PASSWORD)
+        store.add_client("K90")
+        store.add_counselor("C90")
+        session = store.add_session("K90", "C90", date=dt.date(2026, 1, 1)).code
+        token, _ = media.store_upload(
+            io.BytesIO(test_video.read_bytes()), "session.mp4", max_bytes=1 << 30, folder=location
+        )
+        store.update_session(session, video_ref=token, duration_s=60.0)
+        store.open_observation(session, OBSERVER)
+        store.close()
+        yield db, location, session
+
+
+def _open_coder(page, app: App, session: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the Record page on ``app``, sign in there, and wait until the coder's video is loaded."""
+    page.add_init_script(PROBE)
+    page.goto(f"{app.url}/Record?lang=en&session={session}&observer={OBSERVER}")
+    page.get_by_label("User name").fill(ADMIN)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector(".coder[data-ready='1']")
+    page.wait_for_function("() => window.__observeCoder !== undefined")
+    page.locator("video").evaluate(
+        "v => new Promise(r => v.readyState >= 2 ? r() : v.addEventListener('loadeddata', () => r(), {once: true}))"
+    )
+    page.locator("h1").first.click()  # focus on the page, not on a widget
+
+
+def _range(app: App, src: str, first: int, last: int) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(f"{app.url}{src}", headers={"Range": f"bytes={first}-{last}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local replica
+        return response.status, response.headers["Content-Range"], response.read()
+
+
+def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
+    shared: tuple[str, str, str], browser, test_video: Path, tmp_path: Path
+) -> None:
+    db, location, session = shared
+    data = test_video.read_bytes()
+    with (
+        serve(db, location, tmp_path / "a.log", mode="team") as first,  # type: ignore[arg-type]
+        serve(db, location, tmp_path / "b.log", mode="team") as second,  # type: ignore[arg-type]
+    ):
+        pages = []
+        for _ in (first, second):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            pages.append(page)
+        # replica A: the coder plays the video from the bucket and stores every key
+        _open_coder(pages[0], first, session)
+        _play(pages[0])
+        keys = ["6", "Shift+7", "8", "Shift+9", "0"]
+        for key in keys:
+            pages[0].keyboard.press(key)
+            pages[0].wait_for_timeout(150)
+        pages[0].locator("video").evaluate("v => v.pause()")
+        _wait_saved(pages[0])
+
+        # replica B: the same session shows every event coded on A
+        _open_coder(pages[1], second, session)
+        pages[1].locator(f".coder[data-drawn='{len(keys)}']").wait_for()
+        assert pages[1].get_by_text(f"{len(keys)} events coded").is_visible()
+        # and coding goes on through B without losing A's events
+        pages[1].keyboard.press("7")
+        _wait_saved(pages[1])
+        store = Store.open(db)
+        try:
+            (obs,) = store.observations(session=session, observer=OBSERVER)
+            events = store.events(obs.id)
+        finally:
+            store.close()
+        assert len(events) == len(keys) + 1
+        assert {"P_NOD", "P_LAUGH", "P_SHAKE", "P_SIGH", "P_SELFTOUCH"} <= {e.cue for e in events}
+
+        # each replica's own signed link answers range requests (206) from the shared bucket
+        for app, page in zip((first, second), pages, strict=True):
+            src = page.locator("video").evaluate("v => v.currentSrc || v.src")
+            path = src.split(app.url, 1)[-1] if src.startswith("http") else src
+            status, content_range, body = _range(app, path, 1000, 1999)
+            assert status == 206 and body == data[1000:2000]
+            assert content_range == f"bytes 1000-1999/{len(data)}"
+        for page in pages:
+            page.context.close()
