@@ -60,7 +60,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "export events (tidy, BORIS, ELAN, SDIS), time budget, openness or a de-identified research zip",
     ),
     "report": ("observe.commands.interop", "printable HTML report of a session or a client"),
+    "finish": (
+        "observe.commands.finish",
+        "finish an observation: record where coding stopped (E); running states end there",
+    ),
+    "reopen": ("observe.commands.finish", "reopen a finished observation to code more"),
     "users": ("observe.commands.users", "accounts and roles (team mode)"),
+    "audit": ("observe.commands.users", "print the audit trail (administrators)"),
+    "erase": ("observe.commands.users", "erase a client completely: data, videos, caches (administrators)"),
     "motion": (
         "observe.commands.video",
         "motion energy per region of a video (CSV: time_s and one column per region)",
@@ -71,7 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 #: Global options that take a value (the command name is the first other word on the line).
-GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # --as NAME: the acting user (store engineer)
+GLOBAL_VALUE_OPTIONS = ("--db", "--as")  # --as NAME: the acting user
 
 
 def _common() -> argparse.ArgumentParser:

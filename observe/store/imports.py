@@ -138,7 +138,7 @@ class ImportsMixin(CodingMixin):
                 progress(len(keys), len(keys))
             if plan.source is not None:
                 written = [key[0] for key in keys]
-                record_import(conn, self, plan.source, written, plan.new_sessions)
+                record_import(conn, self.actor, plan.source, written, plan.new_sessions)
             work.record(**plan.counts())
         return plan.counts()
 

@@ -127,7 +127,7 @@ def refuse_repeat(conn: Connection, source: Provenance) -> None:
 
 
 def record_import(
-    conn: Connection, store: Store, source: Provenance, written: list[str], created: set[str]
+    conn: Connection, actor: str, source: Provenance, written: list[str], created: set[str]
 ) -> None:
     """Keep the import (one ``imports`` row) and the source of each session it created."""
     from observe.store.rows import _now
@@ -144,7 +144,7 @@ def record_import(
             source_ids=json.dumps(list(source.source_ids), ensure_ascii=False),
             sessions=json.dumps(list(dict.fromkeys(written)), ensure_ascii=False),
             imported_at=_now(),
-            imported_by=store.actor,
+            imported_by=actor,
         )
     )
 
