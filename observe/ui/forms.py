@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import streamlit as st
 
 from observe.model import ROLES, VALENCE_PROFILES, Client, Session
+from observe.sessions_view import ClientFields, SessionFields
 from observe.ui.page import Page
 
 
@@ -27,19 +27,6 @@ def role_select(ctx: Page, *, key: str, index: int = 0) -> str:
         format_func=lambda r: ctx.t(f"access.role.{r}"),
         key=key,
     )
-
-
-@dataclass(frozen=True)
-class SessionFields:
-    """What the session form holds (``client`` only in the new-session form)."""
-
-    client: str | None
-    counselor: str | None
-    date: dt.date
-    minutes: float
-    parent: bool
-    notes: str
-    archived: bool
 
 
 def session_fields(
@@ -74,17 +61,6 @@ def session_fields(
     if current is not None:
         archived = st.checkbox(ctx.t("sessions.col.archived"), current.archived, key=f"{prefix}_archived")
     return SessionFields(client, counselor, date, float(minutes), parent, notes or "", archived)
-
-
-@dataclass(frozen=True)
-class ClientFields:
-    """What the client form holds (``code`` only in the new-client form)."""
-
-    code: str
-    name: str
-    special: bool
-    profile: str
-    archived: bool
 
 
 def client_fields(ctx: Page, prefix: str, *, current: Client | None = None) -> ClientFields:
