@@ -8,7 +8,8 @@ neutral, vermillion for closed — distinguishable with the common colour-vision
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ import plotly.graph_objects as go
 
 from observe.i18n import t
 from observe.scheme import CodingScheme
+
+if TYPE_CHECKING:
+    from observe.video.motion import Roi
 
 #: valence class → colour (Okabe-Ito)
 VALENCE_COLOURS: dict[str, str] = {
@@ -798,12 +802,6 @@ def training_figure(summary: pd.DataFrame, lang: str = "en") -> go.Figure:
 
 
 # --------------------------------------------------------------------------- synchrony (DOMAIN §7)
-
-from collections.abc import Sequence  # noqa: E402  (appended section: charts.py is shared)
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from observe.video.motion import Roi
 
 #: person → colour on the Synchrony page (Okabe-Ito, apart from the valence colours)
 PERSON_COLOURS: dict[str, str] = {"client": "#CC79A7", "counselor": "#009E73", "background": "#56B4E9"}

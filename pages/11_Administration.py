@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
-from observe.model import ROLES
+from observe import admin_view
 from observe.ui import page, signin
+from observe.ui.forms import edit_picker, role_select
 from observe.ui.widgets import attempt, table
 
 ctx = page.setup("nav.admin", ":material/admin_panel_settings:")
@@ -16,106 +16,65 @@ if not store.may("users.manage"):
     st.info(ctx.t("admin.only"), icon=":material/lock:")
     st.stop()
 
+view = admin_view.admin_view(store, ctx.lang)
 users, supervision, consent, audit, erasure = st.tabs(
     [ctx.t(f"admin.tab.{name}") for name in ("users", "supervision", "consent", "audit", "erasure")]
 )
-counselor_codes = [c.code for c in store.counselors(include_archived=True)]
 
 with users:
-    people = store.users()
-    frame = pd.DataFrame(
-        [
-            {
-                "username": u.username,
-                "display_name": u.display_name or "",
-                "role": ctx.t(f"access.role.{u.role}"),
-                "counselor": store.linked_counselor(u.username) or "",
-                "active": u.active,
-                "is_demo": u.is_demo,
-            }
-            for u in people
-        ]
-    )
-    table(ctx, frame, "admin.col", key="admin_users_table")
+    table(ctx, view.users, "admin.col", key="admin_users_table")
     with st.expander(ctx.t("admin.users.new"), icon=":material/person_add:"), st.form("admin_new_user"):
         username = st.text_input(ctx.t("admin.users.username"), key="admin_new_username")
         display = st.text_input(ctx.t("admin.users.display_name"), key="admin_new_display")
-        role = st.selectbox(
-            ctx.t("admin.users.role"),
-            ROLES,
-            format_func=lambda r: ctx.t(f"access.role.{r}"),
-            key="admin_new_role",
-        )
+        role = role_select(ctx, key="admin_new_role")
         password = st.text_input(ctx.t("admin.users.password"), type="password", key="admin_new_password")
         again = st.text_input(ctx.t("admin.users.password2"), type="password", key="admin_new_password2")
         if st.form_submit_button(ctx.t("admin.users.create"), type="primary") and username:
-            if password != again:
-                st.error(ctx.t("access.password_mismatch"))
-            else:
+            attempt(
+                ctx,
+                lambda: admin_view.create_user(
+                    store, username, role=role, display_name=display, password=password, again=again
+                ),
+                "admin.users.created",
+                username=username,
+            )
 
-                def _create() -> None:
-                    from observe.auth import hash_password
-
-                    hash_password(password)  # refuse a short password before the user exists
-                    store.add_user(username, role=role, display_name=display)
-                    store.set_password(username, password)
-
-                attempt(ctx, _create, "admin.users.created", username=username)
-
-    chosen = st.selectbox(
+    chosen = edit_picker(
         ctx.t("admin.users.edit"),
-        [u.username for u in people],
-        index=None,
-        placeholder=ctx.t("admin.users.pick"),
+        view.usernames,
         key="admin_edit_pick",
+        placeholder=ctx.t("admin.users.pick"),
     )
     if chosen:
-        user = store.user(chosen)
-        linked = store.linked_counselor(chosen)
+        form = admin_view.user_form(store, chosen, view.counselors)
         with st.form("admin_edit_user"):
-            role = st.selectbox(
-                ctx.t("admin.users.role"),
-                ROLES,
-                index=ROLES.index(user.role),
-                format_func=lambda r: ctx.t(f"access.role.{r}"),
-                key="admin_edit_role",
-            )
-            active = st.checkbox(ctx.t("admin.users.active"), user.active, key="admin_edit_active")
-            options = ["", *counselor_codes]
+            role = role_select(ctx, key="admin_edit_role", index=form.role_index)
+            active = st.checkbox(ctx.t("admin.users.active"), form.active, key="admin_edit_active")
             counselor = st.selectbox(
                 ctx.t("admin.users.counselor"),
-                options,
-                index=options.index(linked) if linked in options else 0,
+                form.counselor_options,
+                index=form.counselor_index,
                 key="admin_edit_counselor",
             )
             password = st.text_input(
                 ctx.t("admin.users.new_password"), type="password", key="admin_edit_password"
             )
             if st.form_submit_button(ctx.t("admin.users.save"), type="primary"):
-
-                def _save() -> None:
-                    store.set_role(chosen, role)
-                    store.set_active(chosen, active)
-                    store.link_counselor(chosen, counselor or None)
-                    if password:
-                        store.set_password(chosen, password)
-
-                attempt(ctx, _save, "admin.users.saved")
+                attempt(
+                    ctx,
+                    lambda: admin_view.save_user(
+                        store, chosen, role=role, active=active, counselor=counselor, password=password
+                    ),
+                    "admin.users.saved",
+                )
 
     signin.locks_panel(store, ctx.lang)
 
 with supervision:
-    pairs = store.supervisions()
-    table(
-        ctx,
-        pd.DataFrame(pairs, columns=["supervisor", "counselor"]),
-        "admin.col",
-        key="admin_supervision_table",
-    )
-    supervisors = [u.username for u in people if u.role == "supervisor"]
+    table(ctx, view.supervision, "admin.col", key="admin_supervision_table")
     with st.form("admin_supervision"):
-        who = st.selectbox(ctx.t("admin.col.supervisor"), supervisors, key="admin_sup_user")
-        whom = st.selectbox(ctx.t("admin.col.counselor"), counselor_codes, key="admin_sup_counselor")
+        who = st.selectbox(ctx.t("admin.col.supervisor"), view.supervisors, key="admin_sup_user")
+        whom = st.selectbox(ctx.t("admin.col.counselor"), view.counselors, key="admin_sup_counselor")
         add, remove = st.columns(2)
         if add.form_submit_button(ctx.t("admin.supervision.add"), type="primary") and who and whom:
             attempt(ctx, lambda: store.supervise(who, whom), "admin.users.saved")
@@ -123,21 +82,9 @@ with supervision:
             attempt(ctx, lambda: store.unsupervise(who, whom), "admin.users.saved")
 
 with consent:
-    clients = store.clients(include_archived=True)
-    rows = []
-    for c in clients:
-        given = store.consent(c.code)
-        rows.append({"client": c.code, **given})
-    table(
-        ctx,
-        pd.DataFrame(rows, columns=["client", "recording", "research_use", "date"]),
-        "admin.col",
-        key="admin_consent_table",
-    )
+    table(ctx, view.consent, "admin.col", key="admin_consent_table")
     with st.form("admin_consent"):
-        client = st.selectbox(
-            ctx.t("admin.col.client"), [c.code for c in clients], key="admin_consent_client"
-        )
+        client = st.selectbox(ctx.t("admin.col.client"), view.clients, key="admin_consent_client")
         recording = st.checkbox(ctx.t("admin.consent.recording"), key="admin_consent_recording")
         research = st.checkbox(ctx.t("admin.consent.research_use"), key="admin_consent_research")
         day = st.date_input(ctx.t("admin.consent.date"), dt.date.today(), key="admin_consent_date")
@@ -150,11 +97,10 @@ with consent:
 
 with audit:
     st.caption(ctx.t("admin.audit.about"))
-    trail = store.audit_log(limit=500)
-    table(ctx, trail, "admin.col", key="admin_audit_table")
+    table(ctx, view.audit, "admin.col", key="admin_audit_table")
     st.download_button(
         ctx.t("admin.audit.download"),
-        data=store.audit_log().to_csv(index=False).encode("utf-8"),
+        data=admin_view.audit_csv(store),
         file_name="observe-audit.csv",
         mime="text/csv",
         key="admin_audit_download",
@@ -164,9 +110,7 @@ with audit:
 with erasure:
     st.warning(ctx.t("admin.erase.about"), icon=":material/delete_forever:")
     with st.form("admin_erase", clear_on_submit=True):
-        victim = st.selectbox(
-            ctx.t("admin.erase.client"), [c.code for c in clients], key="admin_erase_client"
-        )
+        victim = st.selectbox(ctx.t("admin.erase.client"), view.clients, key="admin_erase_client")
         typed = st.text_input(ctx.t("admin.erase.confirm"), key="admin_erase_confirm")
         if st.form_submit_button(ctx.t("admin.erase.button"), type="primary") and victim:
             done = attempt(ctx, lambda: store.erase_client(victim, confirm=typed))

@@ -4,6 +4,7 @@ pages, and no SQL built from strings in observe/."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -260,3 +261,34 @@ def test_every_store_change_goes_through_the_unit_of_work() -> None:
         if isinstance(node, ast.Attribute) and node.attr == "_write"
     ]
     assert offenders == []
+
+
+PAGE_LINES = 150  # DESIGN.md: a page reads as inputs → one call → render; more is a second concern
+
+
+def test_every_page_is_at_most_150_lines() -> None:
+    long = {
+        p.name: n
+        for p in sorted(PAGES.glob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > PAGE_LINES
+    }
+    assert long == {}, f"pages over {PAGE_LINES} lines: move rules to observe/ and forms to observe/ui"
+
+
+def late_imports(text: str) -> list[int]:
+    """Lines that silence ruff's "module import not at top of file" (E402) instead of moving the import."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if re.search(r"#\s*noqa:[^#]*\bE402\b", line)]
+
+
+def test_no_late_imports_silenced_in_observe() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in sorted(OBSERVE.rglob("*.py"))
+        for line in late_imports(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_late_import_scan_finds_a_silenced_e402() -> None:
+    sample = "import a\nx = 1\nimport b  # noqa: E402\nimport c  # noqa: F401, E402 (why)\nimport d  # noqa: F401\n"
+    assert late_imports(sample) == [3, 4]
