@@ -5,6 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from observe.interop.spreadsheet import safe_csv
 from observe.model import ROLES
 from observe.ui import page
 from observe.ui.widgets import attempt, table
@@ -152,7 +153,7 @@ with audit:
     table(ctx, trail, "admin.col", key="admin_audit_table")
     st.download_button(
         ctx.t("admin.audit.download"),
-        data=store.audit_log().to_csv(index=False).encode("utf-8"),
+        data=safe_csv(store.audit_log()),
         file_name="observe-audit.csv",
         mime="text/csv",
         key="admin_audit_download",

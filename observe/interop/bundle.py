@@ -94,6 +94,8 @@ class ImportedObservation:
     duration_s: float | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     source_records: int = 0
+    #: the file's own line (CSV; JSON record, Parquet row) of each event, when it has lines
+    lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class ImportBundle:
     observations: tuple[ImportedObservation, ...]
     warnings: tuple[ImportWarning, ...] = ()
     tiers: tuple[TierInfo, ...] = ()
+    filename: str = ""
+    #: what :attr:`ImportedObservation.lines` count: "line", "record" or "row"
+    line_unit: str = "line"
 
     @property
     def n_events(self) -> int:
