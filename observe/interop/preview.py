@@ -203,7 +203,7 @@ def _prepare(bundle: ImportBundle, store: Store, mapping: ImportMapping) -> _Pre
 
 def _check_tidy_against_scheme(bundle: ImportBundle, scheme: CodingScheme) -> None:
     """A tidy file's cue whose channel or kind contradicts the scheme refuses the file, at its
-    own line (DOMAIN §9.7); unknown cues are left to the store's check."""
+    own line (DOMAIN §9.7), and so does a cue the scheme does not have."""
     from observe.interop.refuse import Problem, at_line, raise_first
 
     cues = {c.code: c for c in scheme.cues}
@@ -215,6 +215,9 @@ def _check_tidy_against_scheme(bundle: ImportBundle, scheme: CodingScheme) -> No
         for line, cue, channel, kind in zip(obs.lines, ev["cue"], ev["channel"], ev["kind"], strict=True):
             known = cues.get(cue)
             if known is None:
+                where = at_line(bundle.filename or "file", line, "cue", unit=bundle.line_unit)
+                params = {"cue": cue, "scheme": f"{scheme.name} v{scheme.version}"}
+                problems.append(Problem((line,), "interop.refuse.unknown_cue", where, params))
                 continue
             if channel and channel != known.channel:
                 params = {"cue": cue, "expected": known.channel, "found": channel}

@@ -192,3 +192,20 @@ def test_a_channel_that_contradicts_the_stored_scheme_is_refused_at_its_line(tmp
     assert _refused(lambda: preview(bundle, store)).key == err.key
     assert dump_tables(store) == before
     store.close()
+
+
+def test_a_cue_the_stored_scheme_lacks_is_refused_at_its_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from observe.interop.preview import apply_import
+    from observe.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    text = (
+        "session,client,observer,subject,channel,cue,kind,start_s,end_s\n"
+        "K01-S01,K01,ana,client,POINT,P_NOD,point,5.000,\n"
+        "K01-S01,K01,ana,client,POINT,P_WINK,point,1.000,\n"
+    )
+    bundle = parse_tidy_csv(text.encode(), filename="e.csv")
+    err = _refused(lambda: apply_import(store, bundle))
+    assert err.key == "interop.refuse.unknown_cue" and err.where == "e.csv, line 3, column cue"
+    assert store.sessions() == []
+    store.close()
