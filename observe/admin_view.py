@@ -23,6 +23,7 @@ import pandas as pd
 from observe.auth import check_password
 from observe.errors import InvalidInput
 from observe.i18n import t
+from observe.interop.spreadsheet import safe_csv
 from observe.model import ROLES
 from observe.store import Store
 
@@ -144,4 +145,4 @@ def save_user(store: Store, username: str, *, role: str, active: bool, counselor
 
 def audit_csv(store: Store) -> bytes:
     """The whole audit trail as UTF-8 CSV (the download; the page logs the export on click)."""
-    return store.audit_log().to_csv(index=False).encode("utf-8")
+    return safe_csv(store.audit_log())

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import io
 import json
 import logging
 import os
@@ -350,9 +349,9 @@ def cmd_events(args: argparse.Namespace, store: Store) -> int:
     if args.format == "json":
         text = frame.to_json(orient="records", indent=1, double_precision=3) + "\n"
     else:
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, float_format="%.3f", lineterminator="\n")
-        text = buffer.getvalue()
+        from observe.interop.spreadsheet import safe_csv
+
+        text = safe_csv(frame, float_format="%.3f").decode("utf-8")
     _emit(text, args.output)
     return 0
 

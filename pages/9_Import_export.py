@@ -8,7 +8,7 @@ import streamlit as st
 
 from observe.errors import ObserveError
 from observe.interop.detect import parse_file
-from observe.interop.exports import EXPORTS, Selection, export_file
+from observe.interop.exports import ALL_OBSERVERS, EXPORTS, Selection, export_file, observers_for_export
 from observe.interop.limits import ImportLimits
 from observe.interop.preview import (
     SUBJECT_CHOICES,
@@ -110,12 +110,19 @@ with tab_export:
         format_func=lambda s: s.split(":", 1)[-1] or ctx.t("ie.all"),
         key="ie_scope",
     )
+    what, _, code = scope.partition(":")
+    selection = Selection(
+        session=code if what == "session" else None, client=code if what == "client" else None
+    )
+    whose = st.selectbox(
+        ctx.t("ie.observer_choice"),
+        ["", ALL_OBSERVERS, *observers_for_export(store, selection)],
+        format_func=lambda o: {"": ctx.t("ie.reference"), ALL_OBSERVERS: ctx.t("ie.all_observers")}.get(o, o),
+        key="ie_observer_choice",
+    )
+    selection = replace(selection, observer=whose or None)
     notes = st.checkbox(ctx.t("ie.include_notes"), key="ie_include_notes") if kind == "research" else False
     if st.button(ctx.t("ie.prepare"), key="ie_prepare"):
-        what, _, code = scope.partition(":")
-        selection = Selection(
-            session=code if what == "session" else None, client=code if what == "client" else None
-        )
         bar = progress_bar(ctx.t("ie.prepare"))
         made = attempt(
             ctx, lambda: export_file(store, kind, fmt, selection=selection, include_notes=notes, progress=bar)

@@ -24,7 +24,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     export.add_argument("--format", dest="fmt", help="file format (default: the kind's first); see --help")
     export.add_argument("--session", help="only this session (code)")
     export.add_argument("--client", help="only this client")
-    export.add_argument("--observer", help="only this observer")
+    export.add_argument(
+        "--observer",
+        metavar="NAME|all",
+        help="whose coding: an observer, or 'all' (one unit/observation/file per observer, named by "
+        "observer); default: each session's reference observation",
+    )
     export.add_argument(
         "--include-notes", action="store_true", help="research export: keep free-text notes and comments"
     )

@@ -41,6 +41,9 @@ class PairingResult:
 
     rows: list[dict[str, object]] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
+    #: rows of STOP records that close a state at its own start (refused by the callers)
+    zero_length: list[int] = field(default_factory=list)
+    zero_length_times: list[float] = field(default_factory=list)
 
 
 def pair_records(records: Iterable[Record], *, session: str, end_s: float | None) -> PairingResult:
@@ -79,6 +82,9 @@ def pair_records(records: Iterable[Record], *, session: str, end_s: float | None
             if start is None:
                 orphan_stops.append(rec.row)
             else:
+                if rec.time == start.time:
+                    result.zero_length.append(rec.row)
+                    result.zero_length_times.append(rec.time)
                 comment = " ".join(c for c in (start.comment, rec.comment) if c)
                 result.rows.append(_row(session, start, "state", rec.time, comment))
     if orphan_stops:

@@ -29,6 +29,7 @@ from observe.interop._read import (
 )
 from observe.interop.bundle import ImportWarning
 from observe.interop.limits import ImportLimits
+from observe.interop.spreadsheet import restore_text
 
 #: How many rows may precede the header (BORIS's old key/value block, title rows).
 HEADER_SEARCH_ROWS = HEADER_SLACK
@@ -197,7 +198,8 @@ def _table(
 ) -> Table:
     header_row = len(preamble) + 1
     limits.check_rows(len(body), filename)
-    body = body.copy()
+    body = _restored(body)
+    header = [restore_text(str(h)) for h in header]
     body["_row"] = range(header_row + 1, header_row + 1 + len(body))
     keep = np.zeros(len(body), dtype=bool)
     for col in body.columns:
@@ -208,6 +210,17 @@ def _table(
                 limits.check_cell(int(body[col].str.len().max() or 0), filename)
     body = body[keep]
     return Table([str(h) for h in header], body.reset_index(drop=True), preamble, header_row, warnings)
+
+
+def _restored(body: pd.DataFrame) -> pd.DataFrame:
+    """Undo our exports' spreadsheet neutralisation (a leading ``'``), only in columns that have
+    a cell starting with a quote (most files have none: one vectorised look per column)."""
+    body = body.copy()
+    for col in body.columns:
+        values = body[col]
+        if values.str.startswith("'").any():
+            body[col] = values.map(lambda v: restore_text(v) if isinstance(v, str) else v)
+    return body
 
 
 def has_columns(*names: str) -> HeaderTest:

@@ -29,9 +29,10 @@ from observe.interop.bundle import (
     format_modifiers,
     is_missing,
     parse_modifiers,
-    summarize_rows,
 )
 from observe.interop.limits import ImportLimits
+from observe.interop.refuse import Problem, raise_first
+from observe.interop.spreadsheet import neutralise_text, restore_text
 
 #: Characters BORIS forbids in modifier values (FORMATS §1.1).
 _FORBIDDEN_IN_VALUES = re.compile(r"[()|,`~]")
@@ -96,9 +97,9 @@ def parse_boris_project(
     observations = []
     for obs_id, obs in raw_obs.items():
         if not isinstance(obs, dict):
-            warnings.append(ImportWarning(None, "interop.warn.bad_observation", {"session": str(obs_id)}))
-            continue
-        observations.append(_read_observation(str(obs_id), obs, by_code, warnings))
+            where = f"{filename}, observation {obs_id}"
+            raise InvalidInput("interop.refuse.bad_observation", where=where)
+        observations.append(_read_observation(str(obs_id), obs, by_code, warnings, filename))
     used = {s for o in observations for s in o.events["subject"]}
     subjects += sorted(s for s in used if s not in subjects)
     return ImportBundle(
@@ -181,9 +182,21 @@ def _to_time(value: Any) -> float | None:
     return t if math.isfinite(t) else None
 
 
+def _event_problem(filename: str, obs_id: str, index: int, key: str, **params: Any) -> Problem:
+    """A refused event record, named by observation and 1-based event index (a project has no lines)."""
+    return Problem((index,), key, f"{filename}, observation {obs_id}, event {index}", params)
+
+
 def _read_observation(
-    obs_id: str, obs: dict[str, Any], by_code: Mapping[str, CueDefinition], warnings: list[ImportWarning]
+    obs_id: str,
+    obs: dict[str, Any],
+    by_code: Mapping[str, CueDefinition],
+    warnings: list[ImportWarning],
+    filename: str = "project.boris",
 ) -> ImportedObservation:
+    """One observation's events, all or nothing (DOMAIN §9.7): a damaged record, a negative
+    time, a time past the observation's end, an exact duplicate or a zero-length state refuses
+    the file, naming the observation and the event index."""
     obs_type = str(obs.get("type") or "MEDIA").upper()
     if obs_type not in _MEDIA_TYPES:
         obs_type = "MEDIA"
@@ -192,43 +205,41 @@ def _read_observation(
     events_value = obs.get("events")
     raw_events: list[Any] = events_value if isinstance(events_value, list) else []
     parsed: list[tuple[float, int, str, str, str, str]] = []
-    bad_rows: list[int] = []
-    clamped: list[int] = []
+    problems: list[Problem] = []
     unknown: dict[str, list[int]] = {}
+    seen: dict[str, int] = {}
     for i, rec in enumerate(raw_events, start=1):
         if not isinstance(rec, (list, tuple)) or len(rec) < 3:
-            bad_rows.append(i)
-            continue
+            problems.append(_event_problem(filename, obs_id, i, "interop.refuse.bad_record"))
+            break
         time = _to_time(rec[0])
         code = rec[2]
         if time is None or not isinstance(code, str) or not code:
-            bad_rows.append(i)
-            continue
+            problems.append(_event_problem(filename, obs_id, i, "interop.refuse.bad_record"))
+            break
         if time < 0:
-            clamped.append(i)
-            time = 0.0
+            problems.append(_event_problem(filename, obs_id, i, "interop.refuse.negative_time", value=time))
+            break
+        if duration is not None and time > duration + 1e-9:
+            problems.append(
+                _event_problem(
+                    filename, obs_id, i, "interop.refuse.beyond_session", value=time, end=f"{duration:.3f}"
+                )
+            )
+            break
+        identity = json.dumps(rec, default=str)
+        if identity in seen and (by_code.get(code) is None or by_code[code].kind == "point"):
+            first = f"event {seen[identity]}"
+            problems.append(_event_problem(filename, obs_id, i, "interop.refuse.duplicate", first=first))
+            break
+        seen.setdefault(identity, i)
         subject = "" if is_missing(rec[1]) else str(rec[1])
         modifier = "" if len(rec) < 4 or is_missing(rec[3]) else str(rec[3])
-        comment = "" if len(rec) < 5 or is_missing(rec[4]) else str(rec[4])
+        comment = "" if len(rec) < 5 or is_missing(rec[4]) else restore_text(str(rec[4]))
         if code not in by_code:
             unknown.setdefault(code, []).append(i)
         parsed.append((time, i, subject, code, modifier, comment))
-    if bad_rows:
-        warnings.append(
-            ImportWarning(
-                None,
-                "interop.warn.bad_records",
-                {"rows": summarize_rows(bad_rows), "n": len(bad_rows), "session": obs_id},
-            )
-        )
-    if clamped:
-        warnings.append(
-            ImportWarning(
-                None,
-                "interop.warn.negative_time",
-                {"rows": summarize_rows(clamped), "n": len(clamped), "session": obs_id},
-            )
-        )
+    raise_first(problems)
     for code, rows in unknown.items():
         warnings.append(
             ImportWarning(
@@ -255,6 +266,15 @@ def _read_observation(
             Record(row, time, subject, code, tidy_mods, status, comment, cue.channel if cue else "", pair_key)
         )
     paired = pair_records(records, session=obs_id, end_s=duration)
+    if paired.zero_length:
+        start = f"{paired.zero_length_times[0]:.3f}"
+        raise_first(
+            [
+                _event_problem(
+                    filename, obs_id, paired.zero_length[0], "interop.refuse.zero_length", start=start
+                )
+            ]
+        )
     warnings.extend(paired.warnings)
     events, snapped = snap_exclusion_gaps(events_frame(paired.rows), session=obs_id)
     warnings.extend(snapped)
@@ -466,7 +486,8 @@ def _observation_json(
         mod = _modifier_string(row.modifiers, modifier_sets.get(row.cue, []))
         start = round(float(row.start_s), 3)
         # STOP records sort before STARTs at the same time so contiguous states toggle right.
-        records.append((start, 1, [start, row.subject, row.cue, mod, row.comment]))
+        # BORIS copies comments into its spreadsheet exports as they are: neutralised here
+        records.append((start, 1, [start, row.subject, row.cue, mod, neutralise_text(row.comment)]))
         if row.kind == "state" and not math.isnan(row.end_s):
             end = round(float(row.end_s), 3)
             records.append((end, 0, [end, row.subject, row.cue, mod, ""]))

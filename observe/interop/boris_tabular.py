@@ -16,7 +16,8 @@ import csv
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,8 @@ from observe.interop.bundle import (
     summarize_rows,
 )
 from observe.interop.limits import ImportLimits
+from observe.interop.refuse import Problem, at_line, line_problems, raise_first
+from observe.interop.spreadsheet import neutralise_text
 
 #: BORIS's label for events without a focal subject; our frames store it as "".
 NO_FOCAL_SUBJECT = "No focal subject"
@@ -158,14 +161,17 @@ def parse_boris_tabular(
         }
     )
     frame["time"] = _times(_text(body, cols["time"], ""), body["_row"], warnings)
-    frame = _drop_bad_rows(frame, body, warnings)
+    frame["time_text"] = _text(body, cols["time"], "").str.strip()
+    names = {key: table.header[int(col)].strip() for key, col in cols.items() if col is not None}  # type: ignore[call-overload]
+    _refuse_bad_rows(frame, body, filename, names)
     observations = []
     for obs_id, group in frame.groupby("obs", sort=False):
         first = body.loc[group.index[0]] if len(group) else None
         info = _observation_info(str(obs_id), body, cols, first, meta, table.header)
-        observations.append(_observation_from_records(str(obs_id), group, info, warnings))
+        observations.append(_observation_from_records(str(obs_id), group, info, warnings, filename, names))
     if not observations and meta.get("Observation id"):
-        observations.append(_observation_from_records(default_obs, frame, _meta_info(meta), warnings))
+        info = _meta_info(meta)
+        observations.append(_observation_from_records(default_obs, frame, info, warnings, filename, names))
     return _bundle("boris_tabular", observations, warnings)
 
 
@@ -215,10 +221,7 @@ def parse_boris_aggregated(
     frame["start_s"] = _times(_text(body, column_index(header, "Start (s)"), ""), body["_row"], warnings)
     stop = _times(_text(body, column_index(header, "Stop (s)"), ""), body["_row"], warnings, report=False)
     frame["end_s"] = np.where(frame["kind"] == "state", stop, np.nan)
-    bad = frame["start_s"].isna() | (frame["cue"] == "")
-    bad_state = (frame["kind"] == "state") & ~(frame["end_s"] >= frame["start_s"])
-    _warn_rows(warnings, frame.loc[bad | bad_state, "_row"], "interop.warn.skipped_rows")
-    frame = frame[~(bad | bad_state)]
+    _refuse_aggregated(frame, body, header, filename)
     observations = []
     for obs_id, group in frame.groupby("session", sort=False):
         first = body.loc[group.index[0]]
@@ -344,27 +347,113 @@ def _warn_rows(
         )
 
 
-def _drop_bad_rows(frame: pd.DataFrame, body: pd.DataFrame, warnings: list[ImportWarning]) -> pd.DataFrame:
-    cells = body.drop(columns="_row")
-    duplicated = cells.duplicated(keep="first").to_numpy()
-    _warn_rows(warnings, frame.loc[duplicated, "_row"], "interop.warn.duplicates")
-    frame = frame[~duplicated]
-    bad_time = frame["time"].isna()
-    _warn_rows(warnings, frame.loc[bad_time, "_row"], "interop.warn.bad_time")
-    no_code = frame["code"] == ""
-    _warn_rows(warnings, frame.loc[no_code & ~bad_time, "_row"], "interop.warn.no_behavior")
-    bad_status = ~frame["status"].isin(["START", "STOP", "POINT"])
-    _warn_rows(warnings, frame.loc[bad_status & ~bad_time & ~no_code, "_row"], "interop.warn.bad_status")
-    frame = frame[~(bad_time | no_code | bad_status)].copy()
-    negative = frame["time"] < 0
-    if negative.any():
-        _warn_rows(warnings, frame.loc[negative, "_row"], "interop.warn.negative_time", session="")
-        frame.loc[negative, "time"] = 0.0
-    return frame
+def _refuse_bad_rows(
+    frame: pd.DataFrame, body: pd.DataFrame, filename: str, names: Mapping[str, str]
+) -> None:
+    """All or nothing (DOMAIN §9.7): the first bad record refuses the file, by line and column."""
+    lines = frame["_row"].to_numpy()
+    time_text = frame["time_text"].to_numpy(dtype=object)
+    problems: list[Problem] = []
+
+    def check(mask: pd.Series, key: str, column: str, params: Any = None) -> None:
+        problems.extend(
+            line_problems(
+                mask.to_numpy(dtype=bool),
+                lines,
+                key,
+                filename=filename,
+                column=names.get(column, column),
+                params=params,
+            )
+        )
+
+    duplicated = body.drop(columns="_row").duplicated(keep="first")
+    if duplicated.any():
+        i = int(np.flatnonzero(duplicated.to_numpy())[0])
+        row = body.drop(columns="_row").iloc[i]
+        earlier = int(
+            lines[np.flatnonzero((body.drop(columns="_row").iloc[:i] == row).all(axis=1).to_numpy())[0]]
+        )
+        check(duplicated, "interop.refuse.duplicate", "time", lambda _i: {"first": f"line {earlier}"})
+    check(frame["time"].isna(), "interop.refuse.bad_time", "time", lambda i: {"value": time_text[i]})
+    check(frame["time"] < 0, "interop.refuse.negative_time", "time", lambda i: {"value": time_text[i]})
+    check(frame["code"] == "", "interop.refuse.no_cue", "behavior")
+    statuses = frame["status"].to_numpy(dtype=object)
+    check(
+        ~frame["status"].isin(["START", "STOP", "POINT"]),
+        "interop.refuse.bad_status",
+        "status",
+        lambda i: {"value": statuses[i]},
+    )
+    coded = frame["code"] != ""
+    kinds = frame["status"].map({"START": "state", "STOP": "state", "POINT": "point"}).fillna("")
+    for column, values, key in (
+        ("category", frame["channel"], "interop.refuse.channel_conflict"),
+        ("status", kinds, "interop.refuse.kind_conflict"),
+    ):
+        known = values != ""
+        first = values.where(known).groupby(frame["code"]).transform("first").fillna("")
+        differs = coded & known & (first != "") & (values != first)
+        check(differs, key, column, _conflict(frame["code"], first, values))
+    raise_first(problems)
+
+
+def _conflict(codes: pd.Series, expected: pd.Series, found: pd.Series) -> Callable[[int], dict[str, Any]]:
+    def params(i: int) -> dict[str, Any]:
+        return {
+            "cue": codes.iloc[i],
+            "expected": expected.iloc[i] or "(none)",
+            "found": found.iloc[i] or "(none)",
+        }
+
+    return params
+
+
+def _refuse_aggregated(frame: pd.DataFrame, body: pd.DataFrame, header: Sequence[str], filename: str) -> None:
+    lines = frame["_row"].to_numpy()
+    problems: list[Problem] = []
+    start_text = _text(body, column_index(header, "Start (s)"), "").str.strip().to_numpy(dtype=object)
+    stop_text = _text(body, column_index(header, "Stop (s)"), "").str.strip().to_numpy(dtype=object)
+
+    def check(mask: pd.Series, key: str, column: str, params: Any = None) -> None:
+        problems.extend(
+            line_problems(
+                mask.to_numpy(dtype=bool), lines, key, filename=filename, column=column, params=params
+            )
+        )
+
+    state = frame["kind"] == "state"
+    check(frame["cue"] == "", "interop.refuse.no_cue", "Behavior")
+    check(frame["start_s"].isna(), "interop.refuse.bad_time", "Start (s)", lambda i: {"value": start_text[i]})
+    check(
+        state & frame["end_s"].isna(),
+        "interop.refuse.bad_time",
+        "Stop (s)",
+        lambda i: {"value": stop_text[i]},
+    )
+    check(
+        frame["start_s"] < 0, "interop.refuse.negative_time", "Start (s)", lambda i: {"value": start_text[i]}
+    )
+    ends = lambda i: {"start": start_text[i], "end": stop_text[i]}  # noqa: E731
+    check(state & (frame["end_s"] < frame["start_s"]), "interop.refuse.end_before_start", "Stop (s)", ends)
+    check(
+        state & (frame["end_s"] == frame["start_s"]),
+        "interop.refuse.zero_length",
+        "Stop (s)",
+        lambda i: {"start": start_text[i]},
+    )
+    duplicated = body.drop(columns="_row").duplicated(keep="first")
+    check(duplicated, "interop.refuse.duplicate", "Behavior", lambda i: {"first": "an earlier line"})
+    raise_first(problems)
 
 
 def _observation_from_records(
-    obs_id: str, group: pd.DataFrame, info: dict[str, object], warnings: list[ImportWarning]
+    obs_id: str,
+    group: pd.DataFrame,
+    info: dict[str, object],
+    warnings: list[ImportWarning],
+    filename: str = "events.tsv",
+    names: Mapping[str, str] | None = None,
 ) -> ImportedObservation:
     times = group["time"].to_numpy(dtype=float)
     if len(times) > 1 and (np.diff(times) < 0).any():
@@ -372,9 +461,37 @@ def _observation_from_records(
         group = group.sort_values("time", kind="stable")
     duration = info.get("duration")
     end_s = duration if isinstance(duration, float) else None
+    time_column = (names or {}).get("time", "Time")
+    if end_s is not None:
+        beyond = group["time"].to_numpy(dtype=float) > end_s + 1e-9
+        texts = (
+            group["time_text"].to_numpy(dtype=object) if "time_text" in group else group["time"].to_numpy()
+        )
+        raise_first(
+            line_problems(
+                beyond,
+                group["_row"].to_numpy(),
+                "interop.refuse.beyond_session",
+                filename=filename,
+                column=time_column,
+                params=lambda i: {"value": texts[i], "end": f"{end_s:.3f}"},
+            )
+        )
     events = _pair_clean(obs_id, group)
     if events is None:  # something to fix: the record-by-record path reports each repair
         paired = pair_records(_records(group), session=obs_id, end_s=end_s)
+        if paired.zero_length:
+            line = paired.zero_length[0]
+            raise_first(
+                [
+                    Problem(
+                        (line,),
+                        "interop.refuse.zero_length",
+                        at_line(filename, line, time_column),
+                        {"start": f"{paired.zero_length_times[0]:.3f}"},
+                    )
+                ]
+            )
         warnings.extend(paired.warnings)
         events = events_frame(paired.rows)
     events, snapped = snap_exclusion_gaps(events, session=obs_id)
@@ -428,6 +545,8 @@ def _pair_clean(obs_id: str, group: pd.DataFrame) -> pd.DataFrame | None:
         return None
     ordered = states.iloc[np.lexsort((position, key_id))]
     starts, stops = ordered.iloc[0::2], ordered.iloc[1::2]
+    if (starts["time"].to_numpy() == stops["time"].to_numpy()).any():
+        return None  # a zero-length state: the record path names its line
     first, second = starts["comment"].to_numpy(dtype=object), stops["comment"].to_numpy(dtype=object)
     comment = np.where(second == "", first, np.where(first == "", second, first + " " + second))
     points = group[is_point]
@@ -584,7 +703,8 @@ def write_boris_tabular(
     """Write tidy events in BORIS's current tabular layout (TSV by default, CSV with ``delimiter=","``).
 
     Each state becomes a START and a STOP row, each point a POINT row, in time
-    order per observation (STOP before START at the same time). Observations are
+    order per observation (STOP before START at the same time); text a spreadsheet would
+    run as a formula gets a leading ``'`` (our reader removes it). Observations are
     written as live observations; ``attributes`` (session → {label: value}) become
     the independent-variable columns. Modifier pairs go into ``Modifier #i``
     columns (``value`` for a key named ``Modifier #i``, else ``key=value``).
@@ -604,7 +724,7 @@ def write_boris_tabular(
     header += [f"Modifier #{i + 1}" for i in range(n_mod)] + list(_TAIL)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
+    writer.writerow([neutralise_text(h) for h in header])
     rows: list[tuple[str, float, int, list[str]]] = []
     durations = _durations(frame)
     for i, ev in enumerate(frame.itertuples(index=False)):
@@ -640,7 +760,7 @@ def write_boris_tabular(
             )
     order = {s: k for k, s in enumerate(dict.fromkeys(frame["session"]))}
     rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
-    writer.writerows(r[3] for r in rows)
+    writer.writerows([neutralise_text(str(c)) for c in r[3]] for r in rows)
     return out.getvalue().encode("utf-8")
 
 

@@ -94,6 +94,8 @@ class ImportedObservation:
     duration_s: float | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
     source_records: int = 0
+    #: the file's own line (CSV; JSON record, Parquet row) of each event, when it has lines
+    lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class ImportBundle:
     # kept with the import so the same file is not imported twice by accident (DOMAIN §9.7)
     file_name: str = ""
     sha256: str = ""
+    #: what :attr:`ImportedObservation.lines` count: "line", "record" or "row"
+    line_unit: str = "line"
 
     @property
     def n_events(self) -> int:

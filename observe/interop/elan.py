@@ -89,14 +89,14 @@ def parse_eaf(
         for ann_id in [*align, *ref]:
             span = spans.get(ann_id)
             value = (align[ann_id][2] if ann_id in align else ref[ann_id][1]) or ""
+            where = f"{filename}, tier {tier_id}, annotation {ann_id}"
             if span is None:
-                warnings.append(ImportWarning(None, "interop.warn.eaf_unaligned", {"tier": tier_id}))
-                continue
+                raise InvalidInput("interop.refuse.eaf_unaligned", where=where)
             if not value.strip():
-                warnings.append(ImportWarning(None, "interop.warn.eaf_empty", {"tier": tier_id}))
-                continue
+                raise InvalidInput("interop.refuse.eaf_empty", where=where)
+            limits.check_cell(len(value), filename)
             annotations.append((span[0], span[1], value.strip(), ann_id))
-        rows.extend(_tier_events(info, annotations, warnings))
+        rows.extend(_tier_events(info, annotations, warnings, filename))
     for row in rows:
         ann_id = str(row.pop("_ann"))
         row["modifiers"] = extra["modifiers"].get(ann_id, "")
@@ -233,8 +233,26 @@ def _suggest(tier_id: str, participant: str) -> tuple[str, str]:
 
 
 def _tier_events(
-    info: TierInfo, annotations: list[tuple[int, int, str, str]], warnings: list[ImportWarning]
+    info: TierInfo,
+    annotations: list[tuple[int, int, str, str]],
+    warnings: list[ImportWarning],
+    filename: str = "annotations.eaf",
 ) -> list[dict[str, object]]:
+    """A tier's annotations as events; one that ends before it starts, has no length or a
+    negative time refuses the file (DOMAIN §9.7), named by tier and annotation."""
+    for start, end, _value, ann_id in annotations:
+        where = f"{filename}, tier {info.tier_id}, annotation {ann_id}"
+        if start < 0:
+            raise InvalidInput("interop.refuse.negative_time", where=where, value=f"{start / 1000:.3f}")
+        if end < start:
+            raise InvalidInput(
+                "interop.refuse.end_before_start",
+                where=where,
+                start=f"{start / 1000:.3f}",
+                end=f"{end / 1000:.3f}",
+            )
+        if end == start and info.kind == "state":
+            raise InvalidInput("interop.refuse.zero_length", where=where, start=f"{start / 1000:.3f}")
     annotations.sort()
     rows: list[dict[str, object]] = []
     trimmed = 0

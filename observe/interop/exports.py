@@ -22,6 +22,7 @@ from observe.interop.boris_project import write_boris_project
 from observe.interop.boris_tabular import write_boris_tabular
 from observe.interop.elan import write_eaf
 from observe.interop.sdis import write_sdis
+from observe.interop.spreadsheet import safe_csv, safe_xlsx
 from observe.interop.tidy import write_tidy_csv, write_tidy_json, write_tidy_parquet, write_tidy_xlsx
 from observe.store import Store
 
@@ -59,9 +60,19 @@ class ExportFile:
     mime: str
 
 
+#: ``Selection.observer`` value for "every observer, one unit each" (DOMAIN §9.8).
+ALL_OBSERVERS = "all"
+
+
 @dataclass(frozen=True)
 class Selection:
-    """Which events: a session, a client, an observer (None = all)."""
+    """Which events: a session, a client (None = all), and whose coding.
+
+    ``observer`` None = each session's reference observation (else its most coded one, as
+    the session review picks it); a name = that observer's; :data:`ALL_OBSERVERS` = every
+    observer, each written as its own unit (SDIS), file (EAF), observation (BORIS) named
+    ``<session>_<observer>`` — never two observers' events in one stream (DOMAIN §9.8).
+    """
 
     session: str | None = None
     client: str | None = None
@@ -168,21 +179,49 @@ def tidy_events(
 
 
 def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
-    """The tidy events export of a selection; refuses an empty selection."""
-    frame = tidy_events(
-        store, session=selection.session, observer=selection.observer, client=selection.client
-    )
+    """The tidy events export of a selection, one observation per session unless every observer
+    is asked for (see :class:`Selection`); refuses an empty selection."""
+    observer = selection.observer if selection.observer != ALL_OBSERVERS else None
+    frame = tidy_events(store, session=selection.session, observer=observer, client=selection.client)
+    if selection.observer is None and len(frame):
+        chosen = _chosen_observers(store, selection)
+        keep = [chosen.get(s) == o for s, o in zip(frame["session"], frame["observer"], strict=True)]
+        frame = frame[keep]
     if frame.empty:
         raise InvalidInput("export.nothing")
     return frame.reset_index(drop=True)
 
 
+def _chosen_observers(store: Store, selection: Selection) -> dict[str, str]:
+    """Session → the observer of its reference observation (else the most coded one)."""
+    from observe.dashboards import pick_observations
+
+    observations = store.observations(session=selection.session)
+    return {code: obs.observer for code, obs in pick_observations(observations).items()}
+
+
+def observers_for_export(store: Store, selection: Selection) -> list[str]:
+    """The observers that coded the selected sessions (for the observer choice of a page)."""
+    codes = set(_session_codes(store, selection))
+    return sorted({o.observer for o in store.observations(session=selection.session) if o.session in codes})
+
+
+def _units(events: pd.DataFrame, sel: Selection) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Events whose ``session`` is the unit to write, and unit → session code. With every
+    observer, a unit is one observer's coding of one session: ``<session>_<observer>``."""
+    if sel.observer != ALL_OBSERVERS:
+        return events, {str(s): str(s) for s in events["session"].unique()}
+    unit = events["session"].astype(str) + "_" + events["observer"].astype(str)
+    return events.assign(session=unit), dict(zip(unit, events["session"].astype(str), strict=True))
+
+
 def analysis_table(
     store: Store, kind: str, selection: Selection, *, progress: Callable[[int, int], None] | None = None
 ) -> pd.DataFrame:
-    """The time budget or the openness/attending windows of every selected session
-    (one chosen observation per session, as the session review picks it); ``progress(done,
-    total)`` before the first and after each session."""
+    """The time budget or the openness/attending windows of every selected session: one chosen
+    observation per session (as the session review picks it, or the selection's observer), or
+    one block per observer with :data:`ALL_OBSERVERS`; an ``observer`` column says whose.
+    ``progress(done, total)`` before the first and after each session."""
     from observe.dashboards import session_review
 
     parts = []
@@ -191,17 +230,26 @@ def analysis_table(
     for done, code in enumerate(codes):
         if progress is not None:
             progress(done, total)
-        review = session_review(store, code, selection.observer)
-        if kind == "timebudget":
-            parts.append(review.time_budget)
-            continue
-        for result in (review.openness, review.attending):
-            if result is not None:
-                parts.append(
-                    result.windows.assign(index_subject=result.subject, valence_hash=result.valence_hash)
-                )
+        if selection.observer == ALL_OBSERVERS:
+            whose: list[str | None] = [*sorted({o.observer for o in store.observations(session=code)})]
+        else:
+            whose = [selection.observer]
+        for observer in whose:
+            review = session_review(store, code, observer)
+            if kind == "timebudget":
+                parts.append(review.time_budget.assign(observer=review.observer))
+                continue
+            for result in (review.openness, review.attending):
+                if result is not None:
+                    parts.append(
+                        result.windows.assign(
+                            observer=review.observer,
+                            index_subject=result.subject,
+                            valence_hash=result.valence_hash,
+                        )
+                    )
     if progress is not None:
-        progress(len(codes), total)
+        progress(total, total)
     parts = [p for p in parts if len(p)]
     if not parts:
         raise InvalidInput("export.nothing")
@@ -216,21 +264,21 @@ def _session_codes(store: Store, selection: Selection) -> list[str]:
 
 def _table_bytes(table: pd.DataFrame, fmt: str, sheet: str) -> bytes:
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        table.to_excel(buffer, index=False, sheet_name=sheet[:31])
-        return buffer.getvalue()
+        return safe_xlsx(table, sheet_name=sheet)
     # full precision (the shortest repr that round-trips): rounding is for display only
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return safe_csv(table)
 
 
 # -- writers: (store, events, fmt, selection) -> (file name, bytes) -------------------------------------------------
 
 
-def _session_facts(store: Store, events: pd.DataFrame) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Session attributes (independent variables) and dates for BORIS."""
+def _session_facts(
+    store: Store, events: pd.DataFrame, codes: Mapping[str, str]
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Session attributes (independent variables) and dates for BORIS, per unit."""
     attributes, dates = {}, {}
     for code in events["session"].unique():
-        info = store.session(str(code))
+        info = store.session(codes[str(code)])
         # the import's own bookkeeping (source_*) is not one of the user's independent variables
         attributes[str(code)] = {
             str(k): str(v) for k, v in info.attributes.items() if not str(k).startswith("source_")
@@ -250,14 +298,16 @@ def _events(_store: Store, events: pd.DataFrame, fmt: str, sel: Selection) -> tu
 
 
 def _boris(store: Store, events: pd.DataFrame, fmt: str, sel: Selection) -> tuple[str, bytes]:
-    attributes, dates = _session_facts(store, events)
+    events, codes = _units(events, sel)
+    attributes, dates = _session_facts(store, events, codes)
     delimiter = "\t" if fmt == "tsv" else ","
     data = write_boris_tabular(events, delimiter=delimiter, attributes=attributes, dates=dates)
     return f"{sel.stem()}-boris.{fmt}", data
 
 
 def _boris_project(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
-    attributes, _dates = _session_facts(store, events)
+    events, codes = _units(events, sel)
+    attributes, _dates = _session_facts(store, events, codes)
     descriptions = _cue_labels(store, events)
     data = write_boris_project(
         events, project_name=f"observe {sel.stem()}", descriptions=descriptions, attributes=attributes
@@ -267,6 +317,7 @@ def _boris_project(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection
 
 def _eaf(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
     descriptions = _cue_labels(store, events)
+    events, _codes = _units(events, sel)
     files = {
         f"{code}.eaf": write_eaf(group, descriptions=descriptions)
         for code, group in events.groupby("session", sort=True)
@@ -283,10 +334,11 @@ def _sdis(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tupl
         scheme = store.scheme(name, version)
         exhaustive = {c.code for c in scheme.channels if c.exhaustive}
         nv.update({c.channel: c.code for c in scheme.cues if c.not_visible and c.channel in exhaustive})
+    events, codes = _units(events, sel)
     durations = {
-        str(code): float(d)
-        for code in events["session"].unique()
-        if (d := store.session(str(code)).duration_s) is not None
+        str(unit): float(d)
+        for unit in events["session"].unique()
+        if (d := store.session(codes[str(unit)]).duration_s) is not None
     }
     return f"{sel.stem()}.sds", write_sdis(events, nv_codes=nv, durations=durations)
 

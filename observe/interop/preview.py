@@ -234,11 +234,41 @@ def _prepare(bundle: ImportBundle, store: Store, mapping: ImportMapping) -> _Pre
     if not bundle.observations:
         raise InvalidInput("import.empty")
     if bundle.source_format.startswith("tidy"):
-        return _prepare_tidy(bundle, mapping)
+        return _prepare_tidy(bundle, mapping, store)
     return _prepare_foreign(bundle, store, mapping)
 
 
-def _prepare_tidy(bundle: ImportBundle, mapping: ImportMapping) -> _Prepared:
+def _check_tidy_against_scheme(bundle: ImportBundle, scheme: CodingScheme) -> None:
+    """A tidy file's cue whose channel or kind contradicts the scheme refuses the file, at its
+    own line (DOMAIN §9.7), and so does a cue the scheme does not have."""
+    from observe.interop.refuse import Problem, at_line, raise_first
+
+    cues = {c.code: c for c in scheme.cues}
+    problems: list[Problem] = []
+    for obs in bundle.observations:
+        if not obs.lines:
+            continue
+        ev = obs.events
+        for line, cue, channel, kind in zip(obs.lines, ev["cue"], ev["channel"], ev["kind"], strict=True):
+            known = cues.get(cue)
+            if known is None:
+                where = at_line(bundle.file_name or "file", line, "cue", unit=bundle.line_unit)
+                params = {"cue": cue, "scheme": f"{scheme.name} v{scheme.version}"}
+                problems.append(Problem((line,), "interop.refuse.unknown_cue", where, params))
+                continue
+            if channel and channel != known.channel:
+                params = {"cue": cue, "expected": known.channel, "found": channel}
+                where = at_line(bundle.file_name or "file", line, "channel", unit=bundle.line_unit)
+                problems.append(Problem((line,), "interop.refuse.channel_conflict", where, params))
+            elif kind != known.kind:
+                params = {"cue": cue, "expected": known.kind, "found": kind}
+                where = at_line(bundle.file_name or "file", line, "kind", unit=bundle.line_unit)
+                problems.append(Problem((line,), "interop.refuse.kind_conflict", where, params))
+    raise_first(problems)
+
+
+def _prepare_tidy(bundle: ImportBundle, mapping: ImportMapping, store: Store) -> _Prepared:
+    _check_tidy_against_scheme(bundle, store.scheme())
     frame = frame_from_bundle(bundle)
     warnings = list(bundle.warnings)
     frame, subjects = _map_subjects(frame, mapping.subjects, warnings)

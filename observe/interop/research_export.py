@@ -65,13 +65,17 @@ def research_export(
     >>> sorted(names)
     ['README.txt', 'events.csv', 'metadata.json', 'openness.csv', 'sessions.csv', 'timebudget.csv']
     """
+    from dataclasses import replace
+
     from observe.analysis.openness import OpennessParams
-    from observe.interop.exports import Selection, analysis_table, events_for_export, zip_files
+    from observe.interop.exports import ALL_OBSERVERS, Selection, analysis_table, events_for_export, zip_files
 
     selection = selection or Selection()
     store = store.research_view()  # audited; a researcher reads consenting clients' sessions only
     rng = random.Random(secrets.randbits(64) if seed is None else seed)
-    events = events_for_export(store, selection)
+    # every observer's coding (pseudonymised): reliability work needs them all
+    everyone = selection if selection.observer else replace(selection, observer=ALL_OBSERVERS)
+    events = events_for_export(store, everyone)
     # only what may leave for research: consenting clients, finished observations (audited)
     allowed = research_events(store)[["session", "observer"]].drop_duplicates()
     events = events.merge(allowed, on=["session", "observer"], how="inner")
@@ -182,7 +186,9 @@ def _used_schemes(store: Store, sessions: list[Any]) -> set[tuple[str, int]]:
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g").encode("utf-8")
+    from observe.interop.spreadsheet import safe_csv
+
+    return safe_csv(frame, float_format="%.6g")
 
 
 _README = """observe research export (de-identified)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ from observe.interop.bundle import (
     summarize_rows,
 )
 from observe.interop.limits import ImportLimits
+from observe.interop.refuse import Problem, line_problems, raise_first
+from observe.interop.spreadsheet import neutralise_frame
 
 _REQUIRED = ("cue", "start_s")
 
@@ -50,7 +53,7 @@ def parse_tidy_csv(
     table = load_table(data, filename, has_columns(*_REQUIRED), what="tidy events", limits=limits)
     frame = table.body.rename(columns=dict(enumerate(h.strip() for h in table.header)))
     frame = frame.loc[:, ~frame.columns.duplicated(keep="last")]
-    return _bundle_from_frame(frame, rows=frame["_row"].tolist(), warnings=table.warnings)
+    return _bundle_from_frame(frame, rows=frame["_row"].tolist(), warnings=table.warnings, filename=filename)
 
 
 def parse_tidy_json(
@@ -77,7 +80,8 @@ def parse_tidy_json(
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InvalidInput("interop.missing_columns", columns=", ".join(missing))
-    return _bundle_from_frame(frame, rows=list(range(1, len(frame) + 1)), warnings=warnings)
+    rows = list(range(1, len(frame) + 1))
+    return _bundle_from_frame(frame, rows=rows, warnings=warnings, filename=filename, unit="record")
 
 
 def parse_tidy_parquet(
@@ -105,7 +109,8 @@ def parse_tidy_parquet(
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InvalidInput("interop.missing_columns", columns=", ".join(missing))
-    return _bundle_from_frame(frame, rows=list(range(1, len(frame) + 1)), warnings=[])
+    rows = list(range(1, len(frame) + 1))
+    return _bundle_from_frame(frame, rows=rows, warnings=[], filename=filename, unit="row")
 
 
 def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> pd.DataFrame:
@@ -176,50 +181,113 @@ def _times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _bundle_from_frame(
-    frame: pd.DataFrame, *, rows: list[int], warnings: list[ImportWarning]
+    frame: pd.DataFrame,
+    *,
+    rows: list[int],
+    warnings: list[ImportWarning],
+    filename: str = "events.csv",
+    unit: str = "line",
 ) -> ImportBundle:
+    """Tidy rows → bundle, all or nothing (DOMAIN §9.7): the first bad row refuses the file,
+    named by its ``unit`` (``line`` of a CSV, header = line 1; ``record`` of JSON; ``row`` of
+    Parquet) and column."""
     frame = frame.reset_index(drop=True)
     row_no = np.asarray(rows, dtype=int)
     out = pd.DataFrame({c: _column(frame, c) for c in EXPORT_COLUMNS if c not in ("start_s", "end_s")})
     start, start_fixed = _times(frame["start_s"])
-    end, end_fixed = _times(frame["end_s"]) if "end_s" in frame else (np.full(len(frame), np.nan), None)
+    has_end = "end_s" in frame
+    end, end_fixed = _times(frame["end_s"]) if has_end else (np.full(len(frame), np.nan), None)
     _warn(
         warnings,
         row_no[start_fixed | (end_fixed if end_fixed is not None else False)],
         "interop.warn.time_text",
     )
-    kind = out["kind"].str.strip().str.lower()
-    guessed = ~kind.isin(["state", "point"]).to_numpy()
-    kind = kind.where(~guessed, np.where(np.isnan(end), "point", "state"))
-    if "kind" in frame.columns:
-        _warn(warnings, row_no[guessed], "interop.warn.kind_guessed")
-    out["kind"] = kind
+    start_text = _column(frame, "start_s").str.strip().to_numpy(dtype=object)
+    end_text = _column(frame, "end_s").str.strip().to_numpy(dtype=object)
+    problems: list[Problem] = []
+
+    def check(
+        mask: np.ndarray, key: str, column: str, params: Callable[[int], dict[str, Any]] | None = None
+    ) -> None:
+        problems.extend(
+            line_problems(mask, row_no, key, filename=filename, column=column, unit=unit, params=params)
+        )
+
     out["cue"] = out["cue"].str.strip()
-    bad = np.isnan(start) | (out["cue"] == "").to_numpy()
+    check((out["cue"] == "").to_numpy(), "interop.refuse.no_cue", "cue")
+    check(np.isnan(start), "interop.refuse.bad_time", "start_s", lambda i: {"value": start_text[i]})
+    check(
+        (end_text != "") & np.isnan(end), "interop.refuse.bad_time", "end_s", lambda i: {"value": end_text[i]}
+    )
+    kind = out["kind"].str.strip().str.lower()
+    known = kind.isin(["state", "point"]).to_numpy()
+    given = (kind != "").to_numpy()
+    check(given & ~known, "interop.refuse.bad_kind", "kind", lambda i: {"value": out["kind"].iloc[i]})
+    kind = kind.where(known, np.where(np.isnan(end), "point", "state"))
+    if "kind" in frame.columns:
+        _warn(warnings, row_no[~given], "interop.warn.kind_guessed")
+    out["kind"] = kind
     is_state = (kind == "state").to_numpy()
-    reversed_state = is_state & ~np.isnan(end) & (end < start)
-    _warn(warnings, row_no[bad | reversed_state], "interop.warn.skipped_rows")
-    negative = ~bad & (start < 0)
-    _warn(warnings, row_no[negative], "interop.warn.negative_time", session="")
-    start = np.where(negative, 0.0, start)
-    end = np.where(is_state, end, np.nan)
+    with np.errstate(invalid="ignore"):
+        check(start < 0, "interop.refuse.negative_time", "start_s", lambda i: {"value": start_text[i]})
+        check(
+            is_state & (end < start),
+            "interop.refuse.end_before_start",
+            "end_s",
+            lambda i: {"start": start_text[i], "end": end_text[i]},
+        )
+        check(
+            is_state & (end == start),
+            "interop.refuse.zero_length",
+            "end_s",
+            lambda i: {"start": start_text[i]},
+        )
+        check(
+            ~is_state & ~np.isnan(end),
+            "interop.refuse.point_with_end",
+            "end_s",
+            lambda i: {"end": end_text[i]},
+        )
+        duration = pd.to_numeric(_column(frame, "duration_s"), errors="coerce").to_numpy(dtype=float)
+        check(
+            start > duration,
+            "interop.refuse.beyond_session",
+            "start_s",
+            lambda i: {"value": start_text[i], "end": f"{duration[i]:.3f}"},
+        )
+        check(
+            is_state & (end > duration),
+            "interop.refuse.beyond_session",
+            "end_s",
+            lambda i: {"value": end_text[i], "end": f"{duration[i]:.3f}"},
+        )
+    for column, key in (
+        ("channel", "interop.refuse.channel_conflict"),
+        ("kind", "interop.refuse.kind_conflict"),
+    ):
+        first = out.groupby("cue", sort=False)[column].transform("first")
+        differs = (out[column] != first).to_numpy() & (out["cue"] != "").to_numpy()
+        check(differs, key, column, _conflict(out["cue"], first, out[column]))
     out["start_s"] = start
-    out["end_s"] = end
-    keep = ~(bad | reversed_state)
-    out, row_no = out[keep], row_no[keep]
+    out["end_s"] = np.where(is_state, end, np.nan)
     duplicated = out.duplicated(keep="first").to_numpy()
-    _warn(warnings, row_no[duplicated], "interop.warn.duplicates")
-    out = out[~duplicated]
+    if duplicated.any():
+        i = int(np.flatnonzero(duplicated)[0])
+        same = (out.iloc[:i].fillna(-1.0) == out.iloc[i].fillna(-1.0)).all(axis=1).to_numpy()
+        earlier = int(row_no[np.flatnonzero(same)[0]])
+        check(duplicated, "interop.refuse.duplicate", "session", lambda i: {"first": f"{unit} {earlier}"})
+    raise_first(problems)
     extras = frame.loc[out.index]
     observations = []
     for (session, _client, observer), group in out.groupby(["session", "client", "observer"], sort=False):
         first = extras.loc[group.index[0]]
         name = str(session) if out["session"].eq(session).sum() == len(group) else f"{session} / {observer}"
         duration = pd.to_numeric(pd.Series([first.get("duration_s")]), errors="coerce").iloc[0]
+        group = group.sort_values("start_s", kind="stable")
         observations.append(
             ImportedObservation(
                 name=name,
-                events=events_frame(group.sort_values("start_s", kind="stable")),
+                events=events_frame(group),
                 date=_text(first.get("session_date")),
                 duration_s=round(float(duration), 3) if np.isfinite(duration) and duration >= 0 else None,
                 # session facts of our own export, so that export → import recreates the session
@@ -227,6 +295,7 @@ def _bundle_from_frame(
                     k: _text(first.get(k)) for k in ("counselor", "session_number") if _text(first.get(k))
                 },
                 source_records=len(group),
+                lines=tuple(int(r) for r in row_no[group.index.to_numpy()]),
             )
         )
     cues: dict[str, CueDefinition] = {}
@@ -238,7 +307,20 @@ def _bundle_from_frame(
         subjects=tuple(dict.fromkeys(out["subject"])),
         observations=tuple(observations),
         warnings=tuple(warnings),
+        file_name=filename,
+        line_unit=unit,
     )
+
+
+def _conflict(cues: pd.Series, expected: pd.Series, found: pd.Series) -> Callable[[int], dict[str, Any]]:
+    def params(i: int) -> dict[str, Any]:
+        return {
+            "cue": cues.iloc[i],
+            "expected": expected.iloc[i] or "(none)",
+            "found": found.iloc[i] or "(none)",
+        }
+
+    return params
 
 
 def _text(value: Any) -> str:
@@ -269,7 +351,7 @@ def _ordered(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_text_times(events: pd.DataFrame) -> pd.DataFrame:
-    frame = _ordered(events)
+    frame = neutralise_frame(_ordered(events))
     for col in ("start_s", "end_s"):
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         frame[col] = [f"{v:.3f}" if np.isfinite(v) else "" for v in values]
@@ -277,7 +359,8 @@ def _with_text_times(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tidy_csv(events: pd.DataFrame, *, delimiter: str = ",") -> bytes:
-    """Tidy events as UTF-8 CSV (times with 3 decimals, ``end_s`` empty for points).
+    """Tidy events as UTF-8 CSV (times with 3 decimals, ``end_s`` empty for points; text cells
+    that a spreadsheet would run as a formula get a leading ``'``, see :mod:`~observe.interop.spreadsheet`).
 
     Examples
     --------
@@ -285,7 +368,9 @@ def write_tidy_csv(events: pd.DataFrame, *, delimiter: str = ",") -> bytes:
     >>> write_tidy_csv(ev).decode().splitlines()[1]
     'S1,,,,,P_NOD,point,1.500,,,'
     """
-    return _with_text_times(events).to_csv(index=False, sep=delimiter, lineterminator="\n").encode("utf-8")
+    # CRLF as RFC 4180 says: a line-ending character inside a cell (even a lone CR) is then quoted
+    frame = _with_text_times(events)
+    return frame.to_csv(index=False, sep=delimiter, lineterminator="\r\n").encode("utf-8")
 
 
 def write_tidy_json(events: pd.DataFrame) -> bytes:
@@ -307,7 +392,8 @@ def write_tidy_json(events: pd.DataFrame) -> bytes:
 
 
 def write_tidy_xlsx(events: pd.DataFrame, *, sheet_name: str = "events") -> bytes:
-    """Tidy events as an Excel workbook (one sheet, times as numbers, empty ``end_s`` for points).
+    """Tidy events as an Excel workbook (one sheet, times as numbers, empty ``end_s`` for points,
+    formula-like text neutralised).
 
     Examples
     --------
@@ -320,6 +406,7 @@ def write_tidy_xlsx(events: pd.DataFrame, *, sheet_name: str = "events") -> byte
     for col in frame.columns:
         if frame[col].dtype == object:
             frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+    frame = neutralise_frame(frame)
     frame.to_excel(buffer, index=False, sheet_name=sheet_name[:31], engine="openpyxl")
     return buffer.getvalue()
 

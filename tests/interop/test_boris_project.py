@@ -199,21 +199,23 @@ def test_exclusion_stop_one_ms_earlier_is_snapped() -> None:
     assert any(w.message_key == "interop.warn.snapped" for w in bundle.warnings)
 
 
-def test_damaged_records_are_skipped_with_their_positions() -> None:
-    events = [
-        [1.0, "", "p", "", ""],
-        ["x", "", "p", "", ""],
-        [2.0],
-        None,
-        [float("nan"), "", "p", "", ""],
-        [-1, "", "p"],
-    ]
-    raw = _project(events).replace(b"NaN", b"NaN")
-    bundle = parse_boris_project(raw, filename="p.boris")
-    ev = bundle.observations[0].events
-    assert ev["start_s"].tolist() == [0.0, 1.0]
-    bad = next(w for w in bundle.warnings if w.message_key == "interop.warn.bad_records")
-    assert bad.params["rows"] == "2, 3, 4, 5"
+@pytest.mark.parametrize(
+    ("record", "key"),
+    [
+        (["x", "", "p", "", ""], "interop.refuse.bad_record"),
+        ([2.0], "interop.refuse.bad_record"),
+        (None, "interop.refuse.bad_record"),
+        ([float("nan"), "", "p", "", ""], "interop.refuse.bad_record"),
+        ([-1, "", "p"], "interop.refuse.negative_time"),
+    ],
+)
+def test_a_damaged_record_refuses_the_project_at_its_position(record: object, key: str) -> None:
+    """All or nothing (DOMAIN §9.7): formerly skipped or clamped, now refused, by event index."""
+    raw = _project([[1.0, "", "p", "", ""], record, [3.0, "", "p", "", ""]])
+    with pytest.raises(InvalidInput) as info:
+        parse_boris_project(raw, filename="p.boris")
+    assert info.value.key == key and info.value.where is not None
+    assert info.value.where.endswith(", event 2")
 
 
 def test_export_is_a_boris_project_with_toggle_pairs() -> None:

@@ -156,33 +156,37 @@ def test_bom_latin1_and_semicolons() -> None:
     assert _bouts(parse_boris_tabular(utf16, filename="x.tsv")) == [("José", "s", 1.0, 2.0)]
 
 
-def test_text_times_negative_unsorted_and_duplicates_are_fixed_with_rows() -> None:
+def test_text_times_and_unsorted_rows_are_read_with_a_warning() -> None:
     data = _body(
         "o\tk\tp\t\tPOINT\t00:01:02.5\t",  # row 2: hh:mm:ss text
         "o\tk\ts\t\tSTART\t3,25\t",  # row 3: decimal comma
         "o\tk\ts\t\tSTOP\t9.0\t",  # row 4
-        "o\tk\ts\t\tSTOP\t9.0\t",  # row 5: duplicate of row 4
-        "o\tk\tp\t\tPOINT\t-1.0\t",  # row 6: negative
-        "o\tk\tp\t\tPOINT\tabc\t",  # row 7: unreadable
-        "o\tk\t\t\tPOINT\t4.0\t",  # row 8: no behaviour
-        "o\tk\tp\t\tBEGIN\t4.0\t",  # row 9: bad type
     )
     bundle = parse_boris_tabular(data, filename="x.tsv")
     rows = {w.message_key: w.params.get("rows") for w in bundle.warnings}
     assert rows["interop.warn.time_text"] == "2, 3"
-    assert rows["interop.warn.duplicates"] == "5"
-    assert rows["interop.warn.negative_time"] == "6"
-    assert rows["interop.warn.bad_time"] == "7"
-    assert rows["interop.warn.no_behavior"] == "8"
-    assert rows["interop.warn.bad_status"] == "9"
     assert "interop.warn.unsorted" in rows
     ev = bundle.observations[0].events
-    assert ev[["cue", "kind", "start_s"]].values.tolist() == [
-        ["p", "point", 0.0],
-        ["s", "state", 3.25],
-        ["p", "point", 62.5],
-    ]
+    assert ev[["cue", "kind", "start_s"]].values.tolist() == [["s", "state", 3.25], ["p", "point", 62.5]]
     assert ev.loc[ev["cue"] == "s", "end_s"].tolist() == [9.0]
+
+
+@pytest.mark.parametrize(
+    ("bad", "key"),
+    [
+        ("o\tk\ts\t\tSTOP\t9.0\t", "interop.refuse.duplicate"),  # repeats line 4
+        ("o\tk\tp\t\tPOINT\t-1.0\t", "interop.refuse.negative_time"),
+        ("o\tk\tp\t\tPOINT\tabc\t", "interop.refuse.bad_time"),
+        ("o\tk\t\t\tPOINT\t4.0\t", "interop.refuse.no_cue"),
+        ("o\tk\tp\t\tBEGIN\t4.0\t", "interop.refuse.bad_status"),
+    ],
+)
+def test_a_bad_row_refuses_the_file_formerly_skipped_or_clamped(bad: str, key: str) -> None:
+    data = _body("o\tk\tp\t\tPOINT\t00:01:02.5\t", "o\tk\ts\t\tSTART\t3,25\t", "o\tk\ts\t\tSTOP\t9.0\t", bad)
+    with pytest.raises(InvalidInput) as info:
+        parse_boris_tabular(data, filename="x.tsv")
+    assert info.value.key == key
+    assert info.value.where is not None and info.value.where.startswith("x.tsv, line 5, column ")
 
 
 def test_unpaired_start_and_orphan_stop() -> None:

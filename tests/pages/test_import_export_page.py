@@ -35,6 +35,25 @@ def test_export_boris_tabular_of_a_session(at: AppTest) -> None:
     assert made.filename == "K01-S01-boris.tsv" and made.data.startswith(b"Observation id\t")
 
 
+def test_sdis_of_a_double_coded_session_per_observer(at: AppTest) -> None:
+    """DOMAIN §9.8: the reference observation by default, one named unit per observer with "all"."""
+    at.selectbox(key="ie_kind").set_value("sdis").run()
+    at.selectbox(key="ie_scope").set_value("session:K01-S03").run()
+    assert at.selectbox(key="ie_observer_choice").options == [
+        "Reference observation",
+        "All observers (one unit each)",
+        "obs.ani",
+        "obs.budi",
+    ]
+    at.button(key="ie_prepare").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["ie_export_file"].data.decode().count("<K01-S03") == 1
+    at.selectbox(key="ie_observer_choice").set_value("all").run()
+    at.button(key="ie_prepare").click().run()
+    units = at.session_state["ie_export_file"].data.decode()
+    assert "<K01-S03_obs.ani>" in units and "<K01-S03_obs.budi>" in units
+
+
 def test_events_as_parquet_for_a_client(at: AppTest) -> None:
     at.selectbox(key="ie_format_events").set_value("parquet").run()
     at.selectbox(key="ie_scope").set_value("client:K02").run()
