@@ -122,6 +122,7 @@ class Work:
 class StoreCore:
     """The observation workspace in one database.
 
+    >>> from observe.store import Store
     >>> store = Store.open("sqlite://")  # an in-memory database, migrated
     >>> store.add_client("K01").code
     'K01'

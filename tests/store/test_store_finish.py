@@ -127,12 +127,16 @@ def test_an_observer_may_not_finish_or_reopen_another_observers_coding(store: St
     ani = store.as_user("ani")
     with pytest.raises(PermissionDenied):
         ani.finish_observation(theirs.id)
+    mine = ani.open_observation(session.code, "ani")
+    ani.record(mine.id, "client", "P_NOD", 5.0)
+    ani.finish_observation(mine.id)
+    ani.reopen_observation(mine.id)  # budi has not finished: nobody has seen the other's coding yet
+    assert store.observation(mine.id).status == "open"
     store.finish_observation(theirs.id)
     with pytest.raises(PermissionDenied):
         ani.reopen_observation(theirs.id)
     assert store.observation(theirs.id).status == "finished"
-    mine = ani.open_observation(session.code, "ani")
-    ani.record(mine.id, "client", "P_NOD", 5.0)
     ani.finish_observation(mine.id)
-    ani.reopen_observation(mine.id)
-    assert store.observation(mine.id).status == "open"
+    with pytest.raises(PermissionDenied):  # every coder has finished: reopening is a supervisor's now
+        ani.reopen_observation(mine.id)
+    assert store.observation(mine.id).status == "finished"
