@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observe import blind, reliability
+from observe.i18n import t
 from observe.charts import confusion_heatmap, training_figure, twin_timeline_figure
 from observe.model import Observation
 from observe.store import Store
@@ -196,7 +197,14 @@ def agreement_view(
         session,
         observer_a,
         observer_b,
-        warnings=tuple(n.message(lang) for n in main.notes if n.key != FOLDED_NOTE),
+        warnings=(
+            *(
+                t("agreement.reopened_after_unblinding", lang, observer=o)
+                for o in (observer_a, observer_b)
+                if o in seen.reopened
+            ),
+            *(n.message(lang) for n in main.notes if n.key != FOLDED_NOTE),
+        ),
         folded_notes=tuple(n.message(lang) for n in main.notes if n.key == FOLDED_NOTE),
         tolerances=taus,
         channel_tables={tau: reliability.channel_table(report.results[tau], lang, scheme) for tau in taus},

@@ -147,3 +147,16 @@ def test_set_reference_by_observer(fresh: Store) -> None:
     assert av.pickers(fresh, "K01-S03").reference == "obs.budi"
     view = av.agreement_view(fresh, "K01-S03", "obs.ani", "obs.budi")
     assert view.training_table["reference"].tolist() == ["obs.budi"]
+
+
+def test_view_marks_an_observation_reopened_after_unblinding(fresh: Store) -> None:
+    ani = next(o for o in fresh.observations(session="K01-S03") if o.observer == "obs.ani")
+    assert not av.agreement_view(fresh, "K01-S03", "obs.ani", "obs.budi").warnings or all(
+        "reopened" not in w for w in av.agreement_view(fresh, "K01-S03", "obs.ani", "obs.budi").warnings
+    )
+    fresh.reopen_observation(ani.id)  # the administrator (a supervisor's action once unblinded)
+    fresh.finish_observation(ani.id)
+    view = av.agreement_view(fresh, "K01-S03", "obs.ani", "obs.budi")
+    assert any("obs.ani was reopened after every coder had finished" in w for w in view.warnings)
+    indonesian = av.agreement_view(fresh, "K01-S03", "obs.ani", "obs.budi", lang="id")
+    assert any("obs.ani dibuka kembali" in w for w in indonesian.warnings)

@@ -154,3 +154,18 @@ def test_module_entry_point(db: str) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["observer_b"] == "obs.budi"
+
+
+def test_json_names_an_observation_reopened_after_unblinding(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = str(tmp_path / "reopened.db")
+    store = Store.open(path)
+    create_demo(store, videos=False)
+    ani = next(o for o in store.observations(session=SESSION) if o.observer == "obs.ani")
+    store.reopen_observation(ani.id)  # after unblinding: the administrator's (a supervisor's) action
+    store.finish_observation(ani.id)
+    store.close()
+    got = run_json(capsys, path, "obs.ani", "obs.budi")
+    assert got["reopened_after_unblinding"] == ["obs.ani"]
+    assert run_json(capsys, path, "obs.budi", "obs.ani")["reopened_after_unblinding"] == ["obs.ani"]

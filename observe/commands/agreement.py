@@ -58,8 +58,12 @@ def run(args: argparse.Namespace, store: Store) -> int:
                 t("agreement_cli.unfinished", "en", observer=obs.observer, session=args.session),
                 file=sys.stderr,
             )
+    reopened = [o for o in store.reopened_after_unblinding(args.session) if o in (a, b)]
+    for observer in reopened:
+        print(t("agreement.reopened_after_unblinding", "en", observer=observer), file=sys.stderr)
     if args.json:
-        json.dump(result.to_dict("en"), sys.stdout, ensure_ascii=False, indent=2)
+        payload = result.to_dict("en") | {"reopened_after_unblinding": reopened}
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     channels = result.time_unit.loc[result.time_unit["level"] == "channel", list(_UNIT_COLUMNS)]
