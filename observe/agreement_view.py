@@ -28,8 +28,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observe import blind, reliability
-from observe.i18n import t
 from observe.charts import confusion_heatmap, training_figure, twin_timeline_figure
+from observe.i18n import t
 from observe.model import Observation
 from observe.store import Store
 
