@@ -106,3 +106,15 @@ def _keep_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Team mode on the requesting module's ``team_db`` workspace (pages read it from the environment)."""
+    import streamlit as st
+
+    monkeypatch.setenv("OBSERVE_DB", str(team_db))
+    monkeypatch.setenv("OBSERVE_MODE", "team")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from observe.store import Store
@@ -33,15 +31,6 @@ def team_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.set_setting("demo_offered", True)
     store.close()
     return path
-
-
-@pytest.fixture
-def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("OBSERVE_DB", str(team_db))
-    monkeypatch.setenv("OBSERVE_MODE", "team")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])

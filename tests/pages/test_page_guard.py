@@ -36,15 +36,6 @@ def team_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("OBSERVE_DB", str(team_db))
-    monkeypatch.setenv("OBSERVE_MODE", "team")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
 def signed_in(path: Path, username: str) -> AppTest:
     at = AppTest.from_file(str(path), default_timeout=TIMEOUT).run()
     at.text_input(key="access_username").input(username)

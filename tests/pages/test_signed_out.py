@@ -8,7 +8,6 @@ display names, session codes, counselor names, notes and comments.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +45,6 @@ def team_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.set_setting("demo_offered", True)
     store.close()
     return path
-
-
-@pytest.fixture
-def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("OBSERVE_DB", str(team_db))
-    monkeypatch.setenv("OBSERVE_MODE", "team")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 def rendered_text(at: AppTest) -> str:
