@@ -3,7 +3,6 @@ download a printable session report."""
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from observe.errors import ObserveError
@@ -11,7 +10,6 @@ from observe.interop.detect import parse_file
 from observe.interop.exports import ALL_OBSERVERS, EXPORTS, Selection, export_file, observers_for_export
 from observe.interop.limits import ImportLimits
 from observe.interop.preview import (
-    SUBJECT_CHOICES,
     UPLOAD_TYPES,
     apply_import,
     check_upload,
@@ -20,6 +18,7 @@ from observe.interop.preview import (
 )
 from observe.interop.report import session_report_html
 from observe.ui import page
+from observe.ui.import_form import mapping_form
 from observe.ui.progress import progress_bar
 from observe.ui.widgets import attempt
 
@@ -37,29 +36,9 @@ with tab_import:
             bundle = parse_file(data, filename=upload.name, limits=ImportLimits.from_store(store))
         except ObserveError as exc:
             ctx.fail(exc)
-        mapping = default_mapping(bundle, store)
         st.subheader(ctx.t("ie.preview"))
-        subjects = dict(mapping.subjects)
-        if not bundle.source_format.startswith("tidy"):
-            counts = pd.concat([o.events["subject"] for o in bundle.observations]).value_counts()
-            columns = st.columns(max(len(bundle.subjects), 1))
-            for i, (source, column) in enumerate(zip(bundle.subjects, columns, strict=False)):
-                subjects[source] = column.selectbox(
-                    ctx.t(
-                        "ie.subject_map", subject=source or ctx.t("ie.no_focal"), n=int(counts.get(source, 0))
-                    ),
-                    SUBJECT_CHOICES,
-                    index=SUBJECT_CHOICES.index(subjects.get(source, "other")),
-                    format_func=lambda c: c or ctx.t("ie.left_out"),
-                    key=f"ie_subject_{i}",
-                )
-            left, middle, right = st.columns(3)
-            client = left.text_input(ctx.t("ie.client"), mapping.client, key="ie_client")
-            counselor = middle.text_input(ctx.t("ie.counselor"), mapping.counselor, key="ie_counselor")
-            observer = right.text_input(ctx.t("ie.observer"), mapping.observer, key="ie_observer")
-            mapping = replace(
-                mapping, subjects=subjects, client=client, counselor=counselor, observer=observer
-            )
+        mapping = default_mapping(bundle, store)
+        mapping = mapping_form(ctx, bundle, mapping)
         new_copy = st.checkbox(ctx.t("ie.new_copy"), key="ie_new_copy")
         shown = attempt(ctx, lambda: preview(bundle, store, mapping, new_copy=new_copy))
         if shown is not None:
