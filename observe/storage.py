@@ -182,14 +182,7 @@ class MediaStore:
         if not self.remote:
             target = Path(self.path(name))
             private_dir(target.parent)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            atomic_write(target, text)
         else:
             self.fs.pipe_file(self.path(name), text.encode("utf-8"))
 
@@ -228,3 +221,15 @@ def expand(pattern: str, suffixes: Sequence[str]) -> list[str]:
     else:
         found = [path] if fs.isfile(path) else []
     return sorted(f"{protocol}://{p}" for p in found)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name beside ``path``, then rename: complete or absent."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

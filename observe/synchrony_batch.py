@@ -19,10 +19,9 @@ import pandas as pd
 from observe import media
 from observe.errors import InvalidInput, ObserveError
 from observe.model import Session
-from observe.storage import MediaStore
+from observe.storage import MediaStore, atomic_write
 from observe.store import Store
 from observe.synchrony_store import (
-    atomic_write,
     cache_folder,
     read_cached_motion,
     session_rois,

@@ -254,18 +254,6 @@ def store_motion(series: pd.DataFrame, *, cache: str | os.PathLike[str]) -> str:
     return store.path(f"{key}.csv")
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary name beside ``path``, then rename: complete or absent."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # --------------------------------------------------------------------------- the result
 
 
