@@ -3,7 +3,7 @@
 Target, measured in one run so machine drift cancels: rendering the page (AppTest, caches
 cleared before every render so the analysis really runs) for a client with 100 coded
 sessions takes at most 3× the time of a client with 1 session. The service call alone
-(``observe.dashboards.client_progress``) is reported on its own rows for information.
+(``observe.reports.dashboards.client_progress``) is reported on its own rows for information.
 
 Sessions look like the demo's: 15 minutes, both persons coded on the five ME&E channels,
 points and process states (≈ 550 events each).
@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._common import best_of, print_rows  # noqa: E402
-from observe import dashboards  # noqa: E402
 from observe.analysis.openness import OpennessParams  # noqa: E402
 from observe.model import Event, make_event  # noqa: E402
+from observe.reports import dashboards  # noqa: E402
 from observe.scheme import CodingScheme  # noqa: E402
 from observe.store import Store  # noqa: E402
 

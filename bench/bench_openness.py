@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import best_of, print_rows  # noqa: E402
 from observe.analysis.openness import OpennessParams, openness  # noqa: E402
-from observe.frames import EXHAUSTIVE_CHANNELS  # noqa: E402
+from observe.model import EXHAUSTIVE_CHANNELS  # noqa: E402
 
 STATE_CUES = {
     "FACE": ["F_SMILE", "F_NEUT", "F_SAD", "F_TENSE", "F_FLAT", "F_NV"],

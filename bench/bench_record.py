@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from observe.media import ffmpeg_exe
 from observe.scheme import default_scheme
 from observe.store import Store
+from observe.video.library import ffmpeg_exe
 
 _E2E = Path(__file__).resolve().parents[1] / "tests" / "e2e"
 sys.path.insert(0, str(_E2E))

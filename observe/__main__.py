@@ -3,7 +3,7 @@
 import sys
 
 from observe.cli import main
-from observe.files import owner_only_umask
+from observe.governance.files import owner_only_umask
 
-owner_only_umask()  # the database, videos and exports it writes are the owner's only (observe.files)
+owner_only_umask()  # the database, videos and exports it writes are the owner's only (observe.governance.files)
 sys.exit(main())

@@ -241,8 +241,8 @@ def acting_store(store: Store, args: argparse.Namespace, environ: dict[str, str]
     administrator of a workspace that has none)."""
     import os
 
-    from observe.access import TEAM, configured_mode
     from observe.errors import PermissionDenied
+    from observe.governance.access import TEAM, configured_mode
 
     env = dict(os.environ) if environ is None else environ
     name = getattr(args, "acting_as", None)
@@ -283,7 +283,7 @@ def _emit(text: str, output: Path | None = None) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, store: Store) -> int:
-    from observe.demo import create_demo
+    from observe.governance.demo import create_demo
 
     if args.remove:
         store.remove_demo()
@@ -293,7 +293,7 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
     store.set_setting("demo_offered", True)
     print("demo workspace created: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     if not args.wait and not args.no_videos:
-        from observe.demo import start_demo_videos
+        from observe.governance.demo import start_demo_videos
 
         start_demo_videos(store)
         print("its session videos are being made in the background (about half a minute)")
@@ -302,7 +302,7 @@ def cmd_demo(args: argparse.Namespace, store: Store) -> int:
 
 def cmd_serve(args: argparse.Namespace, store: None) -> int:
     """``streamlit run`` the app (``app.py`` and ``pages/``, from the checkout or the installed package)."""
-    from observe.app_files import app_dir, streamlit_flags
+    from observe.ui.app_files import app_dir, streamlit_flags
 
     env = dict(os.environ)
     if getattr(args, "db", None):
@@ -324,7 +324,7 @@ def cmd_serve(args: argparse.Namespace, store: None) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace, store: Store) -> int:
-    from observe.workspace import observations_overview, sessions_overview
+    from observe.reports.workspace import observations_overview, sessions_overview
 
     frame = sessions_overview(store, client=args.client)
     frame["date"] = frame["date"].astype(str)
@@ -359,10 +359,10 @@ def cmd_events(args: argparse.Namespace, store: Store) -> int:
 def cmd_import(args: argparse.Namespace, store: Store) -> int:
     from dataclasses import replace
 
+    from observe.commands.progress import terminal_progress
     from observe.interop.detect import parse_file
     from observe.interop.limits import ImportLimits
     from observe.interop.preview import apply_import, default_mapping, preview
-    from observe.progress import terminal_progress
 
     limits = ImportLimits.from_store(store)
     bundle = parse_file(args.file.read_bytes(), filename=args.file.name, fmt=args.fmt, limits=limits)

@@ -1,13 +1,13 @@
 """Synchrony: motion energy from the session video and nonverbal synchrony (exploratory, DOMAIN §7).
 
-Inputs (session, regions on a video frame, settings) → one call into observe.synchrony_store
+Inputs (session, regions on a video frame, settings) → one call into observe.reports.synchrony
 → charts and downloads. A series computed elsewhere (our CSV or rMEA text) can be imported instead.
 """
 
 import streamlit as st
 
-from observe import synchrony_store as sync
 from observe.analysis.synchrony import SynchronyParams
+from observe.reports import synchrony as sync
 from observe.ui import page
 from observe.ui import synchrony_view as view
 from observe.ui.widgets import attempt

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from observe import admin_view
+from observe.governance import admin_view
 from observe.ui import page, signin
 from observe.ui.forms import edit_picker, role_select
 from observe.ui.widgets import attempt, table

@@ -1,6 +1,6 @@
 """Record: code a session video (or a live session) with hotkeys, for counselor and client.
 
-Every keypress is written to the store at once (observe/recording.py); this page only picks
+Every keypress is written to the store at once (observe/coding/recording.py); this page only picks
 what to code and lays out the parts (observe/ui/record_panels.py, observe/ui/coder.py).
 """
 

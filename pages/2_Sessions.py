@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from observe import sessions_view as sv
-from observe import workspace
+from observe.coding import sessions_view as sv
+from observe.reports import workspace
 from observe.ui import page
 from observe.ui.forms import client_fields, edit_picker, session_fields
 from observe.ui.widgets import attempt, table

@@ -3,7 +3,8 @@ view, resistance rates, the referral flag with its reason in words, and a printa
 
 import streamlit as st
 
-from observe import charts, dashboards
+from observe import charts
+from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 

@@ -3,7 +3,8 @@ openness follows the counselor's attending in the same (and the next) window."""
 
 import streamlit as st
 
-from observe import charts, dashboards
+from observe import charts
+from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 

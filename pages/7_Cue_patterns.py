@@ -3,7 +3,8 @@ filtered set of sessions: adjusted residuals, Yule's Q and the circular time-shi
 
 import streamlit as st
 
-from observe import charts, dashboards
+from observe import charts
+from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from observe import agreement_view as av
-from observe import blind, reliability
+from observe.coding import blind
+from observe.reports import agreement as reliability
+from observe.reports import agreement_view as av
 from observe.ui import page
 from observe.ui.widgets import attempt, table
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from observe import auth
-from observe.access import DEMO_ACCOUNTS, app_mode, configured_mode, create_demo_accounts
 from observe.errors import InvalidInput, NotFound, PermissionDenied
-from observe.research import research_export, to_zip
+from observe.governance import auth
+from observe.governance.access import DEMO_ACCOUNTS, app_mode, configured_mode, create_demo_accounts
+from observe.governance.research import research_export, to_zip
 from observe.store import Store
 from observe.store import tables as T
 from tests.conftest import REPO_ROOT, fresh_postgres_database
@@ -282,7 +282,7 @@ def test_modes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_accounts_each_see_their_slice(tmp_path: Path) -> None:
-    from observe.demo import create_demo
+    from observe.governance.demo import create_demo
 
     store = Store.open(f"sqlite:///{tmp_path / 'demo.db'}")
     create_demo(store)
@@ -319,7 +319,7 @@ def test_a_video_reference_cannot_be_a_path(store: Store, token: str) -> None:
 
 
 def test_upload_names_are_never_paths_and_size_is_limited(tmp_path: Path) -> None:
-    from observe import media
+    from observe.video import library as media
 
     with pytest.raises(InvalidInput):  # a path-like name is refused by its type, never used as a path
         media.store_upload(io.BytesIO(b"x"), "../../etc/cron.d/evil", max_bytes=10, folder=tmp_path)

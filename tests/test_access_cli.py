@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from observe import auth
 from observe.cli import main
 from observe.errors import PermissionDenied
+from observe.governance import auth
 from observe.store import Store
 
 

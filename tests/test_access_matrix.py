@@ -1,7 +1,7 @@
 """The role × action matrix: every core operation called as every role, in and out of the
 user's slice, on SQLite and PostgreSQL; allowed or refused exactly as ``PERMISSIONS`` says.
 
-The expectation is not computed by ``observe.access.allows``: this file states on its own
+The expectation is not computed by ``observe.governance.access.allows``: this file states on its own
 which rule reaches which record of the fixture workspace (``REACH``), and takes the rule
 for each (action, role) from the one table in the code.
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from observe.access import PERMISSIONS, allows
 from observe.errors import PermissionDenied
+from observe.governance.access import PERMISSIONS, allows
 from observe.scheme import default_scheme
 from observe.store import Store
 from tests.conftest import fresh_postgres_database

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from observe import media
 from observe.errors import InvalidInput, ObserveError, PermissionDenied
 from observe.store import Store
+from observe.video import library as media
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,16 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from observe import auth, media
-from observe.access import SESSION_IDLE_S
 from observe.cli import main
 from observe.data import make_common_passwords
 from observe.errors import InvalidInput, ObserveError, PermissionDenied
+from observe.governance import auth
+from observe.governance.access import SESSION_IDLE_S
 from observe.store import Store
 from observe.store import signin_records as records
 from observe.store import tables as T
 from observe.ui import signin_routes
+from observe.video import library as media
 from tests.conftest import fresh_postgres_database
 
 PASSWORD = "a long pass phrase"

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from observe import admin_view
-from observe.demo import create_demo
 from observe.errors import InvalidInput, PermissionDenied
+from observe.governance import admin_view
+from observe.governance.demo import create_demo
 from observe.i18n import t
 from observe.model import ROLES
 from observe.store import Store

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import plotly.graph_objects as go
 import pytest
 
-from observe import agreement_view as av
-from observe import reliability
 from observe.analysis.agreement import compare
-from observe.demo import create_demo
 from observe.errors import ObserveError
+from observe.governance.demo import create_demo
+from observe.reports import agreement as reliability
+from observe.reports import agreement_view as av
 from observe.store import Store
 
 

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from observe import blind, reliability
+from observe.coding import blind
 from observe.errors import NotFound, PermissionDenied
 from observe.i18n import t
 from observe.model import Observation
+from observe.reports import agreement as reliability
 from observe.store import Store
 
 
@@ -218,7 +219,7 @@ def test_an_observer_signed_in_may_not_designate_the_reference(store: Store) -> 
 def test_session_visibility_names_observations_reopened_after_unblinding() -> None:
     import datetime as dt
 
-    from observe.blind import session_visibility
+    from observe.coding.blind import session_visibility
     from observe.store import Store
 
     store = Store.open("sqlite://")

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from observe.cli import main
-from observe.frames import EXPORT_COLUMNS
+from observe.model import EXPORT_COLUMNS
 from observe.scheme import default_scheme
 from observe.scheme.sheet import SHEET_COLUMNS
 from observe.store import Store
@@ -87,7 +87,7 @@ def test_events_csv_has_the_contract_columns(capsys: pytest.CaptureFixture[str],
     status, out, err = run(capsys, "--db", f"sqlite:///{demo_db}", "events", "--format", "csv")
     assert status == 0 and err == ""
     header, rows = read_csv_rows(out)
-    # spelled out, not read from observe.frames: pins the export contract (the frame contract
+    # spelled out, not read from observe.model: pins the export contract (the frame contract
     # in the house rules) against a silent change of EXPORT_COLUMNS
     assert header[:11] == [
         "session",

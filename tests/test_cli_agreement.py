@@ -14,7 +14,7 @@ import pytest
 
 from observe.analysis.agreement import compare
 from observe.cli import main
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

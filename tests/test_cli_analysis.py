@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from observe.cli import main
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.store import Store
 
 

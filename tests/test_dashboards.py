@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 
 from observe import charts
-from observe import dashboards as d
 from observe.analysis.openness import OpennessParams, openness
 from observe.analysis.resistance import ReferralParams
 from observe.cli import main
-from observe.demo import create_demo
 from observe.errors import InvalidInput, NotFound
+from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.model import Observation, make_event
+from observe.reports import dashboards as d
 from observe.scheme import CodingScheme
 from observe.store import Store
 

@@ -1,4 +1,4 @@
-"""The demo workspace (observe/demo.py): deterministic, rich enough for the dashboards,
+"""The demo workspace (observe/governance/demo.py): deterministic, rich enough for the dashboards,
 clearly labelled, removable, created on first run only."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from observe.demo import create_demo, ensure_first_run_demo
 from observe.errors import InvalidInput
+from observe.governance.demo import create_demo, ensure_first_run_demo
 from observe.scheme import default_scheme
 from observe.store import Store
 from observe.store.integrity import check

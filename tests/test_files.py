@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from observe.files import owner_only_umask, private_dir, private_file
+from observe.governance.files import owner_only_umask, private_dir, private_file
 from observe.store import Store
 from tests.conftest import REPO_ROOT
 

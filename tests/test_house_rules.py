@@ -292,3 +292,105 @@ def test_no_late_imports_silenced_in_observe() -> None:
 def test_the_late_import_scan_finds_a_silenced_e402() -> None:
     sample = "import a\nx = 1\nimport b  # noqa: E402\nimport c  # noqa: F401, E402 (why)\nimport d  # noqa: F401\n"
     assert late_imports(sample) == [3, 4]
+
+
+# -- the architecture one can see from the folder tree (issue 15 item 7) ------------------------------------
+
+#: the only modules directly in observe/; everything else lives in a package named for what it does
+FLAT = {"__init__.py", "__main__.py", "cli.py", "errors.py", "model.py"}
+MODULE_LINES = 800  # a longer module is two topics
+
+#: Layer of each part of observe/: a module imports only from its own layer or below.
+#: pages → ui, commands → services → store, analysis → model and friends.
+LAYER = {
+    **dict.fromkeys(("errors", "model", "i18n", "scheme", "data"), 0),
+    **dict.fromkeys(("analysis", "store"), 1),
+    **dict.fromkeys(("coding", "governance", "reports", "video", "interop", "charts"), 2),
+    **dict.fromkeys(("ui", "commands", "cli", "__main__"), 3),
+}
+#: Store-free policy modules in service packages that the store itself builds on (the permission
+#: table, password hashing, owner-only files, the coded-extent rule, video tokens): layer 0, so
+#: they too may import nothing above it.
+POLICY = {
+    "observe.governance.access",
+    "observe.governance.auth",
+    "observe.governance.files",
+    "observe.coding.extent",
+    "observe.video.library",
+    "observe.video.storage",
+}
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of an ``observe`` module name (None: not ours)."""
+    parts = module.split(".")
+    if parts[0] != "observe":
+        return None
+    if any(module == p or module.startswith(p + ".") for p in POLICY) or len(parts) == 1:
+        return 0
+    return LAYER.get(parts[1], 0)
+
+
+def runtime_imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """The ``observe`` modules a file imports at run time (``if TYPE_CHECKING:`` blocks are types only)."""
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield from ((node.lineno, f"{node.module}.{a.name}") for a in node.names)
+
+
+def layer_breaches(root: Path = OBSERVE) -> list[str]:
+    breaches = []
+    for path, tree in modules(root):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        mine = layer_of(name)
+        for line, imported in runtime_imports(tree):
+            theirs = layer_of(imported)
+            if mine is not None and theirs is not None and theirs > mine:
+                breaches.append(f"{path.relative_to(root.parent)}:{line} ({mine}) imports {imported} ({theirs})")
+            if name.startswith("observe.analysis") and imported.startswith("observe.store"):
+                breaches.append(f"{path.relative_to(root.parent)}:{line}: analysis reads no store")
+    return breaches
+
+
+def test_observe_holds_no_flat_service_modules() -> None:
+    flat = sorted(p.name for p in OBSERVE.glob("*.py") if p.name not in FLAT)
+    assert flat == [], f"move {flat} into the sub-package of what they do (coding, governance, reports, video, ...)"
+
+
+def test_no_module_in_observe_is_over_800_lines() -> None:
+    long = {
+        str(p.relative_to(REPO)): n
+        for p in OBSERVE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_every_import_goes_down_the_layers() -> None:
+    assert layer_breaches() == []
+
+
+def test_the_layer_scan_finds_an_import_upwards(tmp_path: Path) -> None:
+    """The layer scan is not vacuous: the store importing a page helper, or analysis the store, is caught."""
+    root = tmp_path / "observe"
+    (root / "store").mkdir(parents=True)
+    (root / "analysis").mkdir()
+    (root / "store" / "x.py").write_text("from observe.ui.page import guard\nfrom observe.model import Event\n")
+    (root / "analysis" / "y.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from observe.ui import page\nimport observe.store.api\n"
+    )
+    found = layer_breaches(root)
+    assert any("store/x.py:1 (1) imports observe.ui.page" in b for b in found)
+    assert any("analysis/y.py:4" in b and "reads no store" in b for b in found)
+    assert not any("y.py:3" in b for b in found)  # a type-only import is not a dependency
+    assert len([b for b in found if "model" in b]) == 0

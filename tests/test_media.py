@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from observe import media
 from observe.errors import InvalidInput, NotFound
 from observe.store import Store
 from observe.ui.routes import ROUTES
+from observe.video import library as media
 
 
 def _encode(path: Path, *codec: str, seconds: int = 2) -> Path:

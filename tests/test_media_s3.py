@@ -18,14 +18,14 @@ import pandas as pd
 import pytest
 from starlette.applications import Starlette
 
-from observe import media
-from observe import synchrony_store as sync
 from observe.analysis.synchrony import SynchronyParams
 from observe.cli import main
 from observe.errors import InvalidInput, NotFound
+from observe.reports import synchrony as sync
 from observe.store import Store
 from observe.store import signin_records as records
 from observe.ui.routes import ROUTES
+from observe.video import library as media
 from observe.video.motion import motion_energy
 from observe.video.synthetic import make_synthetic_video
 from tests.s3 import S3_ENV, make_bucket, moto_server

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from observe import recording
+from observe.coding import recording
+from observe.coding.recording import OutboxItem, apply_outbox
 from observe.errors import DatabaseError, InvalidInput
 from observe.model import Change, Event
-from observe.recording import OutboxItem, apply_outbox
 from observe.scheme import default_scheme
 from observe.store import Store
 

@@ -1,4 +1,4 @@
-"""Store-level agreement (observe.reliability): scheme versions, display tables, training summary."""
+"""Store-level agreement (observe.reports.agreement): scheme versions, display tables, training summary."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from observe import blind, reliability
+from observe.coding import blind
+from observe.reports import agreement as reliability
 from observe.scheme import default_scheme
 from observe.store import Store
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from observe import sessions_view as sv
-from observe import workspace
-from observe.demo import create_demo
+from observe.coding import sessions_view as sv
 from observe.errors import ObserveError
+from observe.governance.demo import create_demo
+from observe.reports import workspace
 from observe.store import Store
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observe import synchrony_store as sync
 from observe.analysis.openness import OpennessParams, openness_windows
 from observe.analysis.synchrony import SynchronyParams
 from observe.errors import InvalidInput, NotFound
+from observe.reports import synchrony as sync
 from observe.store import Store
 from observe.video.motion import MotionParams, Roi
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
@@ -259,7 +259,7 @@ def test_no_partner_is_explained(store: Store, media: Path, videos: list[Synthet
 def test_openness_of_the_coded_session_on_the_synchrony_windows(
     media: Path, videos: list[SyntheticVideo]
 ) -> None:
-    from observe.demo import create_demo
+    from observe.governance.demo import create_demo
 
     store = Store.open("sqlite://")
     create_demo(store)

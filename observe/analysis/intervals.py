@@ -1,7 +1,7 @@
 """Interval and time-unit helpers shared by the analysis modules.
 
 Everything here works on plain numpy arrays or on the tidy event frame
-(:mod:`observe.frames`), and follows the state semantics of DOMAIN.md: states are
+(:mod:`observe.model`), and follows the state semantics of DOMAIN.md: states are
 half-open ``[start_s, end_s)``, a state with ``end_s`` = NaN is still running and
 closes at the end of the coded extent, points have one time.
 

@@ -1,6 +1,6 @@
 """Openness index (OI) and counselor attending (SOLER) index, DOMAIN.md §3.
 
-Three levels, each a pure function of a tidy event frame (:mod:`observe.frames`)
+Three levels, each a pure function of a tidy event frame (:mod:`observe.model`)
 and a valence mapping ``{(subject, cue): +1 | 0 | -1 | NaN}``:
 
 * per window: channel scores O_k with coverage c_k, point balance P with shrinkage,
@@ -42,7 +42,7 @@ from observe.analysis.intervals import (
     window_counts,
 )
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 #: Translation key of the limitations text that must be shown next to every OI (DOMAIN §3).
 LIMITATIONS_KEY = "analysis.openness.limitations"

@@ -24,7 +24,7 @@ from observe.analysis.intervals import (
     union_length,
 )
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 R12_CUES: tuple[str, ...] = ("R1_FORMAL", "R2_SILENT")
 R3_CUES: tuple[str, ...] = ("R3_WITHHOLD", "R3_AVOID", "R3_REFUSE", "R3_ARGUE")

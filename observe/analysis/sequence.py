@@ -25,7 +25,7 @@ from scipy import stats
 
 from observe.analysis.intervals import OBSERVATION_KEYS, close_states, group_codes, observation_spans
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 Code = tuple[str, str]  # (subject, cue)
 

@@ -49,8 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -709,63 +708,17 @@ def cohens_d(real: Sequence[float] | np.ndarray, surrogate: Sequence[float] | np
     return float((a.mean() - b.mean()) / pooled) if pooled > 0 else math.nan
 
 
-# --------------------------------------------------------------------------- CLI-facing
+def json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in records]
 
 
-def synchrony_report(
-    series_path: str | Path,
-    *,
-    fps: float | None = None,
-    lag: float = 5.0,
-    window: float = 30.0,
-    step: float = 10.0,
-    n_surrogates: int = 100,
-    seed: int = 0,
-    rmea_compat: bool = False,
-) -> dict[str, Any]:
-    """Read a series file, compute synchrony and shuffle surrogates; JSON-ready dict.
-
-    ``series_path`` is our CSV (``time_s``, ``client``, ``counselor``) or an rMEA
-    text file (two columns, patient then therapist); ``fps`` is needed for the
-    latter (default 25) and inferred from ``time_s`` for the former.
-    ``n_surrogates=0`` skips the surrogates.
-    """
-    from observe.interop.mea import read_series
-
-    series, fps_found = read_series(series_path, fps=fps)
-    params = SynchronyParams(
-        fps=fps_found, lag_s=lag, win_s=window, inc_s=step, n_surrogates=n_surrogates, seed=seed
-    )
-    if rmea_compat:
-        params = replace(params, rmea_compat=True, outlier_sd=None)
-    result = synchrony(series, params)
-    report: dict[str, Any] = {
-        "series": str(series_path),
-        "n_samples": result.n_samples,
-        "params": asdict(params),
-        "summary": _json_floats(result.summary()),
-        "windows": _json_records(result.windows),
-    }
-    if n_surrogates:
-        test = surrogate_test(result.grand_aver, shuffle_surrogates(series, params))
-        report["surrogates"] = _json_floats({k: v for k, v in asdict(test).items() if k != "surrogates"}) | {
-            "method": "segment_shuffle",
-            "grand_aver": list(_json_floats(list(test.surrogates))),
-        }
-    return report
-
-
-def _json_floats(obj: Any) -> Any:
+def json_floats(obj: Any) -> Any:
     """NaN becomes None so the dict is valid JSON."""
     if isinstance(obj, dict):
-        return {k: _json_floats(v) for k, v in obj.items()}
+        return {k: json_floats(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_json_floats(v) for v in obj]
+        return [json_floats(v) for v in obj]
     if isinstance(obj, float) and math.isnan(obj):
         return None
     return obj
-
-
-def _json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in records]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from observe.analysis.intervals import OBSERVATION_KEYS, close_states, observation_spans
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 COLUMNS: tuple[str, ...] = (
     "subject",

@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from observe import reliability
 from observe.errors import InvalidInput
 from observe.i18n import t
+from observe.reports import agreement as reliability
+from observe.reports.summary import coverage_text
 from observe.store import Store
-from observe.summary import coverage_text
 
 _UNIT_COLUMNS = ("subject", "channel", "kappa", "p_o", "kappa_max", "pabak", "n_codes", "n_units", "verdict")
 _EVENT_COLUMNS = ("subject", "channel", "events_a", "events_b", "matches", "kappa", "precision", "recall", "f1",

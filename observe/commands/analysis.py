@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from observe import dashboards
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
-from observe.frames import EXHAUSTIVE_CHANNELS
 from observe.i18n import LANGUAGES, t
+from observe.model import EXHAUSTIVE_CHANNELS
+from observe.reports import dashboards
 from observe.store import Store
 
 _WINDOW_COLUMNS = ["window", "start_s", "end_s", "oi", "n_pos", "n_neg", "P", "c_P", "D", "reason"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from observe.coding.extent import summary_for
 from observe.errors import InvalidInput, NotFound
-from observe.extent import summary_for
 from observe.model import Observation
 from observe.store import Store
 

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from observe.commands.progress import terminal_progress
 from observe.interop.exports import EXPORTS, Selection, export_file
-from observe.progress import terminal_progress
 from observe.store import Store
 
 

@@ -113,7 +113,7 @@ def read_password(from_stdin: bool) -> str:
 
 
 def cmd_add(args: argparse.Namespace, store: Store) -> int:
-    from observe.auth import hash_password
+    from observe.governance.auth import hash_password
 
     password = read_password(args.password_stdin)
     hash_password(password, args.username)  # refuse a weak password before the account exists

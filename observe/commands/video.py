@@ -114,7 +114,7 @@ def _threshold(text: str) -> int | None:
 
 
 def cmd_motion(args: argparse.Namespace, store: object = None) -> int:
-    from observe.progress import terminal_progress
+    from observe.commands.progress import terminal_progress
     from observe.video.motion import motion_command
 
     if args.batch:
@@ -140,9 +140,9 @@ def cmd_motion(args: argparse.Namespace, store: object = None) -> int:
 
 def _motion_batch(args: argparse.Namespace) -> int:
     """``--batch``: every video on Dask; exit 1 if some failed (the others are done and stored)."""
-    from observe.progress import terminal_progress
+    from observe.commands.progress import terminal_progress
+    from observe.reports.synchrony_batch import motion_batch
     from observe.store import Store
-    from observe.synchrony_batch import motion_batch
     from observe.video.motion import MotionParams, parse_roi
 
     if args.video is not None:
@@ -182,7 +182,7 @@ def _motion_batch(args: argparse.Namespace) -> int:
 def cmd_synchrony(args: argparse.Namespace, store: object = None) -> int:
     from observe.analysis.synchrony import SynchronyParams
     from observe.interop.mea import read_series
-    from observe.synchrony_store import analyse_series
+    from observe.reports.synchrony import analyse_series
 
     series, fps = read_series(args.series, fps=args.fps)
     settings = {

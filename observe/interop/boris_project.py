@@ -358,7 +358,7 @@ def write_boris_project(
     Parameters
     ----------
     events : DataFrame
-        Tidy events (:data:`observe.frames.EXPORT_COLUMNS`).
+        Tidy events (:data:`observe.model.EXPORT_COLUMNS`).
     project_name, project_date : str
         Written to the project header.
     keys : mapping, optional

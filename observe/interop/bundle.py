@@ -5,7 +5,7 @@ It is validated and complete, so the page can show a preview (codes, subjects,
 observations, warnings) and the store can write it in one transaction, or not at
 all. Nothing here touches the database.
 
-Events use the tidy columns of :data:`observe.frames.EXPORT_COLUMNS` with
+Events use the tidy columns of :data:`observe.model.EXPORT_COLUMNS` with
 ``session`` = the source observation id and ``subject`` = the source subject name
 ("" = BORIS's "No focal subject"); mapping them to counselor/client is the
 user's choice, made later.
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from observe.frames import EXPORT_COLUMNS
+from observe.model import EXPORT_COLUMNS
 
 #: Modifier string in the tidy frame: ``"intensity=2;context=K"`` ("" = none).
 MODIFIER_PAIR_SEP = ";"
@@ -79,7 +79,7 @@ class ImportWarning:
 class ImportedObservation:
     """One coded observation found in the file (a BORIS observation, an EAF file...).
 
-    ``events`` is a tidy frame with exactly the :data:`~observe.frames.EXPORT_COLUMNS`.
+    ``events`` is a tidy frame with exactly the :data:`~observe.model.EXPORT_COLUMNS`.
     ``attributes`` holds the independent variables (label → value as text).
     ``duration_s`` is the observation length when the file states it (media length),
     else None. ``source_records`` counts the event records read from the file (a

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from observe.errors import InvalidInput
-from observe.frames import EXPORT_COLUMNS
 from observe.interop.boris_project import write_boris_project
 from observe.interop.boris_tabular import write_boris_tabular
 from observe.interop.elan import write_eaf
 from observe.interop.sdis import write_sdis
 from observe.interop.spreadsheet import safe_csv, safe_xlsx
 from observe.interop.tidy import write_tidy_csv, write_tidy_json, write_tidy_parquet, write_tidy_xlsx
+from observe.model import EXPORT_COLUMNS
 from observe.store import Store
 
 #: kind → the formats it can be written in (the first is the default)
@@ -114,7 +114,7 @@ def export_file(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> f = export_file(store, "boris", "tsv", selection=Selection(session="K01-S01"))
@@ -127,7 +127,7 @@ def export_file(
     if fmt not in EXPORTS[kind]:
         raise InvalidInput("export.unknown_format", kind=kind, format=fmt, formats=", ".join(EXPORTS[kind]))
     selection = selection or Selection()
-    if kind != "research":  # the research export checks and records itself (observe.research)
+    if kind != "research":  # the research export checks and records itself (observe.governance.research)
         store.log_export("export.tidy", what=kind, session=selection.session, client=selection.client)
     if kind == "research":
         from observe.interop.research_export import research_export
@@ -167,7 +167,7 @@ def tidy_events(
     store: Store, *, session: str | None = None, observer: str | None = None, client: str | None = None
 ) -> pd.DataFrame:
     """The events export (``python -m observe events``): the contract columns first
-    (``observe.frames.EXPORT_COLUMNS``), then :data:`EXPORT_EXTRAS`; times to the millisecond."""
+    (``observe.model.EXPORT_COLUMNS``), then :data:`EXPORT_EXTRAS`; times to the millisecond."""
     if session:
         store.session(session)  # a clear "no such session" rather than an empty file
     frame = store.events_frame(session=session, observer=observer, client=client)
@@ -194,7 +194,7 @@ def events_for_export(store: Store, selection: Selection) -> pd.DataFrame:
 
 def _chosen_observers(store: Store, selection: Selection) -> dict[str, str]:
     """Session → the observer of its reference observation (else the most coded one)."""
-    from observe.dashboards import pick_observations
+    from observe.reports.dashboards import pick_observations
 
     observations = store.observations(session=selection.session)
     return {code: obs.observer for code, obs in pick_observations(observations).items()}
@@ -222,7 +222,7 @@ def analysis_table(
     observation per session (as the session review picks it, or the selection's observer), or
     one block per observer with :data:`ALL_OBSERVERS`; an ``observer`` column says whose.
     ``progress(done, total)`` before the first and after each session."""
-    from observe.dashboards import session_review
+    from observe.reports.dashboards import session_review
 
     parts = []
     codes = _session_codes(store, selection)

@@ -18,11 +18,21 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from observe.analysis.synchrony import (
+    SynchronyParams,
+    json_floats,
+    json_records,
+    shuffle_surrogates,
+    surrogate_test,
+    synchrony,
+)
 from observe.errors import InvalidInput
 
 PERSONS = ("client", "counselor")
@@ -132,3 +142,44 @@ def read_series(path: str | Path, *, fps: float | None = None) -> tuple[pd.DataF
         return series, fps if fps is not None else round(found, 6)
     rate = 25.0 if fps is None else fps
     return read_rmea_text(path, fps=rate), rate
+
+
+def synchrony_report(
+    series_path: str | Path,
+    *,
+    fps: float | None = None,
+    lag: float = 5.0,
+    window: float = 30.0,
+    step: float = 10.0,
+    n_surrogates: int = 100,
+    seed: int = 0,
+    rmea_compat: bool = False,
+) -> dict[str, Any]:
+    """Read a series file, compute synchrony and shuffle surrogates; JSON-ready dict.
+
+    ``series_path`` is our CSV (``time_s``, ``client``, ``counselor``) or an rMEA
+    text file (two columns, patient then therapist); ``fps`` is needed for the
+    latter (default 25) and inferred from ``time_s`` for the former.
+    ``n_surrogates=0`` skips the surrogates.
+    """
+    series, fps_found = read_series(series_path, fps=fps)
+    params = SynchronyParams(
+        fps=fps_found, lag_s=lag, win_s=window, inc_s=step, n_surrogates=n_surrogates, seed=seed
+    )
+    if rmea_compat:
+        params = replace(params, rmea_compat=True, outlier_sd=None)
+    result = synchrony(series, params)
+    report: dict[str, Any] = {
+        "series": str(series_path),
+        "n_samples": result.n_samples,
+        "params": asdict(params),
+        "summary": json_floats(result.summary()),
+        "windows": json_records(result.windows),
+    }
+    if n_surrogates:
+        test = surrogate_test(result.grand_aver, shuffle_surrogates(series, params))
+        report["surrogates"] = json_floats({k: v for k, v in asdict(test).items() if k != "surrogates"}) | {
+            "method": "segment_shuffle",
+            "grand_aver": list(json_floats(list(test.surrogates))),
+        }
+    return report

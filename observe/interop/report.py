@@ -4,7 +4,7 @@ One page per session (:func:`session_report_html`) and one per client across ses
 (:func:`client_report_html`): the facts, the charts (plotly, its JavaScript inlined ONCE
 so the file opens offline), the tables and the limitations note (DOMAIN §3), with a
 print stylesheet so the browser's "Print to PDF" gives clean pages. The numbers come
-from :mod:`observe.dashboards` (the same review the pages show), never recomputed here.
+from :mod:`observe.reports.dashboards` (the same review the pages show), never recomputed here.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def session_report_html(store: Store, session: str, *, observer: str | None = No
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> page = session_report_html(store, "K01-S06")
@@ -63,7 +63,7 @@ def session_report_html(store: Store, session: str, *, observer: str | None = No
     """
     store.log_export("report", what=session)  # refused for a role without reports; audited
     from observe.charts import openness_curve_figure, time_budget_figure, timeline_figure
-    from observe.dashboards import session_review
+    from observe.reports.dashboards import session_review
 
     review = session_review(store, session, observer)
     info = review.session
@@ -122,7 +122,7 @@ def client_report_html(store: Store, client: str, *, observer: str | None = None
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> "K02" in client_report_html(store, "K02")
@@ -130,7 +130,7 @@ def client_report_html(store: Store, client: str, *, observer: str | None = None
     """
     store.log_export("report", what=client)  # refused for a role without reports; audited
     from observe.charts import openness_trend_figure
-    from observe.dashboards import _SUMMARY_COLUMNS, client_progress
+    from observe.reports.dashboards import _SUMMARY_COLUMNS, client_progress
 
     progress = client_progress(store, client, observer=observer)
     trend = progress.trend

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from observe.errors import InvalidInput
-from observe.research import pseudonyms, research_events
+from observe.governance.research import pseudonyms, research_events
 from observe.store import Store
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def research_export(
     Examples
     --------
     >>> import io, zipfile
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> names = zipfile.ZipFile(io.BytesIO(research_export(store, seed=1))).namelist()
@@ -161,7 +161,7 @@ def research_export(
 def _session_index(
     store: Store, selection: Selection, sessions: list[Any], tick: Callable[[int], None]
 ) -> pd.DataFrame:
-    from observe.dashboards import session_review
+    from observe.reports.dashboards import session_review
 
     parts = []
     for done, info in enumerate(sessions, start=1):

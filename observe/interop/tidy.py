@@ -1,7 +1,7 @@
 """Our own tidy events format: CSV, JSON, XLSX and Parquet, read and written losslessly.
 
-The columns are :data:`observe.frames.EXPORT_COLUMNS` (then any of
-:data:`~observe.frames.EXTRA_COLUMNS`); ``end_s`` is empty for points; modifiers
+The columns are :data:`observe.model.EXPORT_COLUMNS` (then any of
+:data:`~observe.model.EXTRA_COLUMNS`); ``end_s`` is empty for points; modifiers
 are ``"k=v;k=v"``; times are seconds written with 3 decimals (milliseconds, the
 precision of the whole app), so export → import returns the same events.
 """
@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from observe.errors import InvalidInput
-from observe.frames import EVENT_COLUMNS, EXPORT_COLUMNS
 from observe.interop._read import PARQUET_MAGIC, load_json, parse_time_text, require_data
 from observe.interop._table import has_columns, load_table
 from observe.interop.bundle import (
@@ -32,6 +31,7 @@ from observe.interop.bundle import (
 from observe.interop.limits import ImportLimits
 from observe.interop.refuse import Problem, line_problems, raise_first
 from observe.interop.spreadsheet import neutralise_frame
+from observe.model import EVENT_COLUMNS, EXPORT_COLUMNS
 
 _REQUIRED = ("cue", "start_s")
 

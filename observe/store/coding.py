@@ -13,8 +13,8 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from sqlalchemy.exc import IntegrityError
 
 from observe import model
-from observe.access import Target, allows
 from observe.errors import InvalidInput, NotFound
+from observe.governance.access import Target, allows
 from observe.model import Change, Event, Recorded, make_event
 from observe.store import tables as T
 from observe.store.rows import (
@@ -95,7 +95,7 @@ class CodingMixin(SessionsMixin):
         time): states still running end at E, and E is kept (:attr:`Observation.coded_s`).
         Refused (nothing changes) for E beyond the session, before a coded event, or on the
         onset of a running state, and for an observation already finished (reopen it first)."""
-        from observe.extent import summarize
+        from observe.coding.extent import summarize
 
         with self._coding("observation.finish") as conn:
             _scheme, duration, status, _redo = self._observation_context(
@@ -559,7 +559,7 @@ class CodingMixin(SessionsMixin):
         observer: str | None = None,
         client: str | None = None,
     ) -> pd.DataFrame:
-        """The tidy event frame (``observe.frames.EVENT_COLUMNS``) of the chosen events: only the
+        """The tidy event frame (``observe.model.EVENT_COLUMNS``) of the chosen events: only the
         observations the acting user may read (:meth:`observations`)."""
         from observe.store.frames import read_events_frame
 

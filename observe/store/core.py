@@ -22,8 +22,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, bindparam, exists, insert, inspect, select, union_all, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from observe.access import ADMIN, RESEARCHER, Principal, Target, allows
 from observe.errors import DatabaseError, PermissionDenied
+from observe.governance.access import ADMIN, RESEARCHER, Principal, Target, allows
 from observe.scheme import CodingScheme
 from observe.store import tables as T
 from observe.store.engine import describe, make_engine, resolve_url
@@ -157,7 +157,7 @@ class StoreCore:
         view._principal = Principal(STARTUP, RESEARCHER)
         return view
 
-    # -- the acting user and permissions (observe.access) -------------------------------------------------
+    # -- the acting user and permissions (observe.governance.access) -------------------------------------------------
     @property
     def principal(self) -> Principal:
         """The acting user with what their role reaches, looked up once per store view."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from observe.errors import DatabaseError
-from observe.files import private_dir, private_file
+from observe.governance.files import private_dir, private_file
 
 DEFAULT_DB = Path("data") / "observe.db"
 SECRETS = Path(".streamlit") / "secrets.toml"
@@ -60,7 +60,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         folder = Path(database).expanduser().resolve().parent
         try:
-            private_dir(folder)  # owner-only (observe.files); SQLite gives WAL/SHM the file's mode
+            private_dir(folder)  # owner-only (observe.governance.files); SQLite gives WAL/SHM the file's mode
             private_file(Path(database).expanduser())
         except OSError as exc:
             raise DatabaseError(

@@ -1,4 +1,4 @@
-"""Reading events into the tidy frame (``observe.frames``) fast.
+"""Reading events into the tidy frame (``observe.model``) fast.
 
 The event rows are fetched alone (one narrow query, no joins) and the session,
 client, observer and scheme facts are attached from a small per-observation
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from observe.frames import EVENT_COLUMNS
+from observe.model import EVENT_COLUMNS
 from observe.store import tables as T
 
 if TYPE_CHECKING:

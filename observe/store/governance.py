@@ -101,7 +101,7 @@ class GovernanceMixin(CodingMixin):
             conn.execute(delete(T.supervisions).where(T.supervisions.c.supervisor_id.in_(demo_users)))
             conn.execute(delete(T.users).where(T.users.c.id.in_(demo_users)))
 
-    # -- consent, audit, exports, erasure (observe.access) -----------------------------------------------------
+    # -- consent, audit, exports, erasure (observe.governance.access) -----------------------------------------------------
     def set_consent(
         self, client: str, *, recording: bool, research_use: bool, date: dt.date | None = None
     ) -> None:
@@ -288,7 +288,7 @@ class GovernanceMixin(CodingMixin):
 
     def research_events(self, *, what: str = "research") -> pd.DataFrame:
         """Events of clients who consented to research use (finished observations only), for
-        :func:`observe.research.research_export` which de-identifies them. ``export.research``
+        :func:`observe.governance.research.research_export` which de-identifies them. ``export.research``
         only (a researcher's one door to coded data); recorded in the audit trail first."""
         from observe.store.frames import read_events_frame
 
@@ -320,7 +320,7 @@ def _remove_media(videos: list[str], sessions: list[str], folder: str | Path | N
     """Delete an erased client's videos and every cache file derived from them (motion energy,
     thumbnails, cached figures: anything under ``<media>/cache`` that names a video or a
     session). Returns (videos, cache files) removed."""
-    from observe import media
+    from observe.video import library as media
 
     root = media.media_dir(folder)
     removed = 0

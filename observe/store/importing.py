@@ -24,8 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from observe.errors import InvalidInput, ObserveError
-from observe.frames import EXPORT_COLUMNS
-from observe.model import Event, check_code, make_event, parse_modifiers
+from observe.model import EXPORT_COLUMNS, Event, check_code, make_event, parse_modifiers
 from observe.scheme import CodingScheme
 from observe.store.provenance import Provenance
 

@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import insert, select, update
 
-from observe.access import Target
 from observe.errors import InvalidInput
+from observe.governance.access import Target
 from observe.model import Change, Event
 from observe.store import tables as T
 from observe.store.coding import CodingMixin
@@ -58,7 +58,7 @@ class ImportsMixin(CodingMixin):
     def import_frame(
         self, frame: pd.DataFrame, *, dry_run: bool = False, source: ImportSource | None = None
     ) -> dict[str, int]:
-        """Write a tidy event frame (``observe.frames``) in ONE transaction: sessions, clients,
+        """Write a tidy event frame (``observe.model``) in ONE transaction: sessions, clients,
         counselors, observers and observations named in it are created when missing (where the
         acting user may create them); the events of each (session, observer) become one
         undoable action. Any invalid row or refused check refuses the whole import (the

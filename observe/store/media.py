@@ -1,4 +1,4 @@
-"""Media: the session's video token (``observe.media`` serves the file)."""
+"""Media: the session's video token (``observe.video.library`` serves the file)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ class MediaMixin(SessionsMixin):
     """Videos of sessions."""
 
     def video_token(self, session: str) -> str | None:
-        """The session's video token (``observe.media``) for a user allowed to watch it (``video.read``);
+        """The session's video token (``observe.video.library``) for a user allowed to watch it (``video.read``);
         the video route serves a file only by a token obtained here."""
         row = self._session_row(session)
         self._allow("video.read", self._session_target(row))
         return row.video_ref
 
     def set_video(self, session: str, token: str | None) -> None:
-        """Attach a stored video (a token from ``observe.media``, never a file name) to the session."""
-        from observe import media
+        """Attach a stored video (a token from ``observe.video.library``, never a file name) to the session."""
+        from observe.video import library as media
 
         row = self._session_row(session)
         self._allow("video.upload", self._session_target(row))

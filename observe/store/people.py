@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from observe import model
-from observe.access import Target, allows
 from observe.errors import InvalidInput, NotFound
+from observe.governance.access import Target, allows
 from observe.model import Client, Counselor, User, check_code
 from observe.scheme import default_scheme
 from observe.store import tables as T
@@ -277,7 +277,7 @@ class PeopleMixin(SchemesMixin):
     # -- accounts (team mode): passwords, roles, links, supervisions ------------------------------------------
     def set_password(self, username: str, password: str) -> None:
         """Store an argon2 hash of ``password`` (never the password); users may change their own."""
-        from observe.auth import hash_password
+        from observe.governance.auth import hash_password
 
         if username != self.actor:
             self._allow("users.manage")

@@ -1,7 +1,7 @@
 """The reference (gold-standard) observation of a session: exactly one, or none.
 
 A supervisor's coding that trainees are compared with (issue 5). Kept beside the
-store API as two small writes; the permission rule lives in :mod:`observe.blind`.
+store API as two small writes; the permission rule lives in :mod:`observe.coding.blind`.
 """
 
 from __future__ import annotations

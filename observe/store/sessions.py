@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from observe.access import Target, allows
 from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.governance.access import Target, allows
 from observe.model import Observation, Session
 from observe.scheme import CodingScheme
 from observe.store import tables as T
@@ -31,7 +31,7 @@ _Q_CONTEXT = (
         T.observations.c.status,
         T.sessions.c.duration_s,
         T.observations.c.has_redo,
-        # for the permission check (observe.access): no extra query per keypress
+        # for the permission check (observe.governance.access): no extra query per keypress
         T.observations.c.observer_id,
         T.observations.c.session_id,
         T.sessions.c.counselor_id,

@@ -1,4 +1,4 @@
-"""Sign-in: the store's side of checking a password. ``observe.auth`` holds the hashing and the
+"""Sign-in: the store's side of checking a password. ``observe.governance.auth`` holds the hashing and the
 lockout schedule; ``observe.store.signin_records`` the atomic failure counting, the throttle, the
 locks and the sign-in records behind the browser's cookie."""
 

@@ -7,7 +7,7 @@ simultaneous attempts, threads, processes or servers count exactly:
 
 1. The server-wide throttle is read: while it is closed every sign-in is refused.
 2. The attempt is *claimed* before the password is checked: the name's failure count goes up
-   by one and, when it reaches :data:`observe.auth.FREE_ATTEMPTS`, the lock is set in the same
+   by one and, when it reaches :data:`observe.governance.auth.FREE_ATTEMPTS`, the lock is set in the same
    statement. The statement changes nothing on a name that is locked now and returns no row:
    that attempt is refused as locked without a password check. So at most one attempt per
    lock period checks a password, however many arrive at once, and exactly one sets the lock.
@@ -16,7 +16,7 @@ simultaneous attempts, threads, processes or servers count exactly:
    the lock writes the one ``user.locked`` audit row.
 
 A lock expires by itself at ``locked_until_s``; the count is forgotten after a quiet day
-(``observe.auth.RESET_AFTER_S``). Times are epoch seconds so the arithmetic is portable SQL.
+(``observe.governance.auth.RESET_AFTER_S``). Times are epoch seconds so the arithmetic is portable SQL.
 
 A sign-in record (:func:`create_record`) holds the SHA-256 of a random token that the browser
 keeps in an HttpOnly cookie; it ends after ``SESSION_IDLE_S`` idle, after
@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import ColumnElement, Connection, case, delete, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from observe import auth
-from observe.access import SESSION_IDLE_S
 from observe.errors import PermissionDenied
+from observe.governance import auth
+from observe.governance.access import SESSION_IDLE_S
 from observe.model import User
 from observe.store import tables as T
 
@@ -78,7 +78,7 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 def _lock_until(failures: ColumnElement[Any], now: float) -> ColumnElement[Any]:
     """``now + lock_seconds(failures)`` as SQL (NULL below the free attempts): a CASE over the
-    doubling steps of :func:`observe.auth.lock_seconds`, which stays the one schedule."""
+    doubling steps of :func:`observe.governance.auth.lock_seconds`, which stays the one schedule."""
     steps: list[tuple[Any, Any]] = []
     n = auth.FREE_ATTEMPTS
     while auth.lock_seconds(n) < auth.MAX_LOCK_S:
@@ -227,7 +227,7 @@ def _has_real_clients(store: Store) -> bool:
 # -- sign-in records: the browser's cookie ------------------------------------------------------------------
 
 _R = T.sign_in_records
-#: A sign-in lasts at most this long, however active (the idle limit is observe.access.SESSION_IDLE_S).
+#: A sign-in lasts at most this long, however active (the idle limit is observe.governance.access.SESSION_IDLE_S).
 SIGN_IN_MAX_S = 24 * 3600.0
 _TOUCH_S = 60.0  # the last-seen time is written at most once a minute per sign-in
 

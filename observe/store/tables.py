@@ -61,7 +61,7 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # migration 0002 (observe.access): an argon2 hash, never the password; None = cannot sign in
+    # migration 0002 (observe.governance.access): an argon2 hash, never the password; None = cannot sign in
     Column("password_hash", Text),
     # a counselor user is this counselor record (their clients' sessions are theirs)
     Column("counselor_id", Integer, ForeignKey("counselors.id")),
@@ -175,7 +175,7 @@ settings = Table(
 )
 
 
-# -- access (migration 0002, observe.access) ------------------------------------------------------------
+# -- access (migration 0002, observe.governance.access) ------------------------------------------------------------
 
 # A supervisor user sees the sessions of the counselors they supervise.
 supervisions = Table(

@@ -2,8 +2,8 @@
 
 Parameter forms that turn into the analysis parameter objects, charts and tables with their
 downloads, the parameters box beside each result, the limitations note, and the cached calls
-into :mod:`observe.dashboards` (keyed by the signed-in user, the parameters and
-:func:`observe.dashboards.data_version`, so that no user is served another's role-filtered
+into :mod:`observe.reports.dashboards` (keyed by the signed-in user, the parameters and
+:func:`observe.reports.dashboards.data_version`, so that no user is served another's role-filtered
 result and every change shows at once).
 """
 
@@ -17,11 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from observe import dashboards
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
 from observe.errors import ObserveError
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
+from observe.reports import dashboards
 from observe.store import Store
 from observe.ui.page import Page
 

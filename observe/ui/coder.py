@@ -5,7 +5,7 @@ The browser side lives in its own files, read once at import: ``coder_web/coder.
 the folder is not named ``coder/`` because a package of that name would shadow this module).
 
 A keypress reaches Python as the whole unacknowledged outbox (client id + sequence number per
-item); :func:`observe.recording.apply_outbox` writes it through the store, idempotently, and
+item); :func:`observe.coding.recording.apply_outbox` writes it through the store, idempotently, and
 the acknowledgements go back in the component's ``data`` on the rerun that follows. Reruns
 can overlap (``runner.fastReruns``), so the callback holds a per-session lock and *replaces*
 what it keeps in session state (never mutates it): a rerun still drawing the old mapping
@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import streamlit as st
 
-from observe import recording
+from observe.coding import recording
 from observe.errors import ObserveError
 from observe.i18n import t
 from observe.model import Change, Event

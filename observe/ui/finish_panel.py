@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from observe import i18n
+from observe.coding.extent import FinishSummary, coverage, summary_for
 from observe.errors import ObserveError
-from observe.extent import FinishSummary, coverage, summary_for
 from observe.model import Observation
 from observe.ui.page import Page
 from observe.ui.widgets import attempt

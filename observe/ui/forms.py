@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from observe.coding.sessions_view import ClientFields, SessionFields
 from observe.model import ROLES, VALENCE_PROFILES, Client, Session
-from observe.sessions_view import ClientFields, SessionFields
 from observe.ui.page import Page
 
 

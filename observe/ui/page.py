@@ -18,13 +18,13 @@ from streamlit.errors import StreamlitPageNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from observe import i18n
-from observe.access import LOCAL, app_mode
-from observe.app_files import app_dir
-from observe.demo import ensure_first_run_demo
 from observe.errors import ObserveError
-from observe.files import owner_only_umask
+from observe.governance.access import LOCAL, app_mode
+from observe.governance.demo import ensure_first_run_demo
+from observe.governance.files import owner_only_umask
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
+from observe.ui.app_files import app_dir
 from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
@@ -47,7 +47,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("pages/11_Administration.py", "nav.admin", ":material/admin_panel_settings:"),
 )
 
-#: What a role must be allowed to do (any one of these actions, observe.access) to use a page;
+#: What a role must be allowed to do (any one of these actions, observe.governance.access) to use a page;
 #: a page not listed here is for every role. The menu shows only the pages the role may use.
 PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "pages/1_Record.py": ("event.write",),
@@ -67,7 +67,7 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class Page:
     """What a page works with: the store (acting as the signed-in user), the user's language
-    and the mode (``local`` or ``team``, observe.access)."""
+    and the mode (``local`` or ``team``, observe.governance.access)."""
 
     store: Store
     lang: str
@@ -85,7 +85,7 @@ class Page:
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str, mode: str = LOCAL) -> Store:
     """The engine's store, once per process; pages get a per-user view of it (``as_user``)."""
-    owner_only_umask()  # the server's database, videos and caches are the owner's only (observe.files)
+    owner_only_umask()  # the server's database, videos and caches are the owner's only (observe.governance.files)
     store = Store.open(url)
     if mode == LOCAL:  # a team workspace starts empty: its administrator decides about the demo
         ensure_first_run_demo(store)

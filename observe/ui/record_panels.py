@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from observe import media, recording
 from observe.charts import timeline_figure
+from observe.coding import recording
 from observe.errors import ObserveError
 from observe.model import Event, Observation, Recorded, Session
 from observe.scheme import CodingScheme
@@ -20,6 +20,7 @@ from observe.scheme.sheet import cheat_sheet_view
 from observe.ui import coder, signin
 from observe.ui.page import Page
 from observe.ui.widgets import attempt, table
+from observe.video import library as media
 
 LATEST = 50  # rows the event list shows while coding (the newest first to check); "all" shows every event
 _MB = 1 << 20

@@ -5,12 +5,12 @@ Custom routes live under ``/api/`` (Streamlit reserves ``/media/`` and others).
 ``/api/video/<token>`` streams a session video with HTTP range requests (206), so seeking a long
 video is instant. Streamlit's static file serving answers ranges but refuses files over 200 MB
 and has no access control (issue 3); session recordings are longer and confidential. The token
-is a random 128-bit file name inside the media store (:mod:`observe.media`), so a URL names
+is a random 128-bit file name inside the media store (:mod:`observe.video.library`), so a URL names
 nothing about the session and cannot reach outside it. Links are signed, expiring and tied to
-the sign-in that asked for them (:func:`observe.media.check_video_link`): once that sign-in has
+the sign-in that asked for them (:func:`observe.video.library.check_video_link`): once that sign-in has
 ended (:func:`observe.ui.signin_routes.sign_in_live`) its links are refused. A video in a local folder is sent by Starlette's ``FileResponse``; on object storage
 (``OBSERVE_MEDIA=s3://...``) only the requested byte range is read from the store
-(:class:`observe.storage.MediaStore`), never the whole file.
+(:class:`observe.video.storage.MediaStore`), never the whole file.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from observe import media
 from observe.errors import NotFound, PermissionDenied
 from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live
+from observe.video import library as media
 
 #: confidential: no shared caches; the browser may keep it for this page's seeks
 _HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}

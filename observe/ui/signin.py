@@ -5,7 +5,7 @@ browser session that is not signed in sees only the sign-in form (the page stops
 so no page code, and no client data, runs). A sign-in is a server-side record
 (observe.store.signin_records) whose random token the browser keeps in an HttpOnly,
 SameSite=Strict cookie (set by observe.ui.signin_routes), so a reload, a new tab or a server
-restart keep the user signed in; it ends after :data:`observe.access.SESSION_IDLE_S` idle, at
+restart keep the user signed in; it ends after :data:`observe.governance.access.SESSION_IDLE_S` idle, at
 its absolute limit, or at sign-out, which also ends every video link issued under it.
 Passwords are checked by the store (argon2, rate-limited) and never kept in the session state.
 """
@@ -17,8 +17,8 @@ import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from observe.access import LOCAL
 from observe.errors import ObserveError
+from observe.governance.access import LOCAL
 from observe.i18n import t
 from observe.store import Store
 from observe.store import signin_records as records

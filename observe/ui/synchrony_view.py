@@ -1,7 +1,7 @@
 """Parts of the Synchrony page: region inputs over a video frame, the result with its charts and downloads.
 
 The page (pages/10_Synchrony.py) reads top to bottom; these helpers keep it short. All
-computing is in :mod:`observe.synchrony_store`.
+computing is in :mod:`observe.reports.synchrony`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from observe import charts
-from observe import synchrony_store as sync
+from observe.reports import synchrony as sync
 from observe.ui import page
 from observe.ui.page import Page
 from observe.video.motion import Roi

@@ -11,7 +11,7 @@ and the others finish.
 Workers only compute. Storing a result (the synchrony page's cache, a CSV) happens in
 this process through ``on_result``, as each task finishes, so a run stopped half-way
 keeps what it finished. On a cluster, the workers must reach the videos: a shared folder,
-or object storage by URL (``s3://...``, :mod:`observe.storage`).
+or object storage by URL (``s3://...``, :mod:`observe.video.storage`).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def expand_videos(pattern: str) -> list[str]:
     ['notes.txt']
     """
     if "://" in pattern:
-        from observe import storage
+        from observe.video import storage
 
         found = storage.expand(pattern, VIDEO_SUFFIXES)
     elif Path(pattern).expanduser().is_dir():
@@ -101,7 +101,7 @@ def analyse_one(
     """
     try:
         if "://" in video:
-            from observe import storage
+            from observe.video import storage
 
             with storage.local_copy(video) as path:
                 return motion_energy(path, rois, params), None

@@ -15,10 +15,10 @@ import hashlib
 import os
 from pathlib import Path
 
-from observe.media import media_dir
+from observe.reports.synchrony import ROI_ATTRIBUTE
 from observe.store import Store
-from observe.synchrony_store import ROI_ATTRIBUTE
 from observe.video import demo_video
+from observe.video.library import media_dir
 from observe.video.motion import Roi
 from observe.video.synthetic import make_synthetic_video
 
@@ -76,7 +76,7 @@ def ensure_demo_video(
     Parameters
     ----------
     store : Store
-        A workspace holding the demo (``observe.demo.create_demo``); without the demo
+        A workspace holding the demo (``observe.governance.demo.create_demo``); without the demo
         sessions nothing happens.
     media_folder : path, optional
         The media folder (default ``OBSERVE_MEDIA``, else ``data/media``).
@@ -87,7 +87,7 @@ def ensure_demo_video(
     Examples
     --------
     >>> import tempfile
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> ensure_demo_video(store, tempfile.mkdtemp(), partners=0)  # doctest: +SKIP

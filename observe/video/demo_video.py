@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from observe.media import media_dir
+from observe.video.library import media_dir
 
 DEMO_DURATION_S = 120.0  # two minutes: enough to code "a minute of it", generated in ~15 s
 DEMO_TOKEN = hashlib.sha256(b"observe demo video v1").hexdigest()[:32] + ".mp4"

@@ -12,7 +12,7 @@ Used by the tests (motion energy → synchrony must find the delay) and by the
 demo workspace, which generates its video instead of committing a large file.
 
 Encoding: an H.264 MP4 (``libx264``, ``yuv420p``, ``+faststart``) through the ffmpeg that
-``imageio-ffmpeg`` ships (:func:`observe.media.ffmpeg_exe`: no system package), because
+``imageio-ffmpeg`` ships (:func:`observe.video.library.ffmpeg_exe`: no system package), because
 browsers play it in the page; ``codec="mp4v"`` writes OpenCV's MPEG-4 part 2 instead, which
 OpenCV reads back but most browsers do not play. ``SyntheticVideo.codec`` says which one.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from observe.media import ffmpeg_exe
+from observe.video.library import ffmpeg_exe
 from observe.video.motion import Roi
 
 

@@ -28,7 +28,7 @@ from observe.analysis.sequence import (
 )
 from observe.analysis.timebudget import time_budget
 from observe.errors import InvalidInput
-from observe.reliability import openness_icc
+from observe.reports.agreement import openness_icc
 from observe.scheme import CodingScheme, default_scheme
 from tests.analysis._events import client_valences, counselor_valences, frame, point, process, state
 
@@ -288,7 +288,7 @@ def test_rule5_q_and_or_come_from_the_same_corrected_table() -> None:
         assert q == pytest.approx(one.yules_q) == pytest.approx((one.odds_ratio - 1) / (one.odds_ratio + 1))
         assert np.sign(one.yules_q) == np.sign(math.log(one.odds_ratio))
 
-    from observe.cue_patterns import _pool
+    from observe.reports.cue_patterns import _pool
 
     pooled = _pool(sequence_table(ev, given=GIVEN, target=TARGET).assign(p_value=NAN), "g", "t")
     assert pooled["pooled_q"] == pytest.approx(s.yules_q) and pooled["pooled_or"] == pytest.approx(

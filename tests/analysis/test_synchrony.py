@@ -27,12 +27,11 @@ from observe.analysis.synchrony import (
     smooth,
     surrogate_test,
     synchrony,
-    synchrony_report,
     wlcc,
 )
 from observe.errors import InvalidInput
 from observe.i18n import catalog
-from observe.interop.mea import read_rmea_text, read_series, read_series_csv
+from observe.interop.mea import read_rmea_text, read_series, read_series_csv, synchrony_report
 from tests.conftest import shared_fixtures
 
 TOL = 1e-9

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from _browser import CHROMIUM, CHROMIUM_ARGS, App, serve
 
-from observe.media import ffmpeg_exe
 from observe.store import Store
+from observe.video.library import ffmpeg_exe
 
 
 @pytest.fixture(scope="session")

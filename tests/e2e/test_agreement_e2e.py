@@ -17,7 +17,7 @@ import pytest
 from _browser import App, open_page, serve, wait_idle
 from playwright.sync_api import expect
 
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.store import Store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -15,7 +15,7 @@ import pytest
 from _browser import App, open_page, wait_idle
 from playwright.sync_api import expect
 
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.store import Store
 
 pytestmark = pytest.mark.e2e

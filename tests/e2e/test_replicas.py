@@ -19,8 +19,8 @@ import pytest
 from _browser import App, serve
 from test_record import OBSERVER, PROBE, _play, _wait_saved
 
-from observe import media
 from observe.store import Store
+from observe.video import library as media
 from tests.conftest import fresh_postgres_database
 from tests.s3 import S3_ENV, make_bucket, moto_server
 

@@ -12,7 +12,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.interop.exports import ALL_OBSERVERS, Selection, export_file, observers_for_export
 from observe.store import Store
 

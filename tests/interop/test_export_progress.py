@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from observe.cli import main
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.store import Store
 
@@ -80,7 +80,7 @@ def test_cli_export_shows_progress_only_on_a_terminal(
 
 
 def test_terminal_progress_writes_nothing_off_a_terminal() -> None:
-    from observe.progress import terminal_progress
+    from observe.commands.progress import terminal_progress
 
     class Pipe(io.StringIO):
         def isatty(self) -> bool:

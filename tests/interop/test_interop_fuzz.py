@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observe.errors import InvalidInput
-from observe.frames import EXPORT_COLUMNS
 from observe.interop.boris_project import parse_boris_project
 from observe.interop.boris_tabular import parse_boris_aggregated, parse_boris_tabular
 from observe.interop.bundle import ImportBundle, events_frame
@@ -32,6 +31,7 @@ from observe.interop.tidy import (
     write_tidy_json,
     write_tidy_parquet,
 )
+from observe.model import EXPORT_COLUMNS
 from tests.conftest import shared_fixtures
 
 PARSERS = {

@@ -11,8 +11,8 @@ import zipfile
 import pandas as pd
 import pytest
 
-from observe.demo import create_demo
 from observe.errors import InvalidInput, NotFound
+from observe.governance.demo import create_demo
 from observe.interop.exports import EXPORTS, Selection, export_file
 from observe.interop.report import client_report_html, session_report_html
 from observe.store import Store

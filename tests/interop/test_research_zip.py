@@ -7,7 +7,7 @@ import zipfile
 
 import pandas as pd
 
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.store import Store
 

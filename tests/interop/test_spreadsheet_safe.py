@@ -169,7 +169,7 @@ def test_workspace_tables_are_neutralised(fmt: str) -> None:
 
 
 def test_research_export_csvs_are_neutralised() -> None:
-    from observe.demo import create_demo
+    from observe.governance.demo import create_demo
     from observe.interop.research_export import _csv, research_export
     from observe.store import Store
 

@@ -9,7 +9,6 @@ from _strategies import canonical, event_rows
 from hypothesis import HealthCheck, given, settings
 
 from observe.errors import InvalidInput
-from observe.frames import EXPORT_COLUMNS
 from observe.interop.bundle import events_frame
 from observe.interop.tidy import (
     parse_tidy_csv,
@@ -20,6 +19,7 @@ from observe.interop.tidy import (
     write_tidy_parquet,
     write_tidy_xlsx,
 )
+from observe.model import EXPORT_COLUMNS
 
 
 def _events():

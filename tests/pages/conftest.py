@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observe.demo import create_demo
+from observe.governance.demo import create_demo
 from observe.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from observe import dashboards
 from observe.analysis.openness import OpennessParams
+from observe.reports import dashboards
 from observe.store import Store
 from observe.ui import analysis_widgets as aw
 from observe.ui.page import Page

@@ -14,7 +14,7 @@ import streamlit as st
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from observe import auth
+from observe.governance import auth
 from observe.store import Store
 from observe.ui.page import NAVIGATION, PAGE_ACTIONS
 

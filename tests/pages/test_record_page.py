@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from observe.media import ffmpeg_exe
 from observe.store import Store
+from observe.video.library import ffmpeg_exe
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Record.py")
 TOKEN = "f" * 32 + ".mp4"

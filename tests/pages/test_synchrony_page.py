@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from observe.i18n import t
+from observe.reports.synchrony import ROI_ATTRIBUTE
 from observe.store import Store
-from observe.synchrony_store import ROI_ATTRIBUTE
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
 
 TIMEOUT = 60

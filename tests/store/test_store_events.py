@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from observe.errors import InvalidInput, NotFound, SchemeError
-from observe.frames import EVENT_COLUMNS
-from observe.model import Event, Observation, make_event
+from observe.model import EVENT_COLUMNS, Event, Observation, make_event
 from observe.scheme import default_scheme
 from observe.store import Store
 
@@ -529,7 +528,7 @@ def test_import_frame_missing_columns_or_empty(store: Store, dump) -> None:
 
 
 def test_remove_demo_leaves_user_data(store: Store, dump) -> None:
-    from observe.demo import create_demo
+    from observe.governance.demo import create_demo
 
     store.add_client("U01", display_name="mine")
     store.add_counselor("UC1")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from observe.coding.extent import summary_for
 from observe.errors import InvalidInput, PermissionDenied
-from observe.extent import summary_for
 from observe.model import Observation
 from observe.store import Store
 

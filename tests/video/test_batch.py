@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from observe import synchrony_store as sync
 from observe.analysis.synchrony import SynchronyParams
 from observe.cli import main
+from observe.commands.progress import bar, terminal_progress
 from observe.errors import InvalidInput
-from observe.progress import bar, terminal_progress
+from observe.reports import synchrony as sync
 from observe.store import Store
 from observe.video.batch import BatchJob, expand_videos, run_batch
 from observe.video.motion import MotionParams, motion_energy

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from observe import media
 from observe.video import demo_video
+from observe.video import library as media
 
 
 def test_demo_video_is_made_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 from observe.errors import InvalidInput
 from observe.interop.mea import read_series
-from observe.media import ffmpeg_exe
+from observe.video.library import ffmpeg_exe
 from observe.video.motion import (
     MotionParams,
     Roi,

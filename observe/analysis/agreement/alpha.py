@@ -21,7 +21,7 @@ from observe.analysis.agreement.compare import (
 from observe.analysis.agreement.stats import alpha_band, krippendorff_alpha_nominal
 from observe.analysis.intervals import unit_midpoints
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 
 def alpha_by_channel(

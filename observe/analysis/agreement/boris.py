@@ -64,7 +64,7 @@ def boris_kappa(
     Parameters
     ----------
     events_a, events_b : DataFrame
-        Tidy event frames (``observe.frames``) of the two observations.
+        Tidy event frames (``observe.model``) of the two observations.
     unit : float
         Tick interval Δ in seconds.
     subjects, cues : sequence of str, optional

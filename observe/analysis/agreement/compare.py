@@ -54,7 +54,7 @@ from observe.analysis.intervals import (
     unit_midpoints,
 )
 from observe.errors import InvalidInput
-from observe.frames import EXHAUSTIVE_CHANNELS
+from observe.model import EXHAUSTIVE_CHANNELS
 
 #: Label of the nil category in event-based tables (DOMAIN §6 "∅").
 NIL = "∅"
@@ -217,7 +217,7 @@ def compare(
     Parameters
     ----------
     events_a, events_b : DataFrame
-        Tidy event frames (``observe.frames``), one observation each; A is the
+        Tidy event frames (``observe.model``), one observation each; A is the
         reference (e.g. the supervisor's gold standard) for precision and recall.
     unit : float
         Time unit Δ in seconds (default 1 s).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from observe.frames import EVENT_COLUMNS
+from observe.model import EVENT_COLUMNS
 
 #: A few cues per channel of the default scheme (DOMAIN §1), enough to simulate.
 SIM_CUES: dict[str, tuple[str, ...]] = {
@@ -55,7 +55,7 @@ def simulate_observation(
     Returns
     -------
     DataFrame
-        Tidy event frame (:data:`observe.frames.EVENT_COLUMNS`).
+        Tidy event frame (:data:`observe.model.EVENT_COLUMNS`).
 
     Examples
     --------

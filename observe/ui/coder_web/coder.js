@@ -1,6 +1,6 @@
 // The hotkey video coder (a Streamlit custom components v2 component; Python side: ../coder.py).
 //
-// The protocol is in observe/recording.py; the browser side:
+// The protocol is in observe/coding/recording.py; the browser side:
 // - a capture-phase `keydown` listener on `window` binds `KeyboardEvent.code` + Shift (physical
 //   keys, DOMAIN §1) and stops the event, which also shields Streamlit's own one-key shortcuts
 //   while coding; a key typed into a text field (also one inside this component's shadow root,

@@ -1,5 +1,5 @@
 """Access: passwords, counselor links, supervisions, consent, the audit trail and
-failed sign-ins (observe.access).
+failed sign-ins (observe.governance.access).
 
 Columns are added in place (``ALTER TABLE ... ADD COLUMN``), never by copying a table:
 on SQLite a batch copy drops the old table, and with foreign keys on that would cascade

@@ -1,13 +1,13 @@
 """Where session videos live: one storage interface (fsspec) over a local folder or object storage.
 
-``OBSERVE_MEDIA`` (or the ``folder`` argument of :mod:`observe.media`) is either a folder
+``OBSERVE_MEDIA`` (or the ``folder`` argument of :mod:`observe.video.library`) is either a folder
 (default ``data/media``) or a URL such as ``s3://bucket/prefix`` for S3-compatible object
 storage, so several app processes (replicas behind a proxy) share the same videos. For S3 the
 endpoint and keys come from the standard variables ``AWS_ENDPOINT_URL``,
 ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (s3fs, through botocore).
 
 Everything that touches a video goes through :class:`MediaStore`: upload and attach
-(:mod:`observe.media`), the video route's range reads (:mod:`observe.ui.routes`) and
+(:mod:`observe.video.library`), the video route's range reads (:mod:`observe.ui.routes`) and
 motion energy, which needs a local file for OpenCV: :meth:`MediaStore.local_file` gives the
 file itself for a folder and a temporary copy for a remote object.
 """
@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import fsspec
 
-from observe.files import private_dir
+from observe.governance.files import private_dir
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 _CHUNK = 1 << 20
@@ -123,7 +123,7 @@ class MediaStore:
     def open(self, name: str, mode: str = "rb") -> IO[Any]:
         """A file object of ``name`` (``rb`` seeks and reads ranges, also on S3)."""
         if "w" in mode and not self.remote:
-            private_dir(self.root)  # owner-only (observe.files)
+            private_dir(self.root)  # owner-only (observe.governance.files)
         return self.fs.open(self.path(name), mode)  # type: ignore[no-any-return]
 
     def read_range(self, name: str, start: int, end: int) -> bytes:
@@ -145,7 +145,7 @@ class MediaStore:
     def put_file(self, local: str | os.PathLike[str], name: str) -> None:
         """Copy a local file into the store as ``name`` (one object; a rename on a folder)."""
         if not self.remote:
-            private_dir(self.root)  # owner-only (observe.files)
+            private_dir(self.root)  # owner-only (observe.governance.files)
             shutil.copyfile(local, self.path(name))
         else:
             self.fs.put_file(os.fspath(local), self.path(name))
@@ -153,7 +153,7 @@ class MediaStore:
     def move_in(self, local: str | os.PathLike[str], name: str) -> None:
         """Move a finished local file into the store as ``name``: complete or absent."""
         if not self.remote:
-            private_dir(self.root)  # owner-only (observe.files)
+            private_dir(self.root)  # owner-only (observe.governance.files)
             os.replace(local, self.path(name))
         else:
             self.fs.put_file(os.fspath(local), self.path(name))
@@ -162,7 +162,7 @@ class MediaStore:
     def link(self, source: Path, name: str) -> None:
         """Make ``name`` stand for a file already on this server: a symbolic link, or an upload."""
         if not self.remote:
-            private_dir(self.root)  # owner-only (observe.files)
+            private_dir(self.root)  # owner-only (observe.governance.files)
             Path(self.path(name)).symlink_to(source)
         else:
             self.fs.put_file(str(source), self.path(name))

@@ -1,6 +1,6 @@
 """What the analysis pages read: one observation per session, its events, valences and coded extent.
 
-Shared by :mod:`observe.dashboards` and :mod:`observe.cue_patterns` (no Streamlit here):
+Shared by :mod:`observe.reports.dashboards` and :mod:`observe.reports.cue_patterns` (no Streamlit here):
 codes as text (``"client:G_EYE"``), the client's valences over the scheme versions used,
 the choice of one observation per session, the events of the chosen observations with
 their coded extent (DOMAIN §9.3), and a fingerprint pages use as a cache key.
@@ -18,9 +18,9 @@ from observe.analysis.intervals import CODED_COLUMN
 from observe.analysis.sequence import Code
 from observe.errors import InvalidInput
 from observe.model import Observation, Session
+from observe.reports.summary import coverage_text
 from observe.scheme import CodingScheme
 from observe.store import Store
-from observe.summary import coverage_text
 
 Valences = dict[tuple[str, str], float]
 

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from observe.access import create_demo_accounts
 from observe.errors import InvalidInput
+from observe.governance.access import create_demo_accounts
 from observe.model import Event, make_event
 from observe.scheme import CodingScheme
 from observe.store import Store
 from observe.store.reference import set_reference
 
-log = logging.getLogger("observe.demo")
+log = logging.getLogger("observe.governance.demo")
 
 SEED = 20261128
 SESSION_S = 900.0  # 15-minute demo sessions keep the workspace small and quick to create
@@ -131,16 +131,16 @@ def start_demo_videos(store: Store) -> subprocess.Popen[bytes]:
 
     ``observe demo`` writes the coded sessions in a few seconds and returns; encoding the
     three two-minute videos takes half a minute of CPU more. The process attaches each
-    video to its session when it is written (``python -m observe.demo``); what it says goes
+    video to its session when it is written (``python -m observe.governance.demo``); what it says goes
     to ``.demo-videos.log`` in the media folder.
     """
-    from observe.media import media_dir
+    from observe.video.library import media_dir
 
     folder = media_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / ".demo-videos.log").open("ab") as log_file:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "observe.demo"],
+            [sys.executable, "-m", "observe.governance.demo"],
             env={**os.environ, "OBSERVE_DB": store.url, "OBSERVE_MEDIA": str(folder.resolve())},
             stdin=subprocess.DEVNULL,
             stdout=log_file,

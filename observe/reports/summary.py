@@ -7,21 +7,21 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from observe.dashboards import ClientProgress
+    from observe.reports.dashboards import ClientProgress
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("session_number", "session_date", "counselor", "oi", "ci_low", "ci_high", "attending",
                     "delta_first", "rr_per_10min", "disclosure_min", "responses_tried", "coverage")  # fmt: skip
 
 
 def progress_summary_html(progress: ClientProgress, lang: str = "en") -> str:
-    """A one-page, print-friendly HTML summary of :func:`observe.dashboards.client_progress`.
+    """A one-page, print-friendly HTML summary of :func:`observe.reports.dashboards.client_progress`.
 
     A partially coded session says so in its coverage cell (DOMAIN §9.3).
 
     Examples
     --------
-    >>> from observe.dashboards import client_progress
-    >>> from observe.demo import create_demo
+    >>> from observe.reports.dashboards import client_progress
+    >>> from observe.governance.demo import create_demo
     >>> from observe.store import Store
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)

@@ -3,7 +3,7 @@
 ``python -m observe motion --batch FOLDER_OR_GLOB`` calls :func:`motion_batch`: every video is
 mapped to the session whose video it is (:func:`batch_jobs`), analysed with that session's
 stored regions on Dask (:mod:`observe.video.batch`), and written into the media folder's
-motion cache under the key the Synchrony page computes (:mod:`observe.synchrony_store`), so
+motion cache under the key the Synchrony page computes (:mod:`observe.reports.synchrony`), so
 opening the page afterwards reads the result instead of computing for minutes.
 """
 
@@ -16,20 +16,20 @@ from typing import Any
 
 import pandas as pd
 
-from observe import media
 from observe.errors import InvalidInput, ObserveError
 from observe.model import Session
-from observe.storage import MediaStore, atomic_write
-from observe.store import Store
-from observe.synchrony_store import (
+from observe.reports.synchrony import (
     cache_folder,
     read_cached_motion,
     session_rois,
     session_video,
     store_motion,
 )
+from observe.store import Store
+from observe.video import library as media
 from observe.video.batch import BatchJob, BatchResult, expand_videos, run_batch
 from observe.video.motion import MotionParams, Roi, settings_hash, settings_key
+from observe.video.storage import MediaStore, atomic_write
 
 
 def batch_jobs(

@@ -56,7 +56,7 @@ def sessions_overview(
 def observations_overview(store: Store, *, client: str | None = None) -> dict[str, list[dict[str, object]]]:
     """Session code → its observations the acting user may read: observer, status
     (``in progress`` / ``finished``), the coded extent ``coded_s`` (E) and ``coverage`` (E/T)."""
-    from observe.extent import STATUS_LABELS, coverage
+    from observe.coding.extent import STATUS_LABELS, coverage
 
     lengths = {s.code: s.duration_s for s in store.sessions(client=client, include_archived=True)}
     found: dict[str, list[dict[str, object]]] = {}

@@ -9,7 +9,7 @@ them to the workspace:
   :data:`ROI_ATTRIBUTE` as ``{"client_head": [x, y, w, h], ...}``, validated against
   the video frame (inside the frame, no overlap between persons) before they are saved.
 * **Motion energy** is cached under ``<media folder>/cache/motion/<settings_hash>.csv`` (through
-  :class:`observe.storage.MediaStore`, so also on object storage)
+  :class:`observe.video.storage.MediaStore`, so also on object storage)
   with its attributes beside it (``.json``). The key covers the video file (name, size,
   modification time), the regions and the settings, so a video is processed once per
   setting and a changed region or threshold computes afresh.
@@ -38,14 +38,13 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from observe import media
 from observe.analysis.openness import OpennessParams, openness_windows
 from observe.analysis.synchrony import (
     SurrogateTest,
     SynchronyParams,
     SynchronyResult,
-    _json_floats,
-    _json_records,
+    json_floats,
+    json_records,
     recombination_surrogates,
     shuffle_surrogates,
     surrogate_test,
@@ -54,9 +53,10 @@ from observe.analysis.synchrony import (
 from observe.errors import InvalidInput, ObserveError
 from observe.interop.mea import person_series, read_series
 from observe.model import Session
-from observe.storage import MediaStore
 from observe.store import Store
+from observe.video import library as media
 from observe.video.motion import MotionParams, Roi, motion_energy, settings_hash, validate_rois, video_info
+from observe.video.storage import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -348,9 +348,9 @@ class SessionSynchrony:
                 out[name] = {k: v for k, v in asdict(test).items() if k != "surrogates"}
                 out[name]["grand_aver"] = list(test.surrogates)
         if not self.recombination.empty:
-            out["recombined_pairs"] = _json_records(self.recombination)
-        out["windows"] = _json_records(self.windows())
-        return dict(_json_floats(out))
+            out["recombined_pairs"] = json_records(self.recombination)
+        out["windows"] = json_records(self.windows())
+        return dict(json_floats(out))
 
 
 def leader(best_lag_s: float) -> str:
@@ -477,7 +477,7 @@ def session_openness(
         ``observer, start_s, end_s, oi, reason`` (``reason``: translation key when
         ``oi`` is missing) and, if there is nothing to show, why.
     """
-    from observe.dashboards import client_valences, pick_observations
+    from observe.reports.dashboards import client_valences, pick_observations
 
     info = store.session(session)
     chosen = pick_observations(store.observations(session=info.code), observer).get(info.code)

@@ -13,7 +13,7 @@ The rules are pure functions of the session's observations (:func:`visibility`);
 The viewer and their role are parameters: in team mode they are the signed-in
 user (:func:`viewer_of`); in local mode, where observers share one computer and
 take turns, the page acts for the observer whose observation is being compared.
-The store enforces the same rule itself (``observation.read_others``, ``observe.access``):
+The store enforces the same rule itself (``observation.read_others``, ``observe.governance.access``):
 an observer's reads of events, counts, exports and dashboards never include another
 observer's coding of a session before every coder of it has finished. Reopening an
 observation after that is a supervisor's action, and :attr:`Visibility.reopened` names the

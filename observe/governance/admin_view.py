@@ -6,7 +6,7 @@ which checks ``users.manage`` and writes the audit row; tested in tests/test_adm
 
 Examples
 --------
->>> from observe.demo import create_demo
+>>> from observe.governance.demo import create_demo
 >>> from observe.store import Store
 >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
 >>> view = admin_view(store)
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from observe.auth import check_password
 from observe.errors import InvalidInput
+from observe.governance.auth import check_password
 from observe.i18n import t
 from observe.interop.spreadsheet import safe_csv
 from observe.model import ROLES

@@ -1,6 +1,6 @@
 """The research export: de-identified coded events of consenting clients, for researchers.
 
-What leaves (``export.research``, observe.access): only clients whose consent record allows
+What leaves (``export.research``, observe.governance.access): only clients whose consent record allows
 research use, only finished observations; clients, counselors and observers under random
 codes drawn anew for every export (so two exports cannot be joined on them, and the codes
 say nothing about the workspace's own codes or their order); sessions by their number within

@@ -8,7 +8,7 @@ session recordings are large.
 
 The folder is ``OBSERVE_MEDIA`` if set, else ``data/media`` (DESIGN.md: data/ holds media).
 ``OBSERVE_MEDIA`` may also be an object-storage URL (``s3://bucket/prefix``): every read and
-write goes through :class:`observe.storage.MediaStore` (fsspec), so replicas share the videos.
+write goes through :class:`observe.video.storage.MediaStore` (fsspec), so replicas share the videos.
 
 Browsers play only some codecs: Debian's Chromium plays H.264 in MP4 and VP8/VP9/AV1 in WebM
 (verified in the recorder spike); HEVC and MPEG-4 part 2 do not play, so they are refused
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from observe.access import Principal, Target, allows, require
 from observe.errors import InvalidInput, NotFound, PermissionDenied
-from observe.files import private_dir
-from observe.storage import MediaStore
+from observe.governance.access import Principal, Target, allows, require
+from observe.governance.files import private_dir
+from observe.video.storage import MediaStore
 
 DEFAULT_MEDIA_DIR = Path("data") / "media"
 EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov")

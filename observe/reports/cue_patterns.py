@@ -21,8 +21,8 @@ from observe.analysis.pooling import LeftOut, reference_scheme, split_by_scheme
 from observe.analysis.sequence import Code, contingency_stats, pooled_q, sequence_table, shift_test
 from observe.errors import InvalidInput
 from observe.model import Observation, Session
+from observe.reports.selection import NO_SESSIONS, chosen_events, format_code, parse_code
 from observe.scheme import CodingScheme
-from observe.selection import NO_SESSIONS, chosen_events, format_code, parse_code
 from observe.store import Store
 
 
@@ -124,7 +124,7 @@ def cue_patterns(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> r = cue_patterns(store, ["counselor:T_FWD"], ["client:G_EYE"], n_perm=50,

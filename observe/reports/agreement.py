@@ -2,7 +2,7 @@
 
 The statistics are in :mod:`observe.analysis.agreement` (pure, over event frames);
 this module reads the two observations from the store, applies the blind-coding
-rule (:mod:`observe.blind`), compares the cues the two scheme versions share, and
+rule (:mod:`observe.coding.blind`), compares the cues the two scheme versions share, and
 turns the results into display tables. One path for the page and
 ``python -m observe agreement``, so both print the same numbers.
 """
@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from observe import blind
 from observe.analysis.agreement import (
     AgreementResult,
     alpha_by_channel,
@@ -26,11 +25,12 @@ from observe.analysis.agreement import (
 )
 from observe.analysis.agreement.compare import WHOLE_CHANNEL
 from observe.analysis.openness import openness
+from observe.coding import blind
 from observe.errors import InvalidInput
 from observe.i18n import t
 from observe.model import Observation
+from observe.reports.selection import with_coded_extent
 from observe.scheme import CodingScheme
-from observe.selection import with_coded_extent
 from observe.store import Store
 
 #: DOMAIN §6: report the time-unit kappa at τ = 0 and τ = 2 s.
@@ -94,7 +94,7 @@ def compare_session(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> r = compare_session(store, "K01-S03", "obs.ani", "obs.budi")
     >>> r.observer_b, r.n_units
@@ -139,7 +139,7 @@ def session_agreement(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> a = session_agreement(store, "K01-S03", "obs.ani", "obs.budi", viewer="obs.ani")
     >>> sorted(a.results), a.icc["subject"].tolist()
@@ -407,7 +407,7 @@ def training_summary(store: Store, *, unit: float = 1.0, observer: str | None = 
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
     >>> ref = next(o for o in store.observations(session="K01-S03") if o.observer == "obs.ani")
     >>> _ = blind.set_reference(store, ref.id)

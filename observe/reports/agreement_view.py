@@ -8,7 +8,7 @@ tests/test_agreement_view.py.
 
 Examples
 --------
->>> from observe.demo import create_demo
+>>> from observe.governance.demo import create_demo
 >>> from observe.store import Store
 >>> store = Store.open("sqlite://"); _ = create_demo(store, videos=False)
 >>> p = pickers(store, "K01-S03")
@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
-from observe import blind, reliability
 from observe.charts import confusion_heatmap, training_figure, twin_timeline_figure
+from observe.coding import blind
 from observe.i18n import t
 from observe.model import Observation
+from observe.reports import agreement as reliability
 from observe.store import Store
 
 # notes that only say "this cue was never coded": many per session, so the page folds them away
@@ -162,7 +163,7 @@ def agreement_view(
     """Compare ``observer_a`` with ``observer_b`` on ``session`` for the signed-in user.
 
     In local mode (one shared computer) the signed-in administrator looks as observer A
-    (:func:`observe.blind.viewer_of`). Raises what :func:`observe.reliability.session_agreement`
+    (:func:`observe.coding.blind.viewer_of`). Raises what :func:`observe.reports.agreement.session_agreement`
     raises (``ObserveError``) for a bad unit or an unknown session.
     """
     viewer, role = blind.viewer_of(store, observer_a)

@@ -50,12 +50,11 @@ from observe.analysis.resistance import (
     resistance_sessions,
 )
 from observe.analysis.timebudget import time_budget
-from observe.cue_patterns import CuePatterns as CuePatterns
-from observe.cue_patterns import SessionFilter as SessionFilter
-from observe.cue_patterns import cue_patterns as cue_patterns
 from observe.model import Client, Observation, Session
-from observe.scheme import CodingScheme
-from observe.selection import (
+from observe.reports.cue_patterns import CuePatterns as CuePatterns
+from observe.reports.cue_patterns import SessionFilter as SessionFilter
+from observe.reports.cue_patterns import cue_patterns as cue_patterns
+from observe.reports.selection import (
     FEW_PAIRS,
     NO_EVENTS,
     NO_OBSERVATION,
@@ -65,15 +64,16 @@ from observe.selection import (
     schemes_of,
     with_coded_extent,
 )
-from observe.selection import client_valences as client_valences
-from observe.selection import data_version as data_version
-from observe.selection import format_code as format_code
-from observe.selection import parse_code as parse_code
-from observe.selection import partial_notes as partial_notes
-from observe.selection import pick_observations as pick_observations
+from observe.reports.selection import client_valences as client_valences
+from observe.reports.selection import data_version as data_version
+from observe.reports.selection import format_code as format_code
+from observe.reports.selection import parse_code as parse_code
+from observe.reports.selection import partial_notes as partial_notes
+from observe.reports.selection import pick_observations as pick_observations
+from observe.reports.summary import SUMMARY_COLUMNS
+from observe.reports.summary import progress_summary_html as progress_summary_html
+from observe.scheme import CodingScheme
 from observe.store import Store
-from observe.summary import SUMMARY_COLUMNS
-from observe.summary import progress_summary_html as progress_summary_html
 
 INDEX_FIELDS = ("oi", "ci_low", "ci_high", "n_windows", "n_defined", "share_defined", "reason", "ci_reason",
                 "coded_s", "coverage", "partial")  # fmt: skip
@@ -165,7 +165,7 @@ def session_review(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> r = session_review(store, "K01-S06")
@@ -322,7 +322,7 @@ def client_progress(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> p = client_progress(store, "K02")
@@ -395,7 +395,7 @@ def counselor_view(
 
     Examples
     --------
-    >>> from observe.demo import create_demo
+    >>> from observe.governance.demo import create_demo
     >>> store = Store.open("sqlite://")
     >>> _ = create_demo(store, videos=False)
     >>> v = counselor_view(store, "C01")

@@ -1,0 +1,1 @@
+"""Who may do what, and what the workspace keeps: access, sign-in, accounts, research export, demo."""
