@@ -2,7 +2,7 @@
 
 ``app.py`` and ``pages/`` live at the top of the repository (Streamlit routes by that folder);
 installed, they become ``observe/_site`` so that ``observe serve`` finds them
-(observe.app_files). Everything else is in pyproject.toml.
+(observe.ui.app_files). Everything else is in pyproject.toml.
 """
 
 from setuptools import find_namespace_packages, setup
