@@ -28,6 +28,7 @@ from observe.governance.access import SESSION_IDLE_S
 from observe.store import Store
 from observe.store import signin_records as records
 from observe.store import tables as T
+from observe.store.secret import signing_key
 from observe.ui import signin_routes
 from observe.video import library as media
 from tests.conftest import fresh_postgres_database
@@ -346,16 +347,59 @@ def _asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
     return int(start["status"]), headers, body  # type: ignore[call-overload]
 
 
-def test_the_cookie_route_sets_an_httponly_strict_cookie_once() -> None:
-    ticket = signin_routes.issue_ticket("the-token")
+def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket lives in the database: one app server issues it, another's route redeems it."""
+    monkeypatch.setenv("OBSERVE_DB", store.url)  # the route opens its own store: another server
+    _user(store)
+    first_token, record = records.create_record(store, "boss")
+    replica = Store.open(store.url)
+    ticket = records.issue_ticket(replica, record.id)
+    assert records.ticket_pending(store, ticket)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(T.sign_in_records)).one()
+    assert ticket not in repr(stored) and stored.ticket_hash == hashlib.sha256(ticket.encode()).hexdigest()
     status, headers, _ = _asgi_get(f"/api/signin/cookie?ticket={ticket}")
     assert status == 200
     cookie = headers["set-cookie"]
-    assert cookie.startswith(f"{signin_routes.COOKIE}=the-token;")
+    token = cookie.removeprefix(f"{signin_routes.COOKIE}=").split(";", 1)[0]
+    assert token and token != first_token  # made at redemption: the database never held it
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
     assert headers["cache-control"] == "no-store"
+    assert records.resume(replica, token=token) == record and records.resume(store, token=token) == record
+    assert records.resume(store, token=first_token) is None
+    assert not records.ticket_pending(replica, ticket)
     assert _asgi_get(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
     assert _asgi_get("/api/signin/cookie?ticket=made-up")[0] == 403
+    late = records.issue_ticket(store, record.id, now=0.0)  # issued long ago: expired
+    assert not records.ticket_pending(store, late)
+    assert _asgi_get(f"/api/signin/cookie?ticket={late}")[0] == 403
+    replica.close()
+
+
+def test_a_ticket_is_redeemed_once_when_two_servers_race(store: Store) -> None:
+    _user(store)
+    _token, record = records.create_record(store, "boss")
+    ticket = records.issue_ticket(store, record.id)
+    replicas = [Store.open(store.url) for _ in range(4)]
+    start = threading.Barrier(len(replicas))
+    got: list[str | None] = []
+
+    def redeem(replica: Store) -> None:
+        start.wait()
+        got.append(records.redeem_ticket(replica, ticket))
+
+    threads = [threading.Thread(target=redeem, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for replica in replicas:
+        replica.close()
+    winners = [t for t in got if t is not None]
+    assert len(got) == 4 and len(winners) == 1
+    assert records.resume(store, token=winners[0]) == record
 
 
 def test_sign_out_ends_every_video_link_issued_under_the_sign_in(
@@ -371,7 +415,11 @@ def test_sign_out_ends_every_video_link_issued_under_the_sign_in(
     (folder / video).write_bytes(b"not really a video, but bytes to serve")
     _token, record = records.create_record(store, "boss")
     _token, other = records.create_record(store, "boss")  # the same user in another browser
-    link, other_link = media.video_url(video, sign_in=record.id), media.video_url(video, sign_in=other.id)
+    key = signing_key(store)
+    link, other_link = (
+        media.video_url(video, key=key, sign_in=record.id),
+        media.video_url(video, key=key, sign_in=other.id),
+    )
     assert _asgi_get(link)[0] == 200 and _asgi_get(other_link)[0] == 200
     assert _asgi_get(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
     records.revoke(store, record.id)

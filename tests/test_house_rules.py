@@ -336,7 +336,8 @@ def runtime_imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
     typing_only = {
         id(inner)
         for node in ast.walk(tree)
-        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
+        if isinstance(node, ast.If)
+        and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
         for inner in ast.walk(node)
     }
     for node in ast.walk(tree):
@@ -356,7 +357,9 @@ def layer_breaches(root: Path = OBSERVE) -> list[str]:
         for line, imported in runtime_imports(tree):
             theirs = layer_of(imported)
             if mine is not None and theirs is not None and theirs > mine:
-                breaches.append(f"{path.relative_to(root.parent)}:{line} ({mine}) imports {imported} ({theirs})")
+                breaches.append(
+                    f"{path.relative_to(root.parent)}:{line} ({mine}) imports {imported} ({theirs})"
+                )
             if name.startswith("observe.analysis") and imported.startswith("observe.store"):
                 breaches.append(f"{path.relative_to(root.parent)}:{line}: analysis reads no store")
     return breaches
@@ -364,7 +367,9 @@ def layer_breaches(root: Path = OBSERVE) -> list[str]:
 
 def test_observe_holds_no_flat_service_modules() -> None:
     flat = sorted(p.name for p in OBSERVE.glob("*.py") if p.name not in FLAT)
-    assert flat == [], f"move {flat} into the sub-package of what they do (coding, governance, reports, video, ...)"
+    assert flat == [], (
+        f"move {flat} into the sub-package of what they do (coding, governance, reports, video, ...)"
+    )
 
 
 def test_no_module_in_observe_is_over_800_lines() -> None:
@@ -385,7 +390,9 @@ def test_the_layer_scan_finds_an_import_upwards(tmp_path: Path) -> None:
     root = tmp_path / "observe"
     (root / "store").mkdir(parents=True)
     (root / "analysis").mkdir()
-    (root / "store" / "x.py").write_text("from observe.ui.page import guard\nfrom observe.model import Event\n")
+    (root / "store" / "x.py").write_text(
+        "from observe.ui.page import guard\nfrom observe.model import Event\n"
+    )
     (root / "analysis" / "y.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from observe.ui import page\nimport observe.store.api\n"
     )

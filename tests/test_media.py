@@ -16,8 +16,19 @@ from starlette.applications import Starlette
 
 from observe.errors import InvalidInput, NotFound
 from observe.store import Store
+from observe.store.secret import env_key
 from observe.ui.routes import ROUTES
 from observe.video import library as media
+
+
+def secret_key(
+    monkeypatch: pytest.MonkeyPatch, value: str = "a workspace secret of at least 32 chars"
+) -> bytes:
+    """Sign video links with ``OBSERVE_SECRET`` (no database needed); the key the route checks with."""
+    monkeypatch.setenv("OBSERVE_SECRET", value)
+    key = env_key()
+    assert key is not None
+    return key
 
 
 def _encode(path: Path, *codec: str, seconds: int = 2) -> Path:
@@ -161,9 +172,10 @@ def test_attach_sets_video_and_unknown_duration(h264: Path, tmp_path: Path) -> N
 
 def test_video_route_answers_ranges(h264: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
+    key = secret_key(monkeypatch)
     token, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     app = Starlette(routes=ROUTES)
-    url = media.video_url(token)
+    url = media.video_url(token, key=key)
     whole = _get(app, url)
     assert whole.status_code == 200 and whole.content == h264.read_bytes()
     assert whole.headers["content-type"] == "video/mp4" and "private" in whole.headers["cache-control"]
@@ -174,7 +186,7 @@ def test_video_route_answers_ranges(h264: Path, tmp_path: Path, monkeypatch: pyt
     missing = _get(app, url)
     assert missing.status_code == 404 and "missing" in missing.text
     traversal = "..%2F..%2Fetc%2Fpasswd"
-    assert _get(app, media.video_url(traversal)).status_code == 404
+    assert _get(app, media.video_url(traversal, key=key)).status_code == 404
 
 
 def test_video_route_refuses_unsigned_forged_and_expired_links(
@@ -182,13 +194,15 @@ def test_video_route_refuses_unsigned_forged_and_expired_links(
 ) -> None:
     """A link works only as the page handed it out (after the store's permission check)."""
     monkeypatch.setenv("OBSERVE_MEDIA", str(tmp_path))
+    key = secret_key(monkeypatch)
     token, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     app = Starlette(routes=ROUTES)
-    good = media.video_url(token)
+    good = media.video_url(token, key=key)
     other, _ = media.link_server_file(_inside(h264, tmp_path), folder=tmp_path)
     forged = good.replace(token, other)  # a valid signature, but for another video
-    expired = media.video_url(token, ttl_s=-1)
-    for url in (f"/api/video/{token}", forged, expired, good.replace("sig=", "sig=0")):
+    expired = media.video_url(token, key=key, ttl_s=-1)
+    foreign = media.video_url(token, key=b"another workspace's key".ljust(32))
+    for url in (f"/api/video/{token}", forged, expired, foreign, good.replace("sig=", "sig=0")):
         assert _get(app, url).status_code == 403, url
     assert _get(app, good).status_code == 200
 

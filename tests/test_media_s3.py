@@ -24,12 +24,13 @@ from observe.errors import InvalidInput, NotFound
 from observe.reports import synchrony as sync
 from observe.store import Store
 from observe.store import signin_records as records
+from observe.store.secret import signing_key
 from observe.ui.routes import ROUTES
 from observe.video import library as media
 from observe.video.motion import motion_energy
 from observe.video.synthetic import make_synthetic_video
 from tests.s3 import S3_ENV, make_bucket, moto_server
-from tests.test_media import _encode, _get
+from tests.test_media import _encode, _get, secret_key
 
 
 @pytest.fixture(scope="module")
@@ -130,11 +131,14 @@ def test_an_upload_refused_after_it_reached_the_bucket_is_removed_from_it(
     assert store.session(session).video_ref == token and objects(endpoint, bucket) == [f"media/{token}"]
 
 
-def test_video_route_answers_ranges_from_the_bucket(h264: Path, bucket: str) -> None:
+def test_video_route_answers_ranges_from_the_bucket(
+    h264: Path, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = secret_key(monkeypatch)
     token, _ = media.store_upload(io.BytesIO(h264.read_bytes()), "a.mp4", max_bytes=10 << 20)
     data, size = h264.read_bytes(), h264.stat().st_size
     app = Starlette(routes=ROUTES)
-    url = media.video_url(token)
+    url = media.video_url(token, key=key)
     whole = _get(app, url)
     assert whole.status_code == 200 and whole.content == data
     assert whole.headers["accept-ranges"] == "bytes" and "private" in whole.headers["cache-control"]
@@ -148,7 +152,7 @@ def test_video_route_answers_ranges_from_the_bucket(h264: Path, bucket: str) -> 
     assert tail.status_code == 206 and tail.content == data[-10:]
     beyond = _get(app, url, headers={"Range": f"bytes={size}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
-    assert _get(app, media.video_url("0" * 32 + ".mp4")).status_code == 404
+    assert _get(app, media.video_url("0" * 32 + ".mp4", key=key)).status_code == 404
     assert _get(app, url.replace("sig=", "sig=0")).status_code == 403
 
 
@@ -163,7 +167,7 @@ def test_a_link_from_the_bucket_dies_with_its_sign_in(
     token, _ = media.store_upload(io.BytesIO(h264.read_bytes()), "a.mp4", max_bytes=10 << 20)
     _secret, record = records.create_record(store, "boss")
     app = Starlette(routes=ROUTES)
-    link = media.video_url(token, sign_in=record.id)
+    link = media.video_url(token, key=signing_key(store), sign_in=record.id)  # the database's key
     part = _get(app, link, headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and part.content == h264.read_bytes()[:100]
     records.revoke(store, record.id)

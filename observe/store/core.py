@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Self
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, bindparam, exists, insert, inspect, select, union_all, update
+from sqlalchemy import Connection, Engine, bindparam, exists, insert, inspect, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from observe.errors import DatabaseError, PermissionDenied
@@ -117,6 +117,10 @@ class Work:
     ) -> None:
         """One more audit row in this transaction (for a unit that is several actions)."""
         self.store._audit(self.conn, action, entity, entity_id, client_id=client_id, **detail)
+
+
+#: PostgreSQL advisory lock key held while migrating ("observe" in ASCII)
+_MIGRATION_LOCK = 0x6F6273657276
 
 
 class StoreCore:
@@ -380,6 +384,10 @@ class StoreCore:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several app servers starting at once on one database: one migrates, the
+                # others wait here and then find the schema at head (PostgreSQL's DDL is transactional)
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             command.upgrade(self._alembic_config(conn), "head")
 
     def schema_revision(self) -> str | None:

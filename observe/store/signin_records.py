@@ -21,7 +21,9 @@ A lock expires by itself at ``locked_until_s``; the count is forgotten after a q
 A sign-in record (:func:`create_record`) holds the SHA-256 of a random token that the browser
 keeps in an HttpOnly cookie; it ends after ``SESSION_IDLE_S`` idle, after
 :data:`SIGN_IN_MAX_S` in any case, or at sign-out (:func:`revoke`), and video links are tied
-to it (:func:`is_live`).
+to it (:func:`is_live`). The browser gets its cookie through a one-time ticket
+(:func:`issue_ticket`, :func:`redeem_ticket`) kept with the record as a SHA-256, so the cookie
+route of any app server on the database can redeem it (issue 16: several replicas).
 """
 
 from __future__ import annotations
@@ -307,6 +309,60 @@ def revoke(store: Store, record_id: int) -> None:
     """Sign out: the record is deleted, so its cookie and every video link tied to it stop at once."""
     with _change(store) as conn:
         conn.execute(delete(_R).where(_R.c.id == record_id))
+
+
+#: A ticket for the cookie route works once and for this long.
+TICKET_TTL_S = 120.0
+
+
+def issue_ticket(store: Store, record_id: int, *, now: float | None = None) -> str:
+    """A one-time ticket that the cookie route swaps for the cookie of sign-in ``record_id``.
+
+    Only its SHA-256 is stored, with the record: any replica's cookie route can redeem it."""
+    at = time.time() if now is None else now
+    ticket = secrets.token_urlsafe(24)
+    with _change(store) as conn:
+        conn.execute(
+            _R.update()
+            .where(_R.c.id == record_id)
+            .values(ticket_hash=_digest(ticket), ticket_expires_s=at + TICKET_TTL_S)
+        )
+    return ticket
+
+
+def ticket_pending(store: Store, ticket: str, *, now: float | None = None) -> bool:
+    """True until the browser has fetched the cookie for ``ticket`` (or the ticket expired)."""
+    at = time.time() if now is None else now
+    with store._read() as conn:
+        found = conn.execute(
+            select(_R.c.id).where(_R.c.ticket_hash == _digest(ticket), _R.c.ticket_expires_s > at)
+        ).first()
+    return found is not None
+
+
+def redeem_ticket(store: Store, ticket: str, *, now: float | None = None) -> str | None:
+    """The cookie token for ``ticket``, once; None for an unknown, used or expired ticket.
+
+    The token is made here, and the record's token hash replaced, in the one statement that
+    also spends the ticket: two redemptions at once (two replicas) cannot both succeed, and
+    the database never holds a token that would sign anyone in."""
+    at = time.time() if now is None else now
+    if not ticket:
+        return None
+    token = secrets.token_urlsafe(32)
+    with _change(store) as conn:
+        spent = conn.execute(
+            _R.update()
+            .where(
+                _R.c.ticket_hash == _digest(ticket),
+                _R.c.ticket_expires_s > at,
+                _R.c.expires_s > at,
+                _R.c.seen_s > at - SESSION_IDLE_S,
+            )
+            .values(token_hash=_digest(token), ticket_hash=None, ticket_expires_s=None)
+            .returning(_R.c.id)
+        ).first()
+    return token if spent is not None else None
 
 
 def end_sign_ins(conn: Connection, user_id: int) -> None:

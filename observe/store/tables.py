@@ -246,7 +246,20 @@ sign_in_records = Table(
     Column("created_s", Float, nullable=False),
     Column("seen_s", Float, nullable=False),
     Column("expires_s", Float, nullable=False),
+    # the one-time ticket for the cookie route, as a SHA-256 (migration 0007)
+    Column("ticket_hash", String(64)),
+    Column("ticket_expires_s", Float),
     Index("ix_sign_in_records_user", "user_id"),
+    Index("ix_sign_in_records_ticket", "ticket_hash", unique=True),
+)
+
+# The workspace's secrets, made once by migration 0007: ``signing`` signs video links, so a
+# link made by one app server is valid on every server of the same database (observe.store.secret).
+workspace_secrets = Table(
+    "workspace_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 

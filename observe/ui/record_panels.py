@@ -17,6 +17,7 @@ from observe.errors import ObserveError
 from observe.model import Event, Observation, Recorded, Session
 from observe.scheme import CodingScheme
 from observe.scheme.sheet import cheat_sheet_view
+from observe.store.secret import signing_key
 from observe.ui import coder, signin
 from observe.ui.page import Page
 from observe.ui.widgets import attempt, table
@@ -125,7 +126,9 @@ def video(ctx: Page, session: Session) -> tuple[str | None, media.VideoInfo | No
             info = _video_info(session.video_ref, path.stat().st_mtime)
             media.check_playable(info, session.video_ref)
             src = media.video_url(
-                ctx.store.video_token(session.code) or session.video_ref, sign_in=signin.current_sign_in()
+                ctx.store.video_token(session.code) or session.video_ref,
+                key=signing_key(ctx.store),
+                sign_in=signin.current_sign_in(),
             )
         except ObserveError as exc:
             problem = exc

@@ -6,7 +6,8 @@ Custom routes live under ``/api/`` (Streamlit reserves ``/media/`` and others).
 video is instant. Streamlit's static file serving answers ranges but refuses files over 200 MB
 and has no access control (issue 3); session recordings are longer and confidential. The token
 is a random 128-bit file name inside the media store (:mod:`observe.video.library`), so a URL names
-nothing about the session and cannot reach outside it. Links are signed, expiring and tied to
+nothing about the session and cannot reach outside it. Links are signed with the workspace's key (the same on every app server of one
+database, :mod:`observe.store.secret`), expiring and tied to
 the sign-in that asked for them (:func:`observe.video.library.check_video_link`): once that sign-in has
 ended (:func:`observe.ui.signin_routes.sign_in_live`) its links are refused. A video in a local folder is sent by Starlette's ``FileResponse``; on object storage
 (``OBSERVE_MEDIA=s3://...``) only the requested byte range is read from the store
@@ -22,7 +23,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 
 from observe.errors import NotFound, PermissionDenied
-from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live
+from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live, video_key
 from observe.video import library as media
 
 #: confidential: no shared caches; the browser may keep it for this page's seeks
@@ -69,6 +70,7 @@ async def video(request: Request) -> Response:
             token,
             request.query_params.get("exp"),
             request.query_params.get("sig"),
+            key=await video_key(),
             sign_in=request.query_params.get("sid"),
         )
         if record is not None and not await sign_in_live(record):  # signed out: every link dies with it

@@ -22,7 +22,7 @@ from observe.governance.access import LOCAL
 from observe.i18n import t
 from observe.store import Store
 from observe.store import signin_records as records
-from observe.ui.signin_routes import COOKIE, issue_ticket, ticket_pending
+from observe.ui.signin_routes import COOKIE
 
 _USER = "access_user"
 _RECORD = "access_record"
@@ -50,7 +50,7 @@ def signed_in_store(base: Store, mode: str, lang: str) -> Store:
         except ObserveError:  # disabled or deleted since signing in
             _forget()
         else:
-            _deliver_cookie()
+            _deliver_cookie(base)
             _account_box(store, base, lang)
             return store
     _sign_in_form(base, lang)
@@ -99,12 +99,12 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def _deliver_cookie() -> None:
+def _deliver_cookie(base: Store) -> None:
     """Until the browser has it, load the cookie route in an invisible frame (observe.ui.signin_routes)."""
     ticket = st.session_state.get(_TICKET)
     if ticket is None:
         return
-    if not ticket_pending(ticket):
+    if not records.ticket_pending(base, ticket):
         st.session_state.pop(_TICKET, None)
         return
     with st.sidebar:
@@ -131,10 +131,10 @@ def _sign_in_form(base: Store, lang: str) -> None:
         return
     finally:
         st.session_state.pop("access_password", None)  # the password does not outlive the form
-    token, record = records.create_record(base, user.username)
+    _token, record = records.create_record(base, user.username)  # the cookie's token is made by the ticket
     st.session_state[_USER] = user.username
     st.session_state[_RECORD] = record.id
-    st.session_state[_TICKET] = issue_ticket(token)
+    st.session_state[_TICKET] = records.issue_ticket(base, record.id)
     st.rerun()
 
 

@@ -8,6 +8,12 @@ Each task runs the same :func:`observe.video.motion.motion_energy` as a single v
 the series are identical to a serial run; a video that fails is reported with its reason
 and the others finish.
 
+Each worker is one process with one thread that owns one core: one Dask thread, OpenCV's
+and the BLAS/OpenMP pools at one thread (:data:`SINGLE_THREAD_ENV`, :func:`single_threaded`),
+and the video decoded in the task's own thread (``motion_energy(single_thread=True)``), so
+two workers do not fight over cores that a single worker's helper threads already use. Each
+worker reads its video itself: only the path goes to it and only the series comes back.
+
 Workers only compute. Storing a result (the synchrony page's cache, a CSV) happens in
 this process through ``on_result``, as each task finishes, so a run stopped half-way
 keeps what it finished. On a cluster, the workers must reach the videos: a shared folder,
@@ -33,6 +39,15 @@ from observe.video.motion import MotionParams, Roi, motion_energy
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".webm", ".mov", ".avi", ".mkv")
 
 Progress = Callable[[int, int], None]
+
+#: Environment of each local worker process: every numeric thread pool at one thread.
+SINGLE_THREAD_ENV: dict[str, str] = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "OPENCV_FOR_THREADS_NUM": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -97,19 +112,55 @@ def analyse_one(
     """The task a worker runs: ``(series, None)`` or ``(None, error message)``; never raises.
 
     Errors travel back as text: the worker's exception classes need not unpickle on the client.
-    A storage URL is copied to a temporary file first (OpenCV reads local files).
+    A storage URL is copied to a temporary file first (OpenCV reads local files). The task
+    runs :func:`single_threaded`: a worker owns one core.
     """
     try:
+        single_threaded()
         if "://" in video:
             from observe.video import storage
 
             with storage.local_copy(video) as path:
-                return motion_energy(path, rois, params), None
-        return motion_energy(video, rois, params), None
+                return motion_energy(path, rois, params, single_thread=True), None
+        return motion_energy(video, rois, params, single_thread=True), None
     except ObserveError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - one broken video must not stop the batch
         return None, f"{type(exc).__name__}: {exc}"
+
+
+def single_threaded() -> None:
+    """Make this (worker) process compute on one core: OpenCV's thread pool at one thread."""
+    import cv2
+
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
+
+
+def worker_threads() -> dict[str, object]:
+    """What a worker process computes with (for tests and the benchmark's report)."""
+    import threading
+
+    import cv2
+
+    return {
+        "opencv_threads": cv2.getNumThreads(),
+        **{name: os.environ.get(name) for name in SINGLE_THREAD_ENV},
+        "threads": threading.active_count(),
+    }
+
+
+def local_cluster(workers: int | None = None) -> Any:
+    """A :class:`~distributed.LocalCluster` of ``workers`` single-threaded processes (default: one per core)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=max(1, workers or os.cpu_count() or 1),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        env=SINGLE_THREAD_ENV,
+    )
 
 
 def _timed(
@@ -155,7 +206,7 @@ def run_batch(
     >>> [r.ok for r in run_batch(jobs, workers=1)]
     [True, False]
     """
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     params = params or MotionParams()
     total = len(jobs)
@@ -182,12 +233,7 @@ def run_batch(
     if runnable:
         cluster: Any = None
         if scheduler is None:
-            cluster = LocalCluster(
-                n_workers=max(1, workers or os.cpu_count() or 1),
-                threads_per_worker=1,  # motion energy already runs its own decoding thread
-                processes=True,
-                dashboard_address=":0",
-            )
+            cluster = local_cluster(workers)
         try:
             with Client(cluster if cluster is not None else scheduler) as client:
                 submitted = [

@@ -60,23 +60,24 @@ class VideoInfo:
         return self.codec in PLAYABLE_CODECS
 
 
-#: Video links are signed with a key that lives only in this server process and expire:
+#: Video links are signed with the workspace's key (observe.store.secret: kept in the database,
+#: or ``OBSERVE_SECRET``), so every app server of one database accepts them, and they expire:
 #: a page hands out a link only after the store's permission check (``Store.video_token``),
-#: so a copied link is useless to others after a while and after a restart.
-_URL_KEY = secrets.token_bytes(32)
+#: so a copied link is useless to others after a while, and at once after its sign-in ends.
 URL_TTL_S = 8 * 3600
 
 
 def video_url(
-    token: str, *, ttl_s: int = URL_TTL_S, now: float | None = None, sign_in: int | None = None
+    token: str, *, key: bytes, ttl_s: int = URL_TTL_S, now: float | None = None, sign_in: int | None = None
 ) -> str:
     """The signed, expiring URL of a video for the browser (``/api/video/<token>?exp=…&sig=…``).
 
+    ``key`` is the workspace's signing key (:func:`observe.store.secret.signing_key`).
     ``sign_in`` ties the link to a sign-in record (team mode): the link dies with it at sign-out.
     """
     expires = int((time.time() if now is None else now) + ttl_s)
     tied = "" if sign_in is None else f"&sid={int(sign_in)}"
-    return f"/api/video/{token}?exp={expires}{tied}&sig={_signature(token, expires, sign_in)}"
+    return f"/api/video/{token}?exp={expires}{tied}&sig={_signature(key, token, expires, sign_in)}"
 
 
 def check_video_link(
@@ -84,26 +85,28 @@ def check_video_link(
     expires: str | None,
     signature: str | None,
     *,
+    key: bytes,
     sign_in: str | None = None,
     now: float | None = None,
 ) -> int | None:
-    """Refuse a video link that was not signed by this server or has expired; returns the id of
-    the sign-in record the link is tied to (the caller checks that it is still live), if any."""
+    """Refuse a video link that was not signed with the workspace's ``key`` or has expired;
+    returns the id of the sign-in record the link is tied to (the caller checks that it is
+    still live), if any."""
     try:
         deadline = int(expires or "")
         record = None if sign_in is None else int(sign_in)
     except ValueError:
         raise PermissionDenied("media.link_invalid") from None
-    if not signature or not hmac.compare_digest(signature, _signature(token, deadline, record)):
+    if not signature or not hmac.compare_digest(signature, _signature(key, token, deadline, record)):
         raise PermissionDenied("media.link_invalid")
     if deadline < (time.time() if now is None else now):
         raise PermissionDenied("media.link_expired")
     return record
 
 
-def _signature(token: str, expires: int, sign_in: int | None = None) -> str:
+def _signature(key: bytes, token: str, expires: int, sign_in: int | None = None) -> str:
     tied = "" if sign_in is None else f"|{sign_in}"
-    return hmac.new(_URL_KEY, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()
 
 
 def media_dir(folder: str | os.PathLike[str] | None = None) -> Path:

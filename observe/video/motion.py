@@ -12,7 +12,8 @@ run as such: ``median of 25 values > θ`` holds exactly when at least 13 of the 
 values exceed ``θ``, so the mask is ``boxsum5x5(D > θ) >= 13`` with the same
 replicated border as ``cv2.medianBlur``: identical counts (tested against
 ``cv2.medianBlur``) at about a fifth of the cost. Decoding runs in a reader
-thread so it overlaps with the arithmetic on a second core.
+thread so it overlaps with the arithmetic on a second core (not in a batch worker, which
+owns one core: ``single_thread``).
 
 ROI names are ``<person>_<part>`` (``client_head``, ``counselor_body``) or start
 with ``background``; regions of different persons, or of a person and the
@@ -206,11 +207,14 @@ def video_info(path: str | Path) -> VideoInfo:
         cap.release()
 
 
-def _open(path: str | Path) -> cv2.VideoCapture:
+def _open(path: str | Path, *, single_thread: bool = False) -> cv2.VideoCapture:
     p = Path(path)
     if not p.is_file():
         raise InvalidInput("motion.unreadable_video", path=str(path))
-    cap = cv2.VideoCapture(str(p))
+    if single_thread:  # FFmpeg decodes on every core by default; a batch worker owns one
+        cap = cv2.VideoCapture(str(p), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+    else:
+        cap = cv2.VideoCapture(str(p))
     if not cap.isOpened():
         cap.release()
         raise InvalidInput("motion.unreadable_video", path=str(path))
@@ -342,15 +346,38 @@ def _processing_boxes(rois: Sequence[Roi], width: int, height: int) -> list[_Box
     return out
 
 
+def _decoded(cap: cv2.VideoCapture, step: int, limit: int | None) -> Iterator[tuple[int, np.ndarray, float]]:
+    """(index, frame, pos_msec) of every ``step``-th frame, decoded in the caller's thread."""
+    index = 0
+    while limit is None or index < limit:
+        if index % step:
+            if not cap.grab():
+                return
+        else:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield index, frame, cap.get(cv2.CAP_PROP_POS_MSEC)
+        index += 1
+
+
 @contextmanager
 def _frames(
-    path: str | Path, step: int, limit: int | None
+    path: str | Path, step: int, limit: int | None, *, single_thread: bool = False
 ) -> Iterator[Iterator[tuple[int, np.ndarray, float]]]:
     """Decode in a reader thread (OpenCV releases the GIL); yield an iterator of (index, frame, pos_msec).
 
     A context manager, so the thread is stopped and joined before the capture is
-    released, also when the consumer stops early or raises.
+    released, also when the consumer stops early or raises. ``single_thread``: decode in the
+    caller's thread with one FFmpeg thread (a batch worker, which owns one core; the same frames).
     """
+    if single_thread:
+        cap = _open(path, single_thread=True)
+        try:
+            yield _decoded(cap, step, limit)
+        finally:
+            cap.release()
+        return
     cap = _open(path)
     # Frames travel in small batches: one queue hand-over per frame costs as much
     # CPU as the arithmetic itself, which hurts on a busy 2-core machine.
@@ -404,6 +431,7 @@ def estimate_threshold(
     percentile: float = 99.0,
     calibration_s: float | None = 60.0,
     frame_step: int = 1,
+    single_thread: bool = False,
 ) -> int:
     """θ = the ``percentile`` of the unfiltered frame difference pooled over the background ROIs.
 
@@ -418,7 +446,7 @@ def estimate_threshold(
     limit = None if calibration_s is None else max(2, int(round(calibration_s * info.fps)))
     hist = np.zeros(256, dtype=np.int64)
     prev: list[np.ndarray] | None = None
-    with _frames(path, frame_step, limit) as frames:
+    with _frames(path, frame_step, limit, single_thread=single_thread) as frames:
         for _, frame, _ in frames:
             grays = [_gray(frame[r.y : r.y + r.h, r.x : r.x + r.w]) for r in background]
             if prev is not None:
@@ -438,6 +466,7 @@ def motion_energy(
     params: MotionParams | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    single_thread: bool = False,
 ) -> pd.DataFrame:
     """Motion energy (% of ROI pixels changed) per frame pair and ROI.
 
@@ -451,6 +480,9 @@ def motion_energy(
     params : MotionParams
     on_progress : callable, optional
         Called as ``on_progress(done_frames, total_frames)`` about every 1 % of the video.
+    single_thread : bool
+        Decode and compute in this thread with one FFmpeg thread (a batch worker owns one
+        core; :mod:`observe.video.batch`). The series is the same.
 
     Returns
     -------
@@ -481,6 +513,7 @@ def motion_energy(
             percentile=params.percentile,
             calibration_s=params.calibration_s,
             frame_step=params.frame_step,
+            single_thread=single_thread,
         )
     )
     boxes = _processing_boxes(rois, info.width, info.height)
@@ -490,7 +523,7 @@ def motion_energy(
     times: list[float] = []
     stamps: list[tuple[int, float]] = []
     prev: list[np.ndarray] | None = None
-    with _frames(path, params.frame_step, None) as frames:
+    with _frames(path, params.frame_step, None, single_thread=single_thread) as frames:
         for index, frame, msec in frames:
             grays = [_gray(frame[y0:y1, x0:x1]) for (x0, y0, x1, y1), _ in boxes]
             stamps.append((index, msec))

@@ -2,21 +2,25 @@
 one server. Events coded through one replica are read through the other, nothing lost, and the
 video route of each answers range requests from the shared bucket.
 
-A shared PostgreSQL database needs team mode, so each browser signs in with a password on the
-replica it talks to (a proxy with sticky sessions keeps it there); a sign-in that moves between
-replicas is the sign-in work's test. The S3 stand-in is moto's server mode on 127.0.0.1 (tests/s3.py).
+A shared PostgreSQL database needs team mode. A sign-in made on one replica is valid on the other
+(the sign-in record, the cookie's one-time ticket and the video links' signing key are all in the
+database), and a sign-out on either ends it on both. Both replicas listen on 127.0.0.1, so one
+browser context's cookie reaches both, as it does behind one proxy name. The S3 stand-in is
+moto's server mode on 127.0.0.1 (tests/s3.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _browser import App, serve
+from playwright.sync_api import expect
 from test_record import OBSERVER, PROBE, _play, _wait_saved
 
 from observe.store import Store
@@ -72,8 +76,53 @@ def _open_coder(page, app: App, session: str) -> None:  # type: ignore[no-untype
 
 def _range(app: App, src: str, first: int, last: int) -> tuple[int, str, bytes]:
     request = urllib.request.Request(f"{app.url}{src}", headers={"Range": f"bytes={first}-{last}"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local replica
-        return response.status, response.headers["Content-Range"], response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local replica
+            return response.status, response.headers["Content-Range"], response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, "", b""
+
+
+def _video_src(page, app: App) -> str:  # type: ignore[no-untyped-def]
+    src = str(page.locator("video").evaluate("v => v.currentSrc || v.src"))
+    return src.split(app.url, 1)[-1] if src.startswith("http") else src
+
+
+def _coder(page, app: App, session: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the Record page on ``app`` already signed in (the cookie); wait for the video."""
+    page.add_init_script(PROBE)
+    page.goto(f"{app.url}/Record?lang=en&session={session}&observer={OBSERVER}")
+    page.wait_for_selector(".coder[data-ready='1']")
+    page.wait_for_function("() => window.__observeCoder !== undefined")
+    page.locator("video").evaluate(
+        "v => new Promise(r => v.readyState >= 2 ? r() : v.addEventListener('loadeddata', () => r(), {once: true}))"
+    )
+    page.locator("h1").first.click()
+
+
+def _sign_in(page, app: App, session: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in on ``app``'s Record page and wait until the cookie route has set the cookie."""
+    _open_coder(page, app, session)
+    cookie_frame = page.frame_locator("iframe[src*='/api/signin/cookie']")
+    expect(cookie_frame.get_by_text("signed in")).to_be_visible()
+
+
+def _seek(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Seek the video and wait until the frame there is decoded (the browser asks a range)."""
+    page.locator("video").evaluate(
+        "(v, t) => new Promise(r => { v.addEventListener('seeked', () => r(), {once: true}); v.currentTime = t; })",
+        seconds,
+    )
+    expect(page.locator("video")).to_have_js_property("readyState", 4)
+
+
+def _events(db: str, session: str) -> list:  # type: ignore[type-arg]
+    store = Store.open(db)
+    try:
+        (obs,) = store.observations(session=session, observer=OBSERVER)
+        return store.events(obs.id)
+    finally:
+        store.close()
 
 
 def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
@@ -126,3 +175,53 @@ def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
             assert content_range == f"bytes 1000-1999/{len(data)}"
         for page in pages:
             page.context.close()
+
+
+def test_a_sign_in_on_one_replica_codes_on_the_other_and_a_sign_out_ends_it_on_both(  # type: ignore[no-untyped-def]
+    shared: tuple[str, str, str], browser, test_video: Path, tmp_path: Path
+) -> None:
+    db, location, session = shared
+    data = test_video.read_bytes()
+    with (
+        serve(db, location, tmp_path / "a.log", mode="team") as first,  # type: ignore[arg-type]
+        serve(db, location, tmp_path / "b.log", mode="team") as second,  # type: ignore[arg-type]
+    ):
+        coded = 0
+        for sign_at, code_at in ((first, second), (second, first)):  # and vice versa
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            here, there = context.new_page(), context.new_page()
+            for page in (here, there):
+                page.set_default_timeout(30_000)
+            _sign_in(here, sign_at, session)
+            # the other replica knows the sign-in: no form, straight to the coder
+            _coder(there, code_at, session)
+            expect(there.get_by_role("textbox", name="Password")).to_have_count(0)
+            for key in ("6", "Shift+7", "8"):
+                there.keyboard.press(key)
+            _wait_saved(there)
+            here.keyboard.press("0")  # the replica it signed in on goes on coding too
+            _wait_saved(here)
+            coded += 4
+            assert len(_events(db, session)) == coded  # nothing lost, nothing twice
+            there.reload()
+            expect(there.locator(f".coder[data-drawn='{coded}']")).to_have_count(1)
+
+            # video seeks work through both replicas, and each accepts the other's signed link
+            links = {sign_at: _video_src(here, sign_at), code_at: _video_src(there, code_at)}
+            for page in (here, there):
+                _seek(page, 45.0)
+            for app in (first, second):
+                for link in links.values():
+                    status, content_range, body = _range(app, link, 1000, 1999)
+                    assert status == 206 and body == data[1000:2000], (app.url, link)
+                    assert content_range == f"bytes 1000-1999/{len(data)}"
+
+            # sign out where it was signed in: the other replica's page and every link die
+            here.get_by_role("button", name="Sign out").click()
+            expect(here.get_by_role("textbox", name="Password")).to_be_visible()
+            for app in (first, second):
+                for link in links.values():
+                    assert _range(app, link, 0, 99)[0] == 403
+            there.reload()
+            expect(there.get_by_role("textbox", name="Password")).to_be_visible()
+            context.close()

@@ -18,7 +18,14 @@ from observe.commands.progress import bar, terminal_progress
 from observe.errors import InvalidInput
 from observe.reports import synchrony as sync
 from observe.store import Store
-from observe.video.batch import BatchJob, expand_videos, run_batch
+from observe.video.batch import (
+    BatchJob,
+    expand_videos,
+    local_cluster,
+    run_batch,
+    single_threaded,
+    worker_threads,
+)
 from observe.video.motion import MotionParams, motion_energy
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
 
@@ -41,9 +48,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> list[SyntheticVideo]:
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """One local Dask cluster for the CLI tests (``--scheduler``), so they share its start-up."""
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with local_cluster(2) as cluster:
         yield str(cluster.scheduler_address)
 
 
@@ -71,6 +76,25 @@ def test_batch_equals_serial_and_a_broken_video_does_not_stop_the_others(
     # progress: a start, then one call per video with growing counts up to the total
     assert calls[0] == (0, 4) and calls[-1] == (4, 4)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and {t for _, t in calls} == {4}
+
+
+def test_each_worker_is_one_process_computing_on_one_thread(scheduler: str) -> None:
+    """Processes, not threads; one Dask thread, OpenCV and the BLAS/OpenMP pools at one thread."""
+    from distributed import Client
+
+    with Client(scheduler) as client:
+        info = client.run(worker_threads)
+        assert len(info) == 2 and all(w["nthreads"] == 1 for w in client.scheduler_info()["workers"].values())
+        assert all(i["OMP_NUM_THREADS"] == "1" and i["OPENBLAS_NUM_THREADS"] == "1" for i in info.values())
+        after_task = client.submit(lambda: (single_threaded(), worker_threads())[1], pure=False).result()
+    assert after_task["opencv_threads"] == 1
+
+
+def test_single_thread_decoding_gives_the_same_series(videos: list[SyntheticVideo]) -> None:
+    video = videos[0]
+    rois = list(video.rois.values())
+    threaded = motion_energy(video.path, rois)
+    assert_same_series(motion_energy(video.path, rois, single_thread=True), threaded)
 
 
 def test_expand_videos_folder_glob_and_nothing(videos: list[SyntheticVideo], tmp_path: Path) -> None:
