@@ -375,6 +375,7 @@ class SessionsMixin(PeopleMixin):
                 bool(r.is_reference),
                 int(r.n_events),
                 coded_s=None if r.coded_s is None else float(r.coded_s),
+                reached_s=None if r.reached_s is None else float(r.reached_s),
             )
             for r in rows
             if admin
