@@ -101,6 +101,12 @@ def check_video_link(
     return record
 
 
+def sign(text: str) -> str:
+    """The HMAC-SHA256 of ``text`` under this server's signing key (the video links' key), for
+    other short-lived links the pages hand to the browser (the coder's outbox token)."""
+    return hmac.new(_URL_KEY, text.encode(), hashlib.sha256).hexdigest()
+
+
 def _signature(token: str, expires: int, sign_in: int | None = None) -> str:
     tied = "" if sign_in is None else f"|{sign_in}"
     return hmac.new(_URL_KEY, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()

@@ -390,6 +390,17 @@ class SessionsMixin(PeopleMixin):
                 return obs
         raise NotFound("record.no_observation", id=observation_id)
 
+    def observer_of(self, observation_id: int) -> str:
+        """The username of the observation's observer (refused if the acting user may not read it)."""
+        self._check_observation_read(observation_id)
+        query = (
+            select(T.users.c.username)
+            .join(T.observations, T.observations.c.observer_id == T.users.c.id)
+            .where(T.observations.c.id == observation_id)
+        )
+        with self._read() as conn:
+            return str(conn.execute(query).scalar_one())
+
     def _check_observation_read(self, observation_id: int) -> None:
         """Refuse reading an observation the acting user may not see (NotFound if there is none)."""
         with self._read() as conn:

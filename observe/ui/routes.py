@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from observe import media
 from observe.errors import NotFound, PermissionDenied
+from observe.ui.outbox_routes import outbox
 from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live
 
 #: confidential: no shared caches; the browser may keep it for this page's seeks
@@ -112,4 +113,6 @@ ROUTES: list[BaseRoute] = [
     # The HttpOnly sign-in cookie, which Streamlit cannot set itself (observe.ui.signin_routes).
     Route("/api/signin/cookie", set_cookie, methods=["GET"]),
     Route("/api/signin/clear", clear_cookie, methods=["GET"]),
+    # The coder's keypresses, acknowledged without waiting for a rerun (observe.ui.outbox_routes).
+    Route("/api/outbox/{observation_id:int}", outbox, methods=["POST"]),
 ]

@@ -94,8 +94,14 @@ def _store(url: str) -> Store:
     return Store.open(url)
 
 
+def base_store() -> Store:
+    """The configured database's store for our HTTP routes (one per process and URL); a route
+    acts through ``as_user`` on it, never as this base store's own user."""
+    return _store(resolve_url())
+
+
 def _live(record_id: int) -> bool:
-    return records.is_live(_store(resolve_url()), record_id)
+    return records.is_live(base_store(), record_id)
 
 
 async def sign_in_live(record_id: int) -> bool:
