@@ -221,6 +221,8 @@ def test_when_the_route_is_down_the_trigger_carries_the_keys(
     expect(first).to_have_attribute("data-status", "saved")
     expect(first).to_have_attribute("data-via", "rerun")
     assert [(e.cue, e.start_s) for e in e2e_store.events(obs)] == [("P_NOD", 4.0)]
+    _seek(page, 30.0)  # the position reached goes with the sync trigger instead
+    wait_until(lambda: e2e_store.observation(obs).reached_s == 30.0)
 
 
 def test_the_route_refuses_a_forged_token_and_the_keys_still_arrive(

@@ -266,8 +266,18 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   function viaTrigger(items) {   // the fallback: a trigger and a rerun; `have` tells Python which events we hold
     if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
+    else S.syncDue = true;   // only the position to report: the sync trigger carries it
   }
   S.flushNow = flush;
+  // Closing the tab: what is still waiting goes once more with keepalive, which outlives the page
+  // (what it cannot carry is still in localStorage for the next visit).
+  S.onLeave = () => {
+    const items = waiting();
+    if (!post || !items.length) return;
+    const body = JSON.stringify({ token: post.token, items, lang: d.lang || 'en', reached: S.reached || null });
+    if (body.length < 60000) fetch(post.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true }).catch(() => {});
+  };
+  if (!S.leaveBound) { S.leaveBound = true; window.addEventListener('pagehide', () => S.onLeave()); }
   S.onAnswer = (answer) => {
     const saved = settle(answer.acks || {}, answer.failed || {}, 'route');
     if (!applyEntries(answer.feed, answer.delta)) S.behind = true;
@@ -769,7 +779,9 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const idle = now - (S.lastKey || 0) >= SYNC_IDLE_MS;
     if (S.syncDue && !S.inflight && !left.some((i) => !i.failed) && (idle || now - (S.lastSync || 0) >= SYNC_MAX_MS)) {
       S.syncDue = false; S.lastSync = now;
-      setTriggerValue('sync', { have: [S.epoch ?? null, S.rev ?? -1], reached: S.reached, n: (S.syncs = (S.syncs || 0) + 1) });
+      // the position goes here only if the route has not taken it (the route down)
+      const reached = S.reached > S.reachedSent + 1 ? S.reached : null;
+      setTriggerValue('sync', { have: [S.epoch ?? null, S.rev ?? -1], reached, n: (S.syncs = (S.syncs || 0) + 1) });
     }
   }, RETRY_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
