@@ -208,7 +208,11 @@ def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
         items = (payload or {}).get("items") or []
         _note_have(observation_id, payload)
         acks = st.session_state.get(_key("acks", observation_id), {})
-        outcome = recording.apply_outbox(store, observation_id, items, acks)
+        feed = coder_feed.feed(observation_id)
+        with feed.writing:  # the feed's order is the order of the commits (observe.ui.coder_feed)
+            outcome = recording.apply_outbox(store, observation_id, items, acks)
+            if outcome.changes and not outcome.stale:
+                apply(observation_id, outcome.changes)
         st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
         st.session_state[_key("failed", observation_id)] = recording.failed_marks(
             st.session_state.get(_key("failed", observation_id), {}), outcome, lang
@@ -216,8 +220,6 @@ def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
         if outcome.stale:
             coder_feed.restart(observation_id)
             forget(observation_id)
-        elif outcome.changes:
-            apply(observation_id, outcome.changes)
         show_errors(observation_id, outcome.errors, lang)
 
 

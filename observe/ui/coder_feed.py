@@ -55,6 +55,9 @@ class Feed:
     rev: int = 0
     _log: deque[Entry] = field(default_factory=lambda: deque(maxlen=KEEP))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: held by a keypress path from its store write to its publish, so that the feed's order is
+    #: the order the writes were committed in (two tabs coding one observation at once)
+    writing: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, changes: Iterable[Change], scheme: CodingScheme | None = None) -> Entry | None:
         """Number ``changes`` as the next revision (None: nothing changed)."""

@@ -115,13 +115,15 @@ def _write(grant: Grant, items: list[Any], lang: str, have: tuple[str, int] | No
     feed = coder_feed.feed(obs)
     if feed.scheme is None:
         feed.scheme = store.observation_scheme(obs)
-    before = feed.head()
-    outcome = recording.apply_outbox(store, obs, items)
+    with feed.writing:
+        before = feed.head()
+        outcome = recording.apply_outbox(store, obs, items)
+        if not outcome.stale:
+            feed.publish(outcome.changes)
     if outcome.stale:  # stored before by another process: this feed misses something
         feed = coder_feed.restart(obs)
         entries: list[coder_feed.Entry] | None = []
     else:
-        feed.publish(outcome.changes)
         # from the revision the coder holds; if the feed no longer has it, from before this write
         # (the coder sees the gap and catches up on the page's next rerun)
         entries = feed.since(*have) if have is not None else None
