@@ -362,6 +362,7 @@ class Observation:
     is_reference: bool
     n_events: int = 0
     coded_s: float | None = None
+    reached_s: float | None = None  # the furthest video position the coder reached (DOMAIN §9.3)
 
 
 @dataclass(frozen=True)

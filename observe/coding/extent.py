@@ -141,7 +141,10 @@ def _problem(
 def summary_for(
     store: Store, observation_id: int, *, coded_s: float | None = None, position_s: float | None = None
 ) -> FinishSummary:
-    """:func:`summarize` for a stored observation (read with the acting user's rights)."""
+    """:func:`summarize` for a stored observation (read with the acting user's rights); the
+    position reached defaults to the one the coder reported (:meth:`Store.note_reached`)."""
     obs = store.observation(observation_id)
     duration = store.session(obs.session).duration_s
+    if position_s is None:
+        position_s = obs.reached_s
     return summarize(store.events(observation_id), duration, coded_s=coded_s, position_s=position_s)

@@ -263,6 +263,22 @@ def apply_outbox(
     return Outcome(done, tuple(changes), tuple(errors), stale, processed, tuple(not_stored))
 
 
+#: refused keypresses whose reason is kept for the browser to show (the newest)
+REFUSED_KEPT = 100
+
+
+def failed_marks(before: Mapping[str, list[Any]], outcome: Outcome, lang: str) -> dict[str, list[Any]]:
+    """``"client:seq"`` → ``[reason, sent again]`` for the browser to turn those marks red.
+
+    A refusal is final and kept (the newest :data:`REFUSED_KEPT`); a database failure holds only
+    until the next attempt, which re-sends the whole outbox and reports again what still fails.
+    """
+    kept = {k: v for k, v in before.items() if not v[1]}
+    for client, seq, error, retry in outcome.failed:
+        kept[f"{client}:{seq}"] = [error.message(lang), retry]
+    return dict(list(kept.items())[-REFUSED_KEPT:])
+
+
 def _parse_batch(batch: Iterable[Mapping[str, Any]]) -> tuple[list[OutboxItem], list[ObserveError]]:
     """Valid items grouped by client (in order of first appearance) and sorted by sequence."""
     items: dict[tuple[str, int], OutboxItem] = {}

@@ -92,7 +92,7 @@ class CodingMixin(SessionsMixin):
 
     def finish_observation(self, observation_id: int, coded_s: float | None = None) -> Recorded:
         """Mark coding finished at E = ``coded_s`` (DOMAIN §9.3; default: the latest event
-        time): states still running end at E, and E is kept (:attr:`Observation.coded_s`).
+        time or the video position reached (:meth:`note_reached`), whichever is later): states still running end at E, and E is kept (:attr:`Observation.coded_s`).
         Refused (nothing changes) for E beyond the session, before a coded event, or on the
         onset of a running state, and for an observation already finished (reopen it first)."""
         from observe.coding.extent import summarize
@@ -103,8 +103,14 @@ class CodingMixin(SessionsMixin):
             )
             if status == "finished":
                 raise InvalidInput("finish.already_finished")
+            reached = conn.execute(
+                select(T.observations.c.reached_s).where(T.observations.c.id == observation_id)
+            ).scalar()
             summary = summarize(
-                self._lane_events(conn, observation_id, kinds=("state", "point")), duration, coded_s=coded_s
+                self._lane_events(conn, observation_id, kinds=("state", "point")),
+                duration,
+                coded_s=coded_s,
+                position_s=reached,
             )
             if summary.problem is not None:
                 raise summary.problem
@@ -149,6 +155,25 @@ class CodingMixin(SessionsMixin):
             conn.execute(update(T.observations).where(T.observations.c.id == observation_id).values(**values))
             self._audit_observation(conn, observation_id, "observation.reopen", after_unblinding=after)
         self.refresh()
+
+    def note_reached(self, observation_id: int, reached_s: float) -> float:
+        """Keep the furthest video position (or live-clock time) the coder has reached, for
+        the default coded extent E (DOMAIN §9.3); returns the position kept (it only grows).
+
+        Asked as a write of the observation's events (only who may code it may move it). Not
+        audited: it is where the coder's video was, not coded data, and the browser reports it
+        every few seconds while the video plays; finishing audits the E it leads to."""
+        value = model.check_time(reached_s)
+        with self._coding("observation.reached") as conn:
+            self._observation_context(conn, observation_id, "event.write")
+            column = T.observations.c.reached_s
+            conn.execute(
+                update(T.observations)
+                .where(T.observations.c.id == observation_id, or_(column.is_(None), column < value))
+                .values(reached_s=value)
+            )
+            kept = conn.execute(select(column).where(T.observations.c.id == observation_id)).scalar()
+        return float(kept if kept is not None else value)
 
     def _mark_unblinded(self, conn: Connection, observation_id: int) -> bool:
         """Note when a session's coding became visible to its coders: every observation (two or

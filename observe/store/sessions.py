@@ -375,6 +375,7 @@ class SessionsMixin(PeopleMixin):
                 bool(r.is_reference),
                 int(r.n_events),
                 coded_s=None if r.coded_s is None else float(r.coded_s),
+                reached_s=None if r.reached_s is None else float(r.reached_s),
             )
             for r in rows
             if admin
@@ -388,6 +389,17 @@ class SessionsMixin(PeopleMixin):
             if obs.id == observation_id:
                 return obs
         raise NotFound("record.no_observation", id=observation_id)
+
+    def observer_of(self, observation_id: int) -> str:
+        """The username of the observation's observer (refused if the acting user may not read it)."""
+        self._check_observation_read(observation_id)
+        query = (
+            select(T.users.c.username)
+            .join(T.observations, T.observations.c.observer_id == T.users.c.id)
+            .where(T.observations.c.id == observation_id)
+        )
+        with self._read() as conn:
+            return str(conn.execute(query).scalar_one())
 
     def _check_observation_read(self, observation_id: int) -> None:
         """Refuse reading an observation the acting user may not see (NotFound if there is none)."""

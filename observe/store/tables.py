@@ -125,6 +125,8 @@ observations = Table(
     UniqueConstraint("session_id", "observer_id", name="uq_observations_session_observer"),
     # migration 0004: E, where the observer finished (DOMAIN §9.3); None while in progress
     Column("coded_s", Float),
+    # migration 0008: the furthest video position the coder reached (part of E's default)
+    Column("reached_s", Float),
 )
 
 events = Table(

@@ -4,12 +4,16 @@ The browser side lives in its own files, read once at import: ``coder_web/coder.
 ``coder.css`` and ``coder.js`` (linted and edited as what they are, not as Python strings;
 the folder is not named ``coder/`` because a package of that name would shadow this module).
 
-A keypress reaches Python as the whole unacknowledged outbox (client id + sequence number per
-item); :func:`observe.coding.recording.apply_outbox` writes it through the store, idempotently, and
-the acknowledgements go back in the component's ``data`` on the rerun that follows. Reruns
-can overlap (``runner.fastReruns``), so the callback holds a per-session lock and *replaces*
-what it keeps in session state (never mutates it): a rerun still drawing the old mapping
-must not see it change under it.
+A keypress is drawn by the browser at once and posted, with the rest of the unacknowledged
+outbox (client id + sequence number per item), to ``POST /api/outbox/<id>``
+(:mod:`observe.ui.outbox_routes`), which writes it through the store and answers with the
+acknowledgements without waiting for a rerun; the page hands the coder the route's signed
+token in its ``data``. When the route cannot be reached, the outbox goes through the component's
+``outbox`` trigger instead (:func:`_on_outbox`), acknowledged in the next rerun's data. Every
+write path publishes to the observation's change feed (:mod:`observe.ui.coder_feed`); the
+coder's low-frequency ``sync`` trigger reruns the fragment so the event list catches up.
+Reruns can overlap (``runner.fastReruns``), so the callbacks hold a per-session lock and
+*replace* what they keep in session state (never mutate it).
 
 Components v2 (inline HTML/JS, no iframe, no build step) is used rather than v1: the
 component must hear keys on the whole page (the v1 iframe only hears them while it has the
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +38,9 @@ from observe.i18n import t
 from observe.model import Change, Event
 from observe.scheme import CodingScheme
 from observe.store import Store
+from observe.store.secret import signing_key
+from observe.ui import coder_feed, signin
+from observe.ui.outbox_routes import TOKEN_TTL_S, outbox_token
 
 _WEB = Path(__file__).with_name("coder_web")
 _component = st.components.v2.component(
@@ -42,8 +50,6 @@ _component = st.components.v2.component(
     js=(_WEB / "coder.js").read_text(encoding="utf-8"),
 )
 _LOCK = "rec_lock"
-_LOG = 500  # changes kept for a browser that missed some renders; older: it gets every event again
-_REFUSED = 100  # refused keypresses whose reason is kept for the browser to show (newest)
 _nonce = itertools.count(1)
 
 #: Texts the component shows, by its own name → catalogue key.
@@ -122,17 +128,30 @@ def _lock() -> threading.Lock:
 
 
 def events(store: Store, observation_id: int) -> dict[int, Event]:
-    """The observation's events as the page shows them (read from the store once, then kept up to date).
+    """The observation's events as the page shows them: read from the store once, then kept up
+    to date from the observation's change feed (:mod:`observe.ui.coder_feed`), which every write
+    path of this process publishes to (the outbox route, the trigger, the buttons).
 
     Each read starts a new *epoch* of the browser's copy: the coder then receives every event
-    once, and after that only the changes (:func:`apply` logs them with a revision number).
+    once, and after that only the feed's entries it has not seen.
     """
+    feed = coder_feed.feed(observation_id)
     cached = st.session_state.get(_key("events", observation_id))
-    if cached is None:
-        cached = {e.id: e for e in store.events(observation_id) if e.id is not None}
-        st.session_state[_key("events", observation_id)] = cached
-        st.session_state[_key("epoch", observation_id)] = next(_nonce)
-        st.session_state[_key("log", observation_id)] = ()
+    seen = st.session_state.get(_key("seen", observation_id))
+    if cached is not None and seen is not None:
+        entries = feed.since(*seen)
+        if entries is not None:
+            if entries:
+                changes = tuple(c for e in entries for c in e.changes)
+                cached = recording.apply_changes(cached, changes)
+                st.session_state[_key("events", observation_id)] = cached
+                st.session_state[_key("seen", observation_id)] = (seen[0], entries[-1].rev)
+            return cast(dict[int, Event], cached)
+    head = feed.head()  # before the read: a write published meanwhile is applied again, harmlessly
+    cached = {e.id: e for e in store.events(observation_id) if e.id is not None}
+    st.session_state[_key("events", observation_id)] = cached
+    st.session_state[_key("seen", observation_id)] = head
+    st.session_state[_key("epoch", observation_id)] = f"{head[0]}.{next(_nonce)}"
     return cached
 
 
@@ -142,33 +161,28 @@ def forget(observation_id: int) -> None:
 
 
 def apply(observation_id: int, changes: tuple[Change, ...], scheme: CodingScheme | None = None) -> None:
-    """Bring the page's events, and the change log the coder catches up from, up to date."""
-    cached = st.session_state.get(_key("events", observation_id))
-    if cached is None or not changes:
-        return
-    st.session_state[_key("events", observation_id)] = recording.apply_changes(cached, changes)
-    log: tuple[tuple[int, list[Any], list[int]], ...] = st.session_state.get(_key("log", observation_id), ())
+    """Publish a write made on this page (a button, the trigger) to the observation's feed: this
+    page, its coder and every other page coding the observation in this process catch up from it."""
     scheme = scheme or st.session_state.get(_key("scheme", observation_id))
-    if scheme is None:  # no coder mounted yet: it will read everything anyway
-        forget(observation_id)
-        return
-    rev = log[-1][0] + 1 if log else 1
-    upserts, removed = recording.timeline_delta(changes, scheme)
-    st.session_state[_key("log", observation_id)] = (*log, (rev, upserts, removed))[-_LOG:]
+    if changes:
+        coder_feed.feed(observation_id, scheme).publish(changes, scheme)
+        if scheme is None:  # no coder mounted yet: it will read everything anyway
+            forget(observation_id)
 
 
 def _timeline(store: Store, setup: CoderSetup, legend: dict[str, Any]) -> dict[str, Any]:
-    """Every event (first mount, new epoch) or only the log entries the browser has not seen."""
+    """Every event (first mount, new epoch) or only the feed entries the browser has not seen."""
     obs = setup.observation_id
     rows = events(store, obs)
     epoch = st.session_state[_key("epoch", obs)]
-    log = st.session_state.get(_key("log", obs), ())
-    rev = log[-1][0] if log else 0
+    feed_epoch, rev = st.session_state[_key("seen", obs)]
     have = st.session_state.get(_key("have", obs)) or [None, -1]
-    oldest = log[0][0] if log else rev + 1
-    if have[0] == epoch and have[1] >= oldest - 1:
-        return legend | {"epoch": epoch, "rev": rev, "delta": [e for e in log if e[0] > have[1]]}
-    return legend | {"epoch": epoch, "rev": rev, "full": recording.timeline_rows(rows.values(), setup.scheme)}
+    head = {"epoch": epoch, "feed": feed_epoch, "rev": rev}
+    if have[0] == epoch and isinstance(have[1], int):
+        entries = coder_feed.feed(obs).since(feed_epoch, have[1])
+        if entries is not None:
+            return legend | head | {"delta": [e.wire() for e in entries if e.rev <= rev]}
+    return legend | head | {"full": recording.timeline_rows(rows.values(), setup.scheme)}
 
 
 def seek(observation_id: int, t_s: float) -> None:
@@ -187,37 +201,48 @@ def show_errors(observation_id: int, errors: tuple[ObserveError, ...], lang: str
 
 
 def _on_outbox(store: Store, observation_id: int, key: str, lang: str) -> None:
-    """A trigger from the browser: write the outbox, keep the acknowledgements and the events."""
+    """The fallback trigger (the outbox route was unreachable): write the outbox, keep the
+    acknowledgements for the next rerun's data and publish the changes to the feed."""
     with _lock():
         value = st.session_state.get(key) or {}
         payload = value.get("outbox") if hasattr(value, "get") else None
         items = (payload or {}).get("items") or []
-        st.session_state[_key("have", observation_id)] = (payload or {}).get("have")
+        _note_have(observation_id, payload)
         acks = st.session_state.get(_key("acks", observation_id), {})
-        outcome = recording.apply_outbox(store, observation_id, items, acks)
+        feed = coder_feed.feed(observation_id)
+        with feed.writing:  # the feed's order is the order of the commits (observe.ui.coder_feed)
+            outcome = recording.apply_outbox(store, observation_id, items, acks)
+            if outcome.changes and not outcome.stale:
+                apply(observation_id, outcome.changes)
         st.session_state[_key("acks", observation_id)] = dict(outcome.acks)
-        st.session_state[_key("failed", observation_id)] = failed_items(
+        st.session_state[_key("failed", observation_id)] = recording.failed_marks(
             st.session_state.get(_key("failed", observation_id), {}), outcome, lang
         )
         if outcome.stale:
+            coder_feed.restart(observation_id)
             forget(observation_id)
-        elif outcome.changes:
-            apply(observation_id, outcome.changes)
         show_errors(observation_id, outcome.errors, lang)
 
 
-def failed_items(
-    before: Mapping[str, list[Any]], outcome: recording.Outcome, lang: str
-) -> dict[str, list[Any]]:
-    """``"client:seq"`` → ``[reason, sent again]`` for the browser to turn those marks red.
+def _on_sync(store: Store, observation_id: int, key: str) -> None:
+    """The coder's low-frequency nudge after acknowledgements from the route: what it holds, and
+    the video position reached; the rerun that follows brings the event list up to date."""
+    value = st.session_state.get(key) or {}
+    payload = value.get("sync") if hasattr(value, "get") else None
+    _note_have(observation_id, payload)
+    reached = payload.get("reached") if isinstance(payload, Mapping) else None
+    kept = st.session_state.get(_key("reached", observation_id)) or 0.0
+    if isinstance(reached, (int, float)) and reached > kept + 1:  # the route usually has it already
+        try:
+            store.note_reached(observation_id, float(reached))
+        except ObserveError:
+            return  # a position is a hint for E's default: never an error while coding
+        st.session_state[_key("reached", observation_id)] = float(reached)
 
-    A refusal is final and kept (the newest ``_REFUSED``); a database failure holds only until the
-    next attempt, which re-sends the whole outbox and reports again what still fails.
-    """
-    kept = {k: v for k, v in before.items() if not v[1]}
-    for client, seq, error, retry in outcome.failed:
-        kept[f"{client}:{seq}"] = [error.message(lang), retry]
-    return dict(list(kept.items())[-_REFUSED:])
+
+def _note_have(observation_id: int, payload: Any) -> None:
+    if hasattr(payload, "get") and isinstance(payload.get("have"), list):
+        st.session_state[_key("have", observation_id)] = payload.get("have")
 
 
 def _texts(lang: str) -> dict[str, str]:
@@ -260,17 +285,37 @@ def coder_data(store: Store, setup: CoderSetup) -> dict[str, Any]:
     static = _static(setup)
     return {
         "obs": obs,
+        "lang": setup.lang,
         "mode": setup.mode,
         "src": setup.src,
         "fps": setup.fps or 25,
         "duration": setup.duration_s,
         **{k: v for k, v in static.items() if k != "legend"},
         "timeline": _timeline(store, setup, static["legend"]),
+        "post": _post_link(store, obs),
         "ack": st.session_state.get(_key("acks", obs), {}),
         "failed": st.session_state.get(_key("failed", obs), {}),
         "seek": st.session_state.get(_key("seek", obs)),
         "errors": st.session_state.get(_key("errors", obs)),
     }
+
+
+def _post_link(store: Store, observation_id: int) -> dict[str, Any]:
+    """Where the coder posts its outbox, with its token (renewed when half its life is gone;
+    the same token while it lasts, so the component's data does not change for it)."""
+    kept = st.session_state.get(_key("post", observation_id))
+    if kept is not None and kept["renew"] > time.time():
+        return cast(dict[str, Any], kept["link"])
+    token = outbox_token(
+        observation_id,
+        store.observer_of(observation_id),
+        store.actor,
+        key=signing_key(store),
+        sign_in=signin.current_sign_in(),
+    )
+    link = {"url": f"/api/outbox/{observation_id}", "token": token}
+    st.session_state[_key("post", observation_id)] = {"link": link, "renew": time.time() + TOKEN_TTL_S / 2}
+    return link
 
 
 def coder(store: Store, setup: CoderSetup) -> None:
@@ -281,9 +326,11 @@ def coder(store: Store, setup: CoderSetup) -> None:
     """
     key = f"rec_coder_{setup.observation_id}"
     st.session_state[_key("scheme", setup.observation_id)] = setup.scheme
+    coder_feed.feed(setup.observation_id, setup.scheme)
     _component(
         key=key,
         data=coder_data(store, setup),
         on_outbox_change=lambda: _on_outbox(store, setup.observation_id, key, setup.lang),
+        on_sync_change=lambda: _on_sync(store, setup.observation_id, key),
         height="content",
     )

@@ -23,7 +23,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Route
 
 from observe.errors import NotFound, PermissionDenied
-from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live, video_key
+from observe.ui.outbox_routes import outbox
+from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live, workspace_key
 from observe.video import library as media
 
 #: confidential: no shared caches; the browser may keep it for this page's seeks
@@ -70,7 +71,7 @@ async def video(request: Request) -> Response:
             token,
             request.query_params.get("exp"),
             request.query_params.get("sig"),
-            key=await video_key(),
+            key=await workspace_key(),
             sign_in=request.query_params.get("sid"),
         )
         if record is not None and not await sign_in_live(record):  # signed out: every link dies with it
@@ -114,4 +115,6 @@ ROUTES: list[BaseRoute] = [
     # The HttpOnly sign-in cookie, which Streamlit cannot set itself (observe.ui.signin_routes).
     Route("/api/signin/cookie", set_cookie, methods=["GET"]),
     Route("/api/signin/clear", clear_cookie, methods=["GET"]),
+    # The coder's keypresses, acknowledged without waiting for a rerun (observe.ui.outbox_routes).
+    Route("/api/outbox/{observation_id:int}", outbox, methods=["POST"]),
 ]

@@ -35,7 +35,7 @@ def _no_store(response: Response) -> Response:
 async def set_cookie(request: Request) -> Response:
     """``GET /api/signin/cookie?ticket=…``: the sign-in cookie for a ticket, once."""
     ticket = str(request.query_params.get("ticket", ""))
-    token = await run_in_threadpool(lambda: records.redeem_ticket(workspace(), ticket))
+    token = await run_in_threadpool(lambda: records.redeem_ticket(base_store(), ticket))
     if token is None:
         return _no_store(PlainTextResponse("This sign-in link was used or has expired.", status_code=403))
     response = _no_store(PlainTextResponse("signed in"))
@@ -65,18 +65,19 @@ def _store(url: str) -> Store:
     return Store.open(url)
 
 
-def workspace() -> Store:
-    """This server's store for its own routes (one per configured database, opened once)."""
+def base_store() -> Store:
+    """The configured database's store for our HTTP routes (one per process and URL); a route
+    acts through ``as_user`` on it, never as this base store's own user."""
     return _store(resolve_url())
 
 
 def _live(record_id: int) -> bool:
-    return records.is_live(workspace(), record_id)
+    return records.is_live(base_store(), record_id)
 
 
-async def video_key() -> bytes:
-    """The workspace's key for video links (observe.store.secret), read off the event loop."""
-    return await run_in_threadpool(lambda: signing_key(workspace()))
+async def workspace_key() -> bytes:
+    """The workspace's signing key (observe.store.secret: video links, outbox tokens), read off the event loop."""
+    return await run_in_threadpool(lambda: signing_key(base_store()))
 
 
 async def sign_in_live(record_id: int) -> bool:

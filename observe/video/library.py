@@ -104,6 +104,12 @@ def check_video_link(
     return record
 
 
+def sign(key: bytes, text: str) -> str:
+    """The HMAC-SHA256 of ``text`` under the workspace's signing key (the video links' key), for
+    other short-lived links the pages hand to the browser (the coder's outbox token)."""
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
 def _signature(key: bytes, token: str, expires: int, sign_in: int | None = None) -> str:
     tied = "" if sign_in is None else f"|{sign_in}"
     return hmac.new(key, f"{token}|{expires}{tied}".encode(), hashlib.sha256).hexdigest()

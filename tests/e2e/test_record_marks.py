@@ -1,5 +1,7 @@
-"""The Record page in a real browser: a keypress is drawn at once, pending → saved or failed
-(issue 16); the note after an undo, Esc back to the coder and the layout at 1440×900 (issues 14, 15)."""
+"""The Record page in a real browser: a keypress is drawn at once, pending → saved or failed,
+acknowledged by the outbox route without a rerun, or by the trigger when the route is down
+(issue 16); the position reached sets E's default (issue 14); the note after an undo, Esc back
+to the coder and the layout at 1440×900 (issues 14, 15)."""
 
 from __future__ import annotations
 
@@ -50,7 +52,12 @@ def test_a_key_is_drawn_at_once_pending_then_saved_then_failed_with_the_reason(
     now = page.evaluate(PRESS_AND_LOOK, ["KeyE", "e", "client-GAZE"])
     assert now["mark"] == "pending" and "@ 0:05.000" in now["text"]
     assert now["cellStatus"] == "pending" and now["cell"] == "Eye contact"
+    renders = page.evaluate("window.__observeCoder.renders")
     expect(_marks(page).first).to_have_attribute("data-status", "saved")
+    # acknowledged by the outbox route's answer, not by a rerun of the page
+    expect(_marks(page).first).to_have_attribute("data-via", "route")
+    assert page.evaluate("window.__observeCoder.ackLat.length") == 1
+    assert page.evaluate("window.__observeCoder.renders") <= renders + 1  # at most the later sync
     expect(page.locator("[data-testid='coder-states'] td[data-lane='client-GAZE']")).to_have_attribute(
         "data-status", "saved"
     )
@@ -194,6 +201,56 @@ def test_one_key_listener_and_one_frame_loop_however_many_updates(
     for key in ("6", "7", "8", "9", "0"):
         page.keyboard.press(key)
         _wait_saved(page)
+    # the sync trigger reruns the fragment once the keys pause: the event list catches up
+    expect(page.get_by_text("5 events coded")).to_be_visible()
+    page.wait_for_function("() => window.__observeCoder.renders >= 2")
     runs = page.evaluate("[window.__observeCoder.renders, window.__observeCoder.cleanups || 0]")
-    assert runs[0] >= 5  # the function did run again for the acknowledgements
     assert runs[0] - runs[1] == 1, runs
+
+
+def test_when_the_route_is_down_the_trigger_carries_the_keys(
+    app: App, page, e2e_store: Store, test_video: Path
+) -> None:  # type: ignore[no-untyped-def]
+    session = _session(e2e_store, test_video, app.media_dir)
+    obs = _observation(e2e_store, session)
+    page.route("**/api/outbox/**", lambda route: route.abort())
+    _open_coder(page, app, session)
+    _seek(page, 4.0)
+    page.keyboard.press("6")
+    first = _marks(page).first
+    expect(first).to_have_attribute("data-status", "saved")
+    expect(first).to_have_attribute("data-via", "rerun")
+    assert [(e.cue, e.start_s) for e in e2e_store.events(obs)] == [("P_NOD", 4.0)]
+    _seek(page, 30.0)  # the position reached goes with the sync trigger instead
+    wait_until(lambda: e2e_store.observation(obs).reached_s == 30.0)
+
+
+def test_the_route_refuses_a_forged_token_and_the_keys_still_arrive(
+    app: App, page, e2e_store: Store, test_video: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A token the server did not sign is refused (403): nothing written by the route; the coder
+    falls back to the trigger (the page's own signed-in run), so the key is stored once."""
+    session = _session(e2e_store, test_video, app.media_dir)
+    obs = _observation(e2e_store, session)
+    _open_coder(page, app, session)
+    page.evaluate("window.__observeCoder.data.post.token = 'forged.' + '0'.repeat(64)")
+    _seek(page, 3.0)
+    page.keyboard.press("7")
+    expect(_marks(page).first).to_have_attribute("data-via", "rerun")
+    assert [(e.cue, e.start_s) for e in e2e_store.events(obs)] == [("P_LAUGH", 3.0)]
+
+
+def test_the_position_reached_is_the_default_coded_extent(
+    app: App, page, e2e_store: Store, test_video: Path
+) -> None:  # type: ignore[no-untyped-def]
+    session = _session(e2e_store, test_video, app.media_dir)
+    obs = _observation(e2e_store, session)
+    _open_coder(page, app, session)
+    _seek(page, 5.0)
+    page.keyboard.press("6")  # the last code at 5 s ...
+    _seek(page, 21.5)  # ... but the observer watched on to 21.5 s
+    page.wait_for_function("() => window.__observeCoder.reached >= 21.5")
+    _seek(page, 12.0)
+    wait_until(lambda: e2e_store.observation(obs).reached_s == 21.5)
+    page.get_by_role("button", name="Finish observation…").click()
+    expect(page.get_by_role("spinbutton", name="Coded up to (seconds)")).to_have_value("21.500")

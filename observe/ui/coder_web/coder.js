@@ -6,11 +6,16 @@
 //   while coding; a key typed into a text field (also one inside this component's shadow root,
 //   found through `composedPath()`) passes through untouched;
 // - each cue is stamped with `video.currentTime` (or the live clock) at the keypress and put into
-//   the outbox with (client id, sequence number); the outbox is re-sent on every keypress and every
-//   250 ms (1.5 s after a database failure) until Python's acknowledgement arrives in `data.ack`
-//   (a trigger set during a rerun can be lost); cue and annotation items are also
-//   kept in `localStorage` so a closed tab or a dropped connection sends them on the next visit
-//   (undo and redo are not: replaying them later would undo something else);
+//   the outbox with (client id, sequence number); the outbox is posted at once to the outbox route
+//   (`POST /api/outbox/<observation>`, observe/ui/outbox_routes.py, with the signed token in
+//   `data.post`), whose answer acknowledges it without a Streamlit rerun; if the route cannot be
+//   reached, the component's `outbox` trigger carries it and the acknowledgement comes in
+//   `data.ack`. Unacknowledged items are re-sent every 250 ms (1.5 s after a database failure);
+//   cue and annotation items are also kept in `localStorage` so a closed tab or a dropped
+//   connection sends them on the next visit (undo and redo are not: replaying them later would
+//   undo something else);
+// - the `sync` trigger (after acknowledgements, once the keys pause) reruns the page's fragment so
+//   its event list catches up, and reports the furthest video position reached (DOMAIN §9.3);
 // - the live timeline (one lane per subject × channel, the playhead in the middle) and the current
 //   state of every channel are drawn here from `data.timeline`, so they follow the video frame by
 //   frame without a round trip to the server;
@@ -28,6 +33,10 @@ const FLUSH_MS = 1500;                      // re-send after a database failure
 // key of two reached Python; the rest waited for the re-send), so the outbox goes again soon.
 const RETRY_MS = 250;
 const MARKS = 6;                           // keypresses listed with their pending / saved / failed status
+const REACHED_MS = 5000;                    // the furthest position reached is reported at most this often
+// The `sync` trigger (a fragment rerun that refreshes the page's event list) waits for a pause in
+// the keys, or this long at most: a rerun's work in the page costs frames while coding.
+const SYNC_IDLE_MS = 800, SYNC_MAX_MS = 5000;
 
 function newId() {  // crypto.randomUUID needs a secure context; a team server may be plain http
   const b = new Uint8Array(12); crypto.getRandomValues(b);
@@ -100,7 +109,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
   if (!root.__s) {
     root.__s = { client: newId(), seq: 0, outbox: [], swapped: false, rate: 1, win: 60,
                  shownError: null, seekN: null, dirty: true, mods: {}, outboxVer: 0, overlay: new Map(),
-                 marks: [], coded: [], undone: [], keyAt: new Map(), drawLat: [], ackLat: [] };
+                 marks: [], coded: [], undone: [], keyAt: new Map(), drawLat: [], ackLat: [],
+                 reached: 0, reachedSent: 0, cells: new Map() };
     root.__s.latencies = root.__s.ackLat;  // keydown → acknowledged and drawn (the benchmark reads both)
     // items a closed tab or a lost connection left behind for this observation: send them again
     try {
@@ -124,25 +134,40 @@ export default function ({ data, parentElement, setTriggerValue }) {
   if (!S.marksRestored) {  // what an earlier visit left unsaved is listed too
     S.marksRestored = true;
     for (const i of S.outbox) S.marks.push({ key: `${i.client}:${i.seq}`, seq: i.seq, text: describe(i) });
+    S.marksToRender = true;
   }
 
   // -- acknowledgements: what the store has is saved; what it refused stays, red, with the reason --
-  const ack = d.ack || {};
-  const failedNow = d.failed || {};   // "client:seq" → [reason, will be sent again]
-  const before = new Set(S.outbox.map((i) => i.client));
-  const justSaved = [];
-  const kept = [];
-  for (const i of S.outbox) {
-    const f = failedNow[`${i.client}:${i.seq}`];
-    const acked = i.seq <= (ack[i.client] || 0);
-    if (i.final) kept.push(i);
-    else if (acked && f && !f[1]) { i.final = true; i.failed = f[0]; kept.push(i); }
-    else if (acked) justSaved.push(i);
-    else { i.failed = f && f[1] ? f[0] : null; kept.push(i); }
+  // They come from the outbox route's answer at once (flush), or, on the fallback path, in
+  // `data.ack` / `data.failed` on the rerun after the trigger (applied only when they change).
+  function settle(ack, failedNow, via) {   // failedNow: "client:seq" → [reason, will be sent again]
+    const before = new Set(S.outbox.map((i) => i.client));
+    const saved = [];
+    const kept = [];
+    for (const i of S.outbox) {
+      const f = failedNow[`${i.client}:${i.seq}`];
+      const acked = i.seq <= (ack[i.client] || 0);
+      if (i.final) kept.push(i);
+      else if (acked && f && !f[1]) { i.final = true; i.failed = f[0]; kept.push(i); }
+      else if (acked) saved.push(i);
+      else { i.failed = f && f[1] ? f[0] : null; kept.push(i); }
+    }
+    S.outbox = kept;
+    S.outboxVer += 1;
+    S.dirty = true;
+    persist(before);
+    // keydown → acknowledged by the store → shown as saved (the frame that shows it)
+    for (const i of saved) {
+      const key = `${i.client}:${i.seq}`;
+      const mark = S.marks.find((m) => m.key === key);
+      if (mark && mark.node) mark.node.dataset.via = via;   // 'route' or 'rerun' (the tests read it)
+      const at = S.keyAt.get(key);
+      if (at !== undefined) { S.keyAt.delete(key); requestAnimationFrame(() => S.ackLat.push(performance.now() - at)); }
+    }
+    return saved;
   }
-  S.outbox = kept;
-  S.outboxVer += 1;
-  persist(before);
+  const ackSig = JSON.stringify([d.ack || {}, d.failed || {}]);
+  if (S.ackSig !== ackSig) { S.ackSig = ackSig; settle(d.ack || {}, d.failed || {}, 'rerun'); }
 
   function persist(clients) {
     const by = {};
@@ -209,13 +234,63 @@ export default function ({ data, parentElement, setTriggerValue }) {
   };
 
   // -- the outbox --
+  // Posted to the outbox route (observe/ui/outbox_routes.py), one request at a time: the answer
+  // acknowledges at once, without a Streamlit rerun. If the route cannot be reached (or refuses
+  // the token: signed out, restarted server), the component's trigger carries the outbox instead
+  // for a while, as before the route existed.
+  const post = d.post || null;
+  function waiting() { return S.outbox.filter((i) => !i.final); }
   function flush() {
-    // `have` tells Python which events we hold, so it sends only what changed since;
     // a refused item (final) is not sent again: it waits in the list until it is dismissed
-    const items = S.outbox.filter((i) => !i.final);
+    const items = waiting();
+    const reached = S.reached > S.reachedSent + 1 ? S.reached : null;
+    if (!items.length && reached === null) return;
     S.lastFlush = performance.now();
-    if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
+    if (!post || performance.now() < (S.routeDownUntil || 0)) { viaTrigger(items); return; }
+    if (S.inflight) { S.again = true; return; }
+    S.inflight = true; S.again = false;
+    const body = JSON.stringify({ token: post.token, items, lang: d.lang || 'en', have: [S.feed ?? null, S.rev ?? -1], reached });
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 8000);
+    // keepalive: a key pressed just before the tab closes still reaches the store (64 kB limit)
+    fetch(post.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+                      keepalive: body.length < 60000, signal: abort.signal, credentials: 'same-origin' })
+      .then(async (r) => {
+        const answer = await r.json().catch(() => ({}));
+        if (r.ok) { if (reached !== null) S.reachedSent = Math.max(S.reachedSent, reached); S.onAnswer(answer); }
+        else if (r.status === 503) S.onTrouble(answer.error || '');
+        else S.onRouteDown(items);
+      })
+      .catch(() => S.onRouteDown(items))
+      .finally(() => { clearTimeout(timer); S.inflight = false; if (S.again) S.flushNow(); });
   }
+  function viaTrigger(items) {   // the fallback: a trigger and a rerun; `have` tells Python which events we hold
+    if (items.length) setTriggerValue('outbox', { items, at: Date.now(), t: now_t(), have: [S.epoch ?? null, S.rev ?? -1] });
+    else S.syncDue = true;   // only the position to report: the sync trigger carries it
+  }
+  S.flushNow = flush;
+  // Closing the tab: what is still waiting goes once more with keepalive, which outlives the page
+  // (what it cannot carry is still in localStorage for the next visit).
+  S.onLeave = () => {
+    const items = waiting();
+    if (!post || !items.length) return;
+    const body = JSON.stringify({ token: post.token, items, lang: d.lang || 'en', reached: S.reached || null });
+    if (body.length < 60000) fetch(post.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, keepalive: true }).catch(() => {});
+  };
+  if (!S.leaveBound) { S.leaveBound = true; window.addEventListener('pagehide', () => S.onLeave()); }
+  S.onAnswer = (answer) => {
+    const saved = settle(answer.acks || {}, answer.failed || {}, 'route');
+    if (!applyEntries(answer.feed, answer.delta)) S.behind = true;
+    if (answer.errors && answer.errors.length) say(answer.errors.join(' '), true);
+    if (saved.length || S.behind) S.syncDue = true;
+    paintMarks(); updateSaved(); draw();
+  };
+  S.onTrouble = (reason) => {   // the database did not answer: nothing stored, sent again later
+    for (const i of waiting()) i.failed = reason || 'not saved';
+    S.outboxVer += 1; S.dirty = true;
+    paintMarks(); updateSaved();
+  };
+  S.onRouteDown = (items) => { S.routeDownUntil = performance.now() + 10000; viaTrigger(items); };
   // A keypress: into the outbox, drawn at once (list, timeline, state table), then sent.
   function push(item, keyAt) {
     S.seq += 1;
@@ -223,11 +298,9 @@ export default function ({ data, parentElement, setTriggerValue }) {
     const key = `${full.client}:${full.seq}`;
     S.outbox.push(full);
     S.outboxVer += 1;
-    S.marks.push({ key, seq: full.seq, text: describe(full) });
-    if (S.marks.length > 50) S.marks.shift();
-    if (keyAt !== undefined) S.keyAt.set(key, keyAt);
+    addMark({ key, seq: full.seq, text: describe(full) });
+    if (keyAt !== undefined) { S.keyAt.set(key, keyAt); S.lastKey = performance.now(); }
     updateSaved();
-    renderMarks();
     S.dirty = true;
     draw();
     if (keyAt !== undefined) requestAnimationFrame(() => S.drawLat.push(performance.now() - keyAt));
@@ -247,23 +320,56 @@ export default function ({ data, parentElement, setTriggerValue }) {
   updateSaved();
 
   // -- the last keys, each pending → saved, or failed (red, with the reason) --
-  function markStatus(m) {
-    const i = S.outbox.find((x) => `${x.client}:${x.seq}` === m.key);
-    if (!i) return ['saved', ''];
-    return i.failed ? ['failed', i.failed] : ['pending', ''];
+  // One node per key, added at the top as the key is pressed; a status change repaints its node
+  // only (rebuilding the list on every key and every answer cost frames: issue 16).
+  function markStatus(m, byKey) {
+    const i = byKey.get(m.key);
+    if (!i) return ['saved', '', false];
+    return i.failed ? ['failed', i.failed, !!i.final] : ['pending', '', false];
   }
-  function renderMarks() {
-    let html = '';
-    for (const m of S.marks.slice(-MARKS).reverse()) {
-      const [status, why] = markStatus(m);
-      const word = status === 'failed' ? (T.mark_failed || 'not saved: {reason}').replace('{reason}', why)
-        : status === 'pending' ? (T.mark_pending || 'pending') : (T.mark_saved || 'saved');
-      const item = S.outbox.find((x) => `${x.client}:${x.seq}` === m.key);
-      const dismiss = item && item.final ? `<button type="button" class="dismiss" title="${esc(T.dismiss || '')}">×</button>` : '';
-      html += `<li class="mark ${status}" data-key="${esc(m.key)}" data-seq="${m.seq}" data-status="${status}">`
-        + `<span class="what">${esc(m.text)}</span> <span class="st">${esc(word)}</span>${dismiss}</li>`;
-    }
-    $('.marks').innerHTML = html;
+  function outboxByKey() { return new Map(S.outbox.map((x) => [`${x.client}:${x.seq}`, x])); }
+  function markNode(m) {
+    const li = document.createElement('li');
+    li.dataset.key = m.key; li.dataset.seq = String(m.seq);
+    const what = document.createElement('span'); what.className = 'what'; what.textContent = m.text;
+    const st = document.createElement('span'); st.className = 'st';
+    li.append(what, ' ', st);
+    m.node = li;
+    return li;
+  }
+  function paintMark(m, byKey) {
+    const li = m.node;
+    if (!li) return;
+    const [status, why, final] = markStatus(m, byKey);
+    const sig = status + '|' + why + '|' + final;
+    if (li.__sig === sig) return;
+    li.__sig = sig;
+    li.className = `mark ${status}`;
+    li.dataset.status = status;
+    li.querySelector('.st').textContent = status === 'failed' ? (T.mark_failed || 'not saved: {reason}').replace('{reason}', why)
+      : status === 'pending' ? (T.mark_pending || 'pending') : (T.mark_saved || 'saved');
+    const button = li.querySelector('button.dismiss');
+    if (final && !button) {
+      const b = document.createElement('button'); b.type = 'button'; b.className = 'dismiss'; b.title = T.dismiss || ''; b.textContent = '×';
+      li.appendChild(b);
+    } else if (!final && button) button.remove();
+  }
+  function paintMarks() {
+    const byKey = outboxByKey();
+    for (const m of S.marks.slice(-MARKS)) paintMark(m, byKey);
+  }
+  function addMark(m) {
+    S.marks.push(m);
+    if (S.marks.length > 50) S.marks.shift();
+    const list = $('.marks');
+    list.prepend(markNode(m));
+    paintMark(m, outboxByKey());
+    while (list.children.length > MARKS) list.lastElementChild.remove();
+  }
+  function renderMarks() {   // the whole list: on the first mount and after a dismissal
+    const list = $('.marks');
+    list.replaceChildren(...S.marks.slice(-MARKS).reverse().map(markNode));
+    paintMarks();
   }
   $('.marks').onclick = (ev) => {
     const b = ev.target.closest && ev.target.closest('button.dismiss');
@@ -439,6 +545,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     if (!live && !d.src) { say(T.no_video || 'Attach a video or switch to live mode first.', true); return; }
     const t = now_t();
     const [subject, cue, label] = b;
+    if (t > S.reached) S.reached = t;
     S.coded.push({ subject, cue, t, label });
     if (S.coded.length > 200) S.coded.shift();
     S.undone = [];
@@ -467,22 +574,34 @@ export default function ({ data, parentElement, setTriggerValue }) {
     S.rows.delete(id);
     if (S.laneMaps[old[1]]) { S.laneMaps[old[1]].delete(id); S.laneSorted[old[1]] = null; }
   }
+  // Every entry is a revision of the observation's change feed (observe/ui/coder_feed.py), from
+  // the rerun's data or from the outbox route's answer, whichever comes first: each is applied
+  // once and in order; a gap (entries this coder never saw) waits for the next rerun.
+  function applyEntries(feed, delta) {
+    if (!S.rows || feed !== S.feed) return false;
+    if (S.laneMaps.length !== laneCount()) resetLanes();
+    for (const [rev, ups, dels] of delta || []) {
+      if (rev <= S.rev) continue;
+      if (rev !== S.rev + 1) return false;
+      for (const id of dels) drop(id);
+      for (const r of ups) put(r);
+      S.rev = rev;
+    }
+    S.dirty = true;
+    return true;
+  }
   function catchUp() {
     const tl = d.timeline;
     if (!tl) return;
     if (tl.full) {
-      S.rows = new Map(tl.full.map((r) => [r[0], r])); S.epoch = tl.epoch; S.rev = tl.rev; resetLanes();
+      // rows the route brought after this copy was made come again with the next rerun
+      if (S.feed === tl.feed && (S.rev ?? -1) > tl.rev) { S.behind = true; S.syncDue = true; }
+      S.rows = new Map(tl.full.map((r) => [r[0], r])); S.epoch = tl.epoch; S.feed = tl.feed; S.rev = tl.rev; resetLanes();
     } else if (tl.epoch === S.epoch && S.rows) {
-      if (S.laneMaps.length !== laneCount()) resetLanes();
-      for (const [rev, ups, dels] of tl.delta || []) {
-        if (rev <= S.rev) continue;
-        for (const id of dels) drop(id);
-        for (const r of ups) put(r);
-        S.rev = rev;
-      }
+      if (!applyEntries(tl.feed, tl.delta)) { S.behind = true; S.syncDue = true; }
+      else S.behind = false;
     }
   }
-  catchUp();
   function storedLane(i) {
     if (!S.laneMaps || !S.laneMaps[i]) return [];
     if (!S.laneSorted[i]) S.laneSorted[i] = Array.from(S.laneMaps[i].values()).sort((a, b) => a[3] - b[3]);
@@ -589,55 +708,81 @@ export default function ({ data, parentElement, setTriggerValue }) {
     root.dataset.t = t.toFixed(3);
   }
   // the current state of every channel, one column per person (only exhaustive-looking lanes: states)
+  // The table is built once per set of lanes; a keypress or a new state repaints only its cell.
   function renderStates(tl, current) {
-    const sig = current.map((c) => c[1] + c[3]).join('|');
-    if (S.statesSig === sig && S.statesFor === tl) return;
-    S.statesSig = sig; S.statesFor = tl;
+    if (S.statesTl !== tl) {
+      S.statesTl = tl;
+      const key = JSON.stringify([tl.subjects, tl.lanes.map((l) => [l.subject, l.channel, l.channel_label]), d.subjects, T.state_now]);
+      if (S.statesKey !== key || !$('.states table')) { S.statesKey = key; buildStates(tl); }
+    }
+    for (const [lane, label, cls, mark] of current) {
+      const td = S.cells.get(lane.subject + '-' + lane.channel);
+      if (!td) continue;
+      const sig = label + '|' + cls + '|' + mark;
+      if (td.__sig === sig) continue;
+      td.__sig = sig;
+      if (label === '—') { td.className = ''; td.textContent = ''; td.style.borderLeftColor = ''; td.dataset.status = 'none'; continue; }
+      td.className = `v ${cls} ${mark}`.trim();
+      td.style.borderLeftColor = tl.colours[cls] || tl.colours.na;
+      td.dataset.status = mark || 'saved';
+      td.textContent = label;
+    }
+  }
+  function buildStates(tl) {
     const subjects = tl.subjects || [];
     const names = d.subjects || {};
-    const channels = [];
-    const cell = {};
-    for (const [lane, label, cls, mark] of current) {
-      if (!channels.some((c) => c.channel === lane.channel)) channels.push({ channel: lane.channel, label: lane.channel_label });
-      cell[lane.subject + '|' + lane.channel] = [label, cls, mark];
+    const table = document.createElement('table');
+    const head = table.insertRow();
+    const corner = document.createElement('th'); corner.textContent = T.state_now || ''; head.appendChild(corner);
+    for (const s of subjects) { const th = document.createElement('th'); th.textContent = names[s] || s; head.appendChild(th); }
+    S.cells = new Map();
+    const seen = new Set();
+    for (const lane of tl.lanes) {
+      if (seen.has(lane.channel) || lane.channel === 'POINT') continue;  // points have no state
+      seen.add(lane.channel);
+      const row = table.insertRow();
+      row.insertCell().textContent = lane.channel_label;
+      for (const s of subjects) {
+        const td = row.insertCell();
+        td.dataset.lane = `${s}-${lane.channel}`;
+        td.dataset.status = 'none';
+        S.cells.set(`${s}-${lane.channel}`, td);
+      }
     }
-    let html = `<table><tr><th>${esc(T.state_now || '')}</th>` + subjects.map((s) => `<th>${esc(names[s] || s)}</th>`).join('') + '</tr>';
-    for (const c of channels) {
-      if (c.channel === 'POINT') continue;  // points have no state
-      html += `<tr><td>${esc(c.label)}</td>` + subjects.map((s) => {
-        const v = cell[s + '|' + c.channel];
-        const colour = tl.colours[v && v[1]] || tl.colours.na;
-        return v ? `<td class="v ${v[1]} ${v[2]}" style="border-left-color:${colour}" data-lane="${s}-${c.channel}"`
-          + ` data-status="${v[2] || 'saved'}">${esc(v[0])}</td>` : '<td></td>';
-      }).join('') + '</tr>';
-    }
-    $('.states').innerHTML = html + '</table>';
+    $('.states').replaceChildren(table);
   }
   let lastT = null, raf = 0;
   function loop() {
     const t = now_t();
+    if (t > S.reached) S.reached = t;   // the furthest position reached (DOMAIN §9.3: E's default)
     if (S.dirty || t !== lastT) { S.dirty = false; lastT = t; draw(); }
     raf = requestAnimationFrame(loop);
   }
+  catchUp();
   draw();
-  renderMarks();
+  if (S.marksToRender || !$('.marks').children.length) { S.marksToRender = false; renderMarks(); } else paintMarks();
   updateSaved();
-  // keydown → acknowledged by the store → shown as saved: the latency the benchmark reports
-  const drawnAt = performance.now();
-  for (const i of justSaved) {
-    const key = `${i.client}:${i.seq}`;
-    if (S.keyAt.has(key)) { S.ackLat.push(drawnAt - S.keyAt.get(key)); S.keyAt.delete(key); }
-  }
   raf = requestAnimationFrame(loop);
   root.dataset.ready = '1';
   root.dataset.drawn = String(S.rows ? S.rows.size : 0);
 
-  // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored).
+  // Safety net: anything still unacknowledged is re-sent (Python drops what it has stored); the
+  // position reached is reported now and then; and once the keys pause (or every few seconds)
+  // the `sync` trigger reruns the page's fragment, so its event list catches up with the store.
   const timer = setInterval(() => {
-    const waiting = S.outbox.filter((i) => !i.final);
-    if (!waiting.length) return;
-    const wait = waiting.every((i) => i.failed) ? FLUSH_MS : RETRY_MS;
-    if (performance.now() - (S.lastFlush || 0) >= wait) flush();
+    const now = performance.now();
+    const left = waiting();
+    if (left.length && !S.inflight) {
+      const wait = left.every((i) => i.failed) ? FLUSH_MS : RETRY_MS;
+      if (now - (S.lastFlush || 0) >= wait) flush();
+    } else if (!left.length && !S.inflight && S.reached > S.reachedSent + 1 && now - (S.lastFlush || 0) >= REACHED_MS) flush();
+    const idle = now - (S.lastKey || 0) >= SYNC_IDLE_MS;
+    if (S.syncDue && !S.inflight && !left.some((i) => !i.failed) && (idle || now - (S.lastSync || 0) >= SYNC_MAX_MS)) {
+      S.syncDue = false; S.lastSync = now;
+      // the position goes here only if the route has not taken it (the route down)
+      const reached = S.reached > S.reachedSent + 1 ? S.reached : null;
+      setTriggerValue('sync', { have: [S.epoch ?? null, S.rev ?? -1], reached, n: (S.syncs = (S.syncs || 0) + 1) });
+    }
   }, RETRY_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
   // Streamlit calls this function again on every change of `data` but the cleanup only on
