@@ -101,11 +101,13 @@ def parse_eaf(
         ann_id = str(row.pop("_ann"))
         row["modifiers"] = extra["modifiers"].get(ann_id, "")
         row["comment"] = extra["comments"].get(ann_id, "")
+        row["_origin"] = f"tier {row.pop('_tier')}, annotation {ann_id}"
     session = props.get("session") or _stem(filename)
     for row in rows:
         row.update(session=session, client=props.get("client", ""), observer=props.get("observer", ""))
     rows.sort(key=lambda r: (float(r["start_s"]), str(r["subject"]), str(r["channel"]), str(r["cue"])))  # type: ignore[arg-type]
     events = events_frame(rows)
+    origins = tuple(str(row["_origin"]) for row in rows)  # a refusal names the annotation
     media = tuple(
         str(m.get("RELATIVE_MEDIA_URL") or m.get("MEDIA_URL") or "")
         for m in eaf.media_descriptors
@@ -118,6 +120,7 @@ def parse_eaf(
         media=tuple(m for m in media if m),
         duration_s=None,
         source_records=sum(len(a) + len(r) for a, r, _, _ in eaf.tiers.values()),
+        origins=origins,
     )
     return ImportBundle(
         source_format="eaf",
@@ -279,6 +282,7 @@ def _tier_events(
                 "start_s": start / 1000,
                 "end_s": end / 1000 if info.kind == "state" else math.nan,
                 "_ann": ann_id,
+                "_tier": info.tier_id,
             }
         )
     if trimmed:
