@@ -73,6 +73,7 @@ def parse_eaf(
     eaf = _load(data, filename)
     warnings: list[ImportWarning] = []
     props = _properties(eaf)
+    _refuse_several_observers(props, filename)
     spans = _annotation_spans(eaf)
     tiers: list[TierInfo] = []
     rows: list[dict[str, object]] = []
@@ -162,6 +163,23 @@ def _load(data: bytes, filename: str) -> Any:
         raise InvalidInput("interop.eaf.bad_file", filename=filename) from exc
     finally:
         os.unlink(path)
+
+
+def _refuse_several_observers(props: Mapping[str, str], filename: str) -> None:
+    """Our "all observers" EAF holds one tier set per observer; imported as one observation it
+    would mix their codings (DOMAIN §9.8), so it is refused with the way out."""
+    observers = set()
+    for key, value in props.items():
+        if key.startswith("tier:"):
+            try:
+                observers.add(str(json.loads(value).get("observer", "")))
+            except (ValueError, AttributeError):
+                continue
+    observers.discard("")
+    if len(observers) > 1:
+        raise InvalidInput(
+            "interop.eaf.several_observers", filename=filename, observers=", ".join(sorted(observers))
+        )
 
 
 def _properties(eaf: Any) -> dict[str, str]:
@@ -375,15 +393,20 @@ def write_eaf(
     if media_url:
         eaf.add_linked_file(media_url, relpath=media_url)
     eaf.add_language("eng", "http://cdb.iso.org/lg/CDB-00138502-001", "English (eng)")
+    observers = sorted(set(frame["observer"].astype(str)))
     for key in ("session", "client", "observer"):
         value = str(frame[key].iloc[0]) if len(frame) else ""
-        eaf.add_property(_PROPERTY_PREFIX + key, value)
+        eaf.add_property(_PROPERTY_PREFIX + key, ", ".join(observers) if key == "observer" else value)
     for lt, constraint in ((MODIFIER_TYPE, "Symbolic_Association"), (COMMENT_TYPE, "Symbolic_Association")):
         eaf.add_linguistic_type(lt, constraints=constraint, timealignable=False)
     for channel, group in frame.groupby("channel", sort=False):
         _add_vocabulary(eaf, str(channel), group, descriptions or {})
-    for (subject, channel, kind), group in frame.groupby(["subject", "channel", "kind"], sort=False):
-        _add_tiers(eaf, str(subject), str(channel), str(kind), group)
+    # several observers (DOMAIN §9.8): one tier set each, named and annotated by observer
+    for observer in observers:
+        mine = frame[frame["observer"].astype(str) == observer]
+        named = f" ({observer})" if len(observers) > 1 else ""
+        for (subject, channel, kind), group in mine.groupby(["subject", "channel", "kind"], sort=False):
+            _add_tiers(eaf, str(subject), str(channel), str(kind), group, observer=observer, suffix=named)
     root = to_adocument(eaf, True)
     return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
@@ -424,7 +447,19 @@ def _lanes(spans: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]
     return lanes
 
 
-def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFrame) -> None:
+def _add_tiers(
+    eaf: Any,
+    subject: str,
+    channel: str,
+    kind: str,
+    group: pd.DataFrame,
+    *,
+    observer: str = "",
+    suffix: str = "",
+) -> None:
+    """One subject's channel as tiers (more than one when its annotations overlap), each named
+    ``client-GAZE`` + ``suffix`` (`` (obs.ani)`` when several observers share the file) and
+    annotated by ``observer`` (ELAN's ANNOTATOR)."""
     base = "-".join(p for p in (subject, channel) if p) or "events"
     base = f"{base}-point" if kind == "point" else base
     lt = _cv_id(channel) if kind == "state" else f"{_cv_id(channel)}-point"
@@ -440,11 +475,12 @@ def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFr
     modifiers = group["modifiers"].tolist()
     comments = group["comment"].tolist()
     for n, lane in enumerate(_lanes(spans)):
-        tier = base if n == 0 else f"{base}-{n + 1}"
-        eaf.add_tier(tier, ling=lt, part=subject or None)
+        name = base if n == 0 else f"{base}-{n + 1}"
+        tier = name + suffix
+        eaf.add_tier(tier, ling=lt, part=subject or None, ann=observer or None)
+        spec = {"subject": subject, "channel": channel, "kind": kind}
         eaf.add_property(
-            f"{_PROPERTY_PREFIX}tier:{tier}",
-            json.dumps({"subject": subject, "channel": channel, "kind": kind}),
+            f"{_PROPERTY_PREFIX}tier:{tier}", json.dumps({**spec, "observer": observer} if observer else spec)
         )
         for start_ms, end_ms, row in lane:
             eaf.add_annotation(tier, start_ms, end_ms, cues[row])
@@ -457,8 +493,8 @@ def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFr
         ):
             if not any(values[row] for _, _, row in lane):
                 continue
-            child = f"{tier}-{role}"
-            eaf.add_tier(child, ling=lt_child, parent=tier, part=subject or None)
+            child = f"{name}-{role}{suffix}"
+            eaf.add_tier(child, ling=lt_child, parent=tier, part=subject or None, ann=observer or None)
             for start_ms, end_ms, row in lane:
                 if values[row]:
                     aid = eaf.generate_annotation_id()
