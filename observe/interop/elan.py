@@ -98,6 +98,7 @@ def parse_eaf(
             limits.check_cell(len(value), filename)
             annotations.append((span[0], span[1], value.strip(), ann_id))
         rows.extend(_tier_events(info, annotations, warnings, filename))
+    _one_channel_per_cue(rows, warnings)
     for row in rows:
         ann_id = str(row.pop("_ann"))
         row["modifiers"] = extra["modifiers"].get(ann_id, "")
@@ -163,6 +164,32 @@ def _load(data: bytes, filename: str) -> Any:
         raise InvalidInput("interop.eaf.bad_file", filename=filename) from exc
     finally:
         os.unlink(path)
+
+
+def _one_channel_per_cue(rows: list[dict[str, object]], warnings: list[ImportWarning]) -> None:
+    """A value written on several tiers (``en`` on a Language and a ChunkLanguage tier) becomes one
+    cue per tier: ``en`` on the first, ``en [ChunkLanguage]`` on the others. As one cue it would
+    share one channel, and the tiers' annotations would cut each other (DOMAIN §9.7: nothing is
+    repaired)."""
+    channels: dict[str, list[str]] = {}
+    for row in rows:
+        seen = channels.setdefault(str(row["cue"]), [])
+        if row["channel"] not in seen:
+            seen.append(str(row["channel"]))
+    shared = {cue: chans for cue, chans in channels.items() if len(chans) > 1}
+    for row in rows:
+        chans = shared.get(str(row["cue"]))
+        if chans and row["channel"] != chans[0]:
+            row["cue"] = f"{row['cue']} [{row['channel']}]"
+    for cue, chans in shared.items():
+        codes = [cue, *(f"{cue} [{c}]" for c in chans[1:])]
+        warnings.append(
+            ImportWarning(
+                None,
+                "interop.warn.eaf_cue_per_tier",
+                {"cue": cue, "channels": ", ".join(chans), "codes": ", ".join(codes)},
+            )
+        )
 
 
 def _refuse_several_observers(props: Mapping[str, str], filename: str) -> None:
