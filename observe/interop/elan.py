@@ -376,6 +376,7 @@ def write_eaf(
     media_url: str = "",
     descriptions: Mapping[str, str] | None = None,
     author: str = "observe",
+    by_observer: bool | None = None,
 ) -> bytes:
     """Write one session's tidy events as an ELAN 3.0 document.
 
@@ -387,6 +388,9 @@ def write_eaf(
         The session video, referenced from the header (relative URL recommended).
     descriptions : mapping, optional
         Cue → description, written into the controlled vocabulary entries.
+    by_observer : bool, optional
+        Name every tier by its observer (``client-GAZE (obs.ani)``); default: when the events
+        hold more than one observer's coding, which always get a tier set each.
 
     Raises
     ------
@@ -431,7 +435,7 @@ def write_eaf(
     # several observers (DOMAIN §9.8): one tier set each, named and annotated by observer
     for observer in observers:
         mine = frame[frame["observer"].astype(str) == observer]
-        named = f" ({observer})" if len(observers) > 1 else ""
+        named = f" ({observer})" if len(observers) > 1 or by_observer else ""
         for (subject, channel, kind), group in mine.groupby(["subject", "channel", "kind"], sort=False):
             _add_tiers(eaf, str(subject), str(channel), str(kind), group, observer=observer, suffix=named)
     root = to_adocument(eaf, True)

@@ -321,7 +321,7 @@ def _eaf(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple
     observer), so ELAN shows the codings one above the other on the same recording."""
     descriptions = _cue_labels(store, events)
     files = {
-        f"{code}.eaf": write_eaf(group, descriptions=descriptions)
+        f"{code}.eaf": write_eaf(group, descriptions=descriptions, by_observer=sel.observer == ALL_OBSERVERS)
         for code, group in events.groupby("session", sort=True)
     }
     if len(files) == 1:

@@ -143,3 +143,13 @@ def test_an_eaf_of_several_observers_is_refused_on_import_with_the_reason(store:
         len(one.observations[0].events)
         == {o.observer: o.n_events for o in store.observations(session=SESSION)}[OTHER]
     )
+
+
+def test_all_observers_eaf_names_the_tiers_even_with_one_observer(store: Store) -> None:
+    single = next(s.code for s in store.sessions() if len(store.observations(session=s.code)) == 1)
+    (observer,) = [o.observer for o in store.observations(session=single)]
+    made = export_file(store, "eaf", selection=Selection(session=single, observer=ALL_OBSERVERS))
+    tiers = re.findall(r'<TIER [^>]*TIER_ID="([^"]*)"', made.data.decode())
+    assert tiers and all(t.endswith(f" ({observer})") for t in tiers)
+    plain = export_file(store, "eaf", selection=Selection(session=single)).data.decode()
+    assert f"({observer})" not in "".join(re.findall(r'TIER_ID="([^"]*)"', plain))
