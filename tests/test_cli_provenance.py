@@ -59,3 +59,25 @@ def test_repeat_import_refused_in_dry_run_and_for_real_unless_new_copy(
     assert out == first  # the same events again, in new sessions
     status, out, _ = run(capsys, "--db", db, "sessions", "--format", "json")
     assert len(json.loads(out)) == 2 * len(sources)
+
+
+def test_a_boris_observation_imported_before_names_its_own_session(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """BORIS's tabular export of observation #1, after the project was imported: refused in a dry
+    run as for real, naming the session that observation became — not every session of the project."""
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    project = shared_fixtures() / "boris" / "test.boris"
+    export = shared_fixtures() / "boris" / "boris-9.12.3-exports" / "observation1_tabular_events.tsv"
+    assert run(capsys, "--db", db, "import", str(project), "--client", "B01")[0] == 0
+    _, out, _ = run(capsys, "--db", db, "sessions", "--format", "json")
+    (code,) = [s["session"] for s in json.loads(out) if s["source"].endswith("observation observation #1")]
+    errors = []
+    for extra in (["--dry-run"], []):
+        status, out, err = run(capsys, "--db", db, "import", str(export), "--client", "B01", *extra)
+        assert status == 2 and out == ""
+        errors.append(err.strip().splitlines()[-1])
+    assert errors[0] == errors[1]
+    assert errors[0].startswith(
+        f"observe: error: BORIS observation observation #1 was already imported as {code} on "
+    )

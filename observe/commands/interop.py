@@ -27,8 +27,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     export.add_argument(
         "--observer",
         metavar="NAME|all",
-        help="whose coding: an observer, or 'all' (one unit/observation/file per observer, named by "
-        "observer); default: each session's reference observation",
+        help="whose coding: an observer, or 'all' (per observer, named by observer: one SDIS unit, BORIS "
+        "observation, EAF tier set, table block or tidy row set); default: each session's reference "
+        "observation",
     )
     export.add_argument(
         "--include-notes", action="store_true", help="research export: keep free-text notes and comments"

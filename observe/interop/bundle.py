@@ -96,6 +96,25 @@ class ImportedObservation:
     source_records: int = 0
     #: the file's own line (CSV; JSON record, Parquet row) of each event, when it has lines
     lines: tuple[int, ...] = ()
+    #: where each event sits in a file without lines (ELAN: "tier K-GAZE, annotation a12")
+    origins: tuple[str, ...] = ()
+
+    def where(self, file_name: str, unit: str = "line") -> list[str]:
+        """Each event's place in the file, for a refusal that names it (DOMAIN §9.7): the file's
+        line, else the event's own origin, else the observation (a BORIS observation id).
+
+        >>> ev = events_frame([{"cue": "P_NOD", "kind": "point", "start_s": 1.0}])
+        >>> ImportedObservation("o1", ev, lines=(4,)).where("e.csv")
+        ['e.csv, line 4']
+        >>> ImportedObservation("o1", ev).where("p.boris")
+        ['p.boris, observation o1']
+        """
+        name = file_name or "file"
+        if len(self.lines) == len(self.events) and self.lines:
+            return [f"{name}, {unit} {line}" for line in self.lines]
+        if len(self.origins) == len(self.events) and self.origins:
+            return [f"{name}, {origin}" for origin in self.origins]
+        return [f"{name}, observation {self.name}"] * len(self.events)
 
 
 @dataclass(frozen=True)
@@ -221,7 +240,7 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def summarize_rows(rows: Sequence[int], limit: int = 10) -> str:
+def summarize_rows(rows: Sequence[int] | Sequence[str], limit: int = 10) -> str:
     """Rows as ``"3, 7, 12 … (+5 more)"`` for a warning that covers many rows."""
     shown = ", ".join(str(r) for r in rows[:limit])
     return shown if len(rows) <= limit else f"{shown} … (+{len(rows) - limit})"

@@ -73,6 +73,7 @@ def parse_eaf(
     eaf = _load(data, filename)
     warnings: list[ImportWarning] = []
     props = _properties(eaf)
+    _refuse_several_observers(props, filename)
     spans = _annotation_spans(eaf)
     tiers: list[TierInfo] = []
     rows: list[dict[str, object]] = []
@@ -97,15 +98,18 @@ def parse_eaf(
             limits.check_cell(len(value), filename)
             annotations.append((span[0], span[1], value.strip(), ann_id))
         rows.extend(_tier_events(info, annotations, warnings, filename))
+    _one_channel_per_cue(rows, warnings)
     for row in rows:
         ann_id = str(row.pop("_ann"))
         row["modifiers"] = extra["modifiers"].get(ann_id, "")
         row["comment"] = extra["comments"].get(ann_id, "")
+        row["_origin"] = f"tier {row.pop('_tier')}, annotation {ann_id}"
     session = props.get("session") or _stem(filename)
     for row in rows:
         row.update(session=session, client=props.get("client", ""), observer=props.get("observer", ""))
     rows.sort(key=lambda r: (float(r["start_s"]), str(r["subject"]), str(r["channel"]), str(r["cue"])))  # type: ignore[arg-type]
     events = events_frame(rows)
+    origins = tuple(str(row["_origin"]) for row in rows)  # a refusal names the annotation
     media = tuple(
         str(m.get("RELATIVE_MEDIA_URL") or m.get("MEDIA_URL") or "")
         for m in eaf.media_descriptors
@@ -118,6 +122,7 @@ def parse_eaf(
         media=tuple(m for m in media if m),
         duration_s=None,
         source_records=sum(len(a) + len(r) for a, r, _, _ in eaf.tiers.values()),
+        origins=origins,
     )
     return ImportBundle(
         source_format="eaf",
@@ -159,6 +164,49 @@ def _load(data: bytes, filename: str) -> Any:
         raise InvalidInput("interop.eaf.bad_file", filename=filename) from exc
     finally:
         os.unlink(path)
+
+
+def _one_channel_per_cue(rows: list[dict[str, object]], warnings: list[ImportWarning]) -> None:
+    """A value written on several tiers (``en`` on a Language and a ChunkLanguage tier) becomes one
+    cue per tier: ``en`` on the first, ``en [ChunkLanguage]`` on the others. As one cue it would
+    share one channel, and the tiers' annotations would cut each other (DOMAIN §9.7: nothing is
+    repaired)."""
+    channels: dict[str, list[str]] = {}
+    for row in rows:
+        seen = channels.setdefault(str(row["cue"]), [])
+        if row["channel"] not in seen:
+            seen.append(str(row["channel"]))
+    shared = {cue: chans for cue, chans in channels.items() if len(chans) > 1}
+    for row in rows:
+        chans = shared.get(str(row["cue"]))
+        if chans and row["channel"] != chans[0]:
+            row["cue"] = f"{row['cue']} [{row['channel']}]"
+    for cue, chans in shared.items():
+        codes = [cue, *(f"{cue} [{c}]" for c in chans[1:])]
+        warnings.append(
+            ImportWarning(
+                None,
+                "interop.warn.eaf_cue_per_tier",
+                {"cue": cue, "channels": ", ".join(chans), "codes": ", ".join(codes)},
+            )
+        )
+
+
+def _refuse_several_observers(props: Mapping[str, str], filename: str) -> None:
+    """Our "all observers" EAF holds one tier set per observer; imported as one observation it
+    would mix their codings (DOMAIN §9.8), so it is refused with the way out."""
+    observers = set()
+    for key, value in props.items():
+        if key.startswith("tier:"):
+            try:
+                observers.add(str(json.loads(value).get("observer", "")))
+            except (ValueError, AttributeError):
+                continue
+    observers.discard("")
+    if len(observers) > 1:
+        raise InvalidInput(
+            "interop.eaf.several_observers", filename=filename, observers=", ".join(sorted(observers))
+        )
 
 
 def _properties(eaf: Any) -> dict[str, str]:
@@ -279,6 +327,7 @@ def _tier_events(
                 "start_s": start / 1000,
                 "end_s": end / 1000 if info.kind == "state" else math.nan,
                 "_ann": ann_id,
+                "_tier": info.tier_id,
             }
         )
     if trimmed:
@@ -327,6 +376,7 @@ def write_eaf(
     media_url: str = "",
     descriptions: Mapping[str, str] | None = None,
     author: str = "observe",
+    by_observer: bool | None = None,
 ) -> bytes:
     """Write one session's tidy events as an ELAN 3.0 document.
 
@@ -338,6 +388,9 @@ def write_eaf(
         The session video, referenced from the header (relative URL recommended).
     descriptions : mapping, optional
         Cue → description, written into the controlled vocabulary entries.
+    by_observer : bool, optional
+        Name every tier by its observer (``client-GAZE (obs.ani)``); default: when the events
+        hold more than one observer's coding, which always get a tier set each.
 
     Raises
     ------
@@ -371,15 +424,20 @@ def write_eaf(
     if media_url:
         eaf.add_linked_file(media_url, relpath=media_url)
     eaf.add_language("eng", "http://cdb.iso.org/lg/CDB-00138502-001", "English (eng)")
+    observers = sorted(set(frame["observer"].astype(str)))
     for key in ("session", "client", "observer"):
         value = str(frame[key].iloc[0]) if len(frame) else ""
-        eaf.add_property(_PROPERTY_PREFIX + key, value)
+        eaf.add_property(_PROPERTY_PREFIX + key, ", ".join(observers) if key == "observer" else value)
     for lt, constraint in ((MODIFIER_TYPE, "Symbolic_Association"), (COMMENT_TYPE, "Symbolic_Association")):
         eaf.add_linguistic_type(lt, constraints=constraint, timealignable=False)
     for channel, group in frame.groupby("channel", sort=False):
         _add_vocabulary(eaf, str(channel), group, descriptions or {})
-    for (subject, channel, kind), group in frame.groupby(["subject", "channel", "kind"], sort=False):
-        _add_tiers(eaf, str(subject), str(channel), str(kind), group)
+    # several observers (DOMAIN §9.8): one tier set each, named and annotated by observer
+    for observer in observers:
+        mine = frame[frame["observer"].astype(str) == observer]
+        named = f" ({observer})" if len(observers) > 1 or by_observer else ""
+        for (subject, channel, kind), group in mine.groupby(["subject", "channel", "kind"], sort=False):
+            _add_tiers(eaf, str(subject), str(channel), str(kind), group, observer=observer, suffix=named)
     root = to_adocument(eaf, True)
     return ElementTree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
@@ -420,7 +478,19 @@ def _lanes(spans: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]
     return lanes
 
 
-def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFrame) -> None:
+def _add_tiers(
+    eaf: Any,
+    subject: str,
+    channel: str,
+    kind: str,
+    group: pd.DataFrame,
+    *,
+    observer: str = "",
+    suffix: str = "",
+) -> None:
+    """One subject's channel as tiers (more than one when its annotations overlap), each named
+    ``client-GAZE`` + ``suffix`` (`` (obs.ani)`` when several observers share the file) and
+    annotated by ``observer`` (ELAN's ANNOTATOR)."""
     base = "-".join(p for p in (subject, channel) if p) or "events"
     base = f"{base}-point" if kind == "point" else base
     lt = _cv_id(channel) if kind == "state" else f"{_cv_id(channel)}-point"
@@ -436,11 +506,12 @@ def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFr
     modifiers = group["modifiers"].tolist()
     comments = group["comment"].tolist()
     for n, lane in enumerate(_lanes(spans)):
-        tier = base if n == 0 else f"{base}-{n + 1}"
-        eaf.add_tier(tier, ling=lt, part=subject or None)
+        name = base if n == 0 else f"{base}-{n + 1}"
+        tier = name + suffix
+        eaf.add_tier(tier, ling=lt, part=subject or None, ann=observer or None)
+        spec = {"subject": subject, "channel": channel, "kind": kind}
         eaf.add_property(
-            f"{_PROPERTY_PREFIX}tier:{tier}",
-            json.dumps({"subject": subject, "channel": channel, "kind": kind}),
+            f"{_PROPERTY_PREFIX}tier:{tier}", json.dumps({**spec, "observer": observer} if observer else spec)
         )
         for start_ms, end_ms, row in lane:
             eaf.add_annotation(tier, start_ms, end_ms, cues[row])
@@ -453,8 +524,8 @@ def _add_tiers(eaf: Any, subject: str, channel: str, kind: str, group: pd.DataFr
         ):
             if not any(values[row] for _, _, row in lane):
                 continue
-            child = f"{tier}-{role}"
-            eaf.add_tier(child, ling=lt_child, parent=tier, part=subject or None)
+            child = f"{name}-{role}{suffix}"
+            eaf.add_tier(child, ling=lt_child, parent=tier, part=subject or None, ann=observer or None)
             for start_ms, end_ms, row in lane:
                 if values[row]:
                     aid = eaf.generate_annotation_id()

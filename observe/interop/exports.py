@@ -70,8 +70,9 @@ class Selection:
 
     ``observer`` None = each session's reference observation (else its most coded one, as
     the session review picks it); a name = that observer's; :data:`ALL_OBSERVERS` = every
-    observer, each written as its own unit (SDIS), file (EAF), observation (BORIS) named
-    ``<session>_<observer>`` — never two observers' events in one stream (DOMAIN §9.8).
+    observer, each written as its own unit (SDIS), observation (BORIS) or time budget / openness
+    block named ``<session>_<observer>``, or its own tier set in the session's EAF (``client-GAZE
+    (obs.ani)``) — never two observers' events in one stream (DOMAIN §9.8).
     """
 
     session: str | None = None
@@ -316,10 +317,11 @@ def _boris_project(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection
 
 
 def _eaf(store: Store, events: pd.DataFrame, _fmt: str, sel: Selection) -> tuple[str, bytes]:
+    """One EAF per session; with every observer, one tier set per observer in it (named by
+    observer), so ELAN shows the codings one above the other on the same recording."""
     descriptions = _cue_labels(store, events)
-    events, _codes = _units(events, sel)
     files = {
-        f"{code}.eaf": write_eaf(group, descriptions=descriptions)
+        f"{code}.eaf": write_eaf(group, descriptions=descriptions, by_observer=sel.observer == ALL_OBSERVERS)
         for code, group in events.groupby("session", sort=True)
     }
     if len(files) == 1:

@@ -30,7 +30,7 @@ from observe.scheme import CodingScheme
 from observe.scheme.hotkeys import Hotkey
 from observe.scheme.model import Channel, Cue, Modifier, Subject
 from observe.store import Store
-from observe.store.importing import FramePlan, frame_from_bundle, plan_frame, write_plan
+from observe.store.importing import WHERE, FramePlan, frame_from_bundle, located, plan_frame, write_plan
 from observe.store.imports import ImportSource
 from observe.store.provenance import Provenance, check_not_imported, source_of
 
@@ -289,9 +289,11 @@ def _prepare_foreign(bundle: ImportBundle, store: Store, mapping: ImportMapping)
     warnings = list(bundle.warnings)
     numbers = _next_numbers(store, client, len(bundle.observations))
     parts, rows, attributes, facts = [], [], {}, {}
+    first = 0
     for obs, number in zip(bundle.observations, numbers, strict=True):
         code = check_code(mapping.sessions.get(obs.name) or f"{client}-S{number:02d}", "session")
-        part = obs.events.copy()
+        part = located(bundle, obs, first)
+        first += len(part)
         part["session"] = code
         part["client"] = client
         part["observer"] = observer
@@ -517,10 +519,12 @@ def _trim_overlaps(frame: pd.DataFrame, warnings: list[ImportWarning]) -> pd.Dat
     for session, n in states.loc[states.index[cut], "session"].value_counts().items():
         warnings.append(ImportWarning(None, "interop.warn.overlap_cut", {"session": session, "n": int(n)}))
     if len(empty):
-        rows = [int(i) + 1 for i in empty]
+        places = (
+            [str(p) for p in frame.loc[empty, WHERE]] if WHERE in frame else [f"row {i + 1}" for i in empty]
+        )
         warnings.append(
             ImportWarning(
-                None, "interop.warn.overlap_dropped", {"n": len(rows), "rows": summarize_rows(rows)}
+                None, "interop.warn.overlap_dropped", {"n": len(places), "rows": summarize_rows(places)}
             )
         )
         frame = frame.drop(index=empty)

@@ -188,7 +188,9 @@ def _used_schemes(store: Store, sessions: list[Any]) -> set[tuple[str, int]]:
 def _csv(frame: pd.DataFrame) -> bytes:
     from observe.interop.spreadsheet import safe_csv
 
-    return safe_csv(frame, float_format="%.6g")
+    # full precision (the shortest repr that round-trips), as every table export (issue 14 item 8):
+    # %.6g cut shares to 6 digits and times past 1000 s to 10 ms
+    return safe_csv(frame)
 
 
 _README = """observe research export (de-identified)

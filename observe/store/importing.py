@@ -36,6 +36,10 @@ _SESSION_NUMBER = re.compile(r"-S(\d+)$")
 MAX_REPORTED = 5  # row errors listed in one message
 #: the columns of a validated event, as stored
 PLAN_COLUMNS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
+#: optional frame columns: each row's place in the imported file ("events.csv, line 4") and its
+#: order there; a frame without them (``Store.import_frame``) is named by row (header = row 1)
+WHERE = "_where"
+ORDER = "_order"
 
 
 @dataclass
@@ -151,8 +155,11 @@ def plan_frame(
     }  # per distinct value: one check, not one per row
     _session_facts_all(plan, frame, codes["session"], known, bad)
     rows = _validated_rows(frame, scheme, plan.sessions, codes["session"], bad)
+    where, order = _places(frame)
     if bad.any():
-        _raise_bad_rows(frame, scheme, plan.sessions, np.flatnonzero(bad))
+        _raise_bad_rows(frame, scheme, plan.sessions, np.flatnonzero(bad), where, order)
+    rows[WHERE] = where
+    rows[ORDER] = order
     for session in dict.fromkeys(codes["session"]):
         if session not in known:
             plan.new_sessions.add(session)
@@ -171,8 +178,17 @@ def plan_frame(
         if (session, observer) not in plan.events:
             plan.empty.append((check_code(session, "session"), check_code(observer, "observer")))
     plan.attributes = {k: dict(v) for k, v in (attributes or {}).items() if k in plan.new_sessions}
-    _refuse_stored_overlaps(store, plan)
+    _refuse_overlaps(store, plan)
+    plan.events = {k: v.drop(columns=[WHERE, ORDER]) for k, v in plan.events.items()}
     return plan
+
+
+def _places(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's place in the file and its order there (see :data:`WHERE`)."""
+    if WHERE in frame and ORDER in frame:
+        return frame[WHERE].astype(str).to_numpy(dtype=object), frame[ORDER].to_numpy(dtype=np.int64)
+    positions = np.arange(len(frame), dtype=np.int64)
+    return np.array([f"row {i + 2}" for i in positions], dtype=object), positions
 
 
 # -- column-wise checks --------------------------------------------------------------------------
@@ -310,13 +326,20 @@ def _blank_mask(values: pd.Series) -> np.ndarray:
 
 
 def _raise_bad_rows(
-    frame: pd.DataFrame, scheme: CodingScheme, sessions: Mapping[str, Mapping[str, Any]], rows: np.ndarray
+    frame: pd.DataFrame,
+    scheme: CodingScheme,
+    sessions: Mapping[str, Mapping[str, Any]],
+    rows: np.ndarray,
+    where: np.ndarray,
+    order: np.ndarray,
 ) -> None:
-    """The exact per-row messages (as :func:`make_event` words them) for the first bad rows."""
+    """The exact per-row messages (as :func:`make_event` words them) for the first bad rows,
+    in the file's order, each named by its place in the file."""
+    rows = rows[np.argsort(order[rows], kind="stable")]
     messages = []
     for position in rows[:MAX_REPORTED]:
         row = frame.iloc[int(position)].to_dict()
-        messages.append(f"row {int(position) + 2}: {_row_problem(row, scheme, sessions)}")
+        messages.append(f"{where[int(position)]}: {_row_problem(row, scheme, sessions)}")
     more = len(rows) - MAX_REPORTED
     raise InvalidInput(
         "import.bad_rows",
@@ -363,25 +386,56 @@ def _event_objects(rows: pd.DataFrame) -> list[Event]:
     ]
 
 
-def _refuse_stored_overlaps(store: Store, plan: FramePlan) -> None:
-    """States of one subject in one channel must not overlap, with each other or with stored ones."""
+def _refuse_overlaps(store: Store, plan: FramePlan) -> None:
+    """States of one subject in one channel must not overlap, with each other or with stored
+    ones; the refusal names the file's place of the imported state (the earliest such clash)."""
     stored = _stored_states(store, plan)
+    clashes: list[tuple[int, InvalidInput]] = []
     for key, rows in plan.events.items():
-        states = rows.loc[rows["kind"] == "state", ["subject", "channel", "cue", "start_s", "end_s"]]
+        states = rows.loc[
+            rows["kind"] == "state", ["subject", "channel", "cue", "start_s", "end_s", WHERE, ORDER]
+        ]
         if key in stored:
-            states = pd.concat([states, stored[key]], ignore_index=True)
+            states = pd.concat([states, stored[key].assign(**{WHERE: None, ORDER: -1})], ignore_index=True)
         if states.empty:
             continue
-        states = states.sort_values(["subject", "channel", "start_s"], kind="stable")
+        states = states.sort_values(["subject", "channel", "start_s"], kind="stable").reset_index(drop=True)
         end = states["end_s"].fillna(np.inf).to_numpy()
         start = states["start_s"].to_numpy()
         lane = (states["subject"] + "\x00" + states["channel"]).to_numpy()
-        clash = (lane[1:] == lane[:-1]) & (start[1:] < end[:-1])
-        if clash.any():
-            first = int(np.flatnonzero(clash)[0])
-            raise InvalidInput("event.overlaps", cue=states["cue"].iloc[first], start=float(start[first])).at(
-                f"{key[0]} / {key[1]}"
-            )
+        for first in np.flatnonzero((lane[1:] == lane[:-1]) & (start[1:] < end[:-1])):
+            clash = _overlap_error(states.iloc[int(first)], states.iloc[int(first) + 1], key)
+            clashes.append(clash)
+    if clashes:
+        raise min(clashes, key=lambda c: c[0])[1]
+
+
+def _overlap_error(earlier: pd.Series, later: pd.Series, key: tuple[str, str]) -> tuple[int, InvalidInput]:
+    """The refusal of two overlapping states, at the imported one (the later, unless it is stored)."""
+    mine, other = (later, earlier) if later[WHERE] is not None else (earlier, later)
+
+    def span(row: pd.Series) -> dict[str, str]:
+        end = "…" if pd.isna(row["end_s"]) else f"{float(row['end_s']):.3f}"
+        return {"start": f"{float(row['start_s']):.3f}", "end": end}
+
+    theirs = span(other)
+    params = {
+        "cue": mine["cue"],
+        **span(mine),
+        "other": other["cue"],
+        "other_start": theirs["start"],
+        "other_end": theirs["end"],
+    }
+    if other[WHERE] is None:
+        error = InvalidInput(
+            "interop.refuse.overlap_stored", where=mine[WHERE], session=key[0], observer=key[1], **params
+        )
+    else:
+        file_part, _, place = str(other[WHERE]).partition(", ")
+        same_file = place and str(mine[WHERE]).startswith(file_part + ", ")
+        shown = place if same_file else str(other[WHERE])
+        error = InvalidInput("interop.refuse.overlap", where=mine[WHERE], other_where=shown, **params)
+    return int(mine[ORDER]), error
 
 
 def _stored_states(store: Store, plan: FramePlan) -> dict[tuple[str, str], pd.DataFrame]:
@@ -588,12 +642,28 @@ def _insert_events(store: Store, conn: Connection, observation_id: int, rows: pd
     )
 
 
+def located(bundle: Any, obs: Any, first: int) -> pd.DataFrame:
+    """``obs.events`` with :data:`WHERE` (each event's place in the file) and :data:`ORDER`
+    (the file's line, else ``first`` + the event's position), so that a refusal by the
+    planner names the file's own line, not a row after sorting (DOMAIN §9.7)."""
+    part = obs.events.copy()
+    part[WHERE] = obs.where(bundle.file_name, bundle.line_unit)
+    if len(obs.lines) == len(part) and len(part):
+        part[ORDER] = np.asarray(obs.lines, dtype=np.int64)
+    else:
+        part[ORDER] = np.arange(first, first + len(part), dtype=np.int64)
+    return part
+
+
 def frame_from_bundle(bundle: Any) -> pd.DataFrame:
     """One tidy frame from an :class:`observe.interop.bundle.ImportBundle`: the events of
-    every observation with the session facts the file gave (date, length, counselor, number)."""
+    every observation with the session facts the file gave (date, length, counselor, number)
+    and each event's place in the file (:func:`located`)."""
     parts = []
+    first = 0
     for obs in bundle.observations:
-        part = obs.events.copy()
+        part = located(bundle, obs, first)
+        first += len(part)
         part["session_date"] = obs.date or None
         part["duration_s"] = obs.duration_s
         for name in ("counselor", "session_number"):

@@ -110,8 +110,16 @@ def refuse_repeat(conn: Connection, source: Provenance) -> None:
         if not same_file and not same_ids:
             continue
         named = json.loads(row.sessions)
-        alive = set(conn.execute(select(T.sessions.c.code).where(T.sessions.c.code.in_(named))).scalars())
+        alive = {
+            r.code: r.attributes
+            for r in conn.execute(
+                select(T.sessions.c.code, T.sessions.c.attributes).where(T.sessions.c.code.in_(named))
+            )
+        }
         kept = [code for code in named if code in alive]
+        if not same_file and same_ids:
+            # name the sessions those observations became, not every session of that import
+            kept = [c for c in kept if _source_observation(alive[c]) in same_ids] or kept
         if not kept:
             continue
         params = {
@@ -124,6 +132,13 @@ def refuse_repeat(conn: Connection, source: Provenance) -> None:
                 "import.already_imported_file", file=source.file_name or row.file_name, **params
             )
         raise InvalidInput("import.already_imported_observation", observation=same_ids[0], **params)
+
+
+def _source_observation(attributes: str | None) -> str:
+    try:
+        return str(json.loads(attributes or "{}").get("source_observation", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def record_import(

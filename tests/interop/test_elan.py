@@ -32,7 +32,7 @@ def test_fixture_matches_expected_flat_export() -> None:
             tier_of[(r.subject, r.channel)].participant,
             r.start_s,
             r.end_s,
-            r.cue,
+            r.cue.removesuffix(f" [{r.channel}]"),  # a value on several tiers: one cue per tier
         )
         for r in ev.itertuples()
     )
@@ -117,3 +117,23 @@ def test_eaf_round_trip_is_lossless(events) -> None:
     back = parse_eaf(write_eaf(events), filename="whatever.eaf")
     assert canonical(back.all_events()) == canonical(events)
     assert back.warnings == ()
+
+
+def test_a_value_on_several_tiers_keeps_every_annotation() -> None:
+    """speach_test.eaf writes "en"/"jp" on both the Language and the ChunkLanguage tier: as one
+    cue they would share one channel and 21 annotations were cut or dropped. Each tier keeps its
+    own cue, so nothing is cut, dropped or merged (DOMAIN §9.7: refused or kept, never repaired)."""
+    from observe.interop.detect import parse_file
+    from observe.interop.preview import preview
+    from observe.store import Store
+    from tests.conftest import shared_fixtures
+
+    data = (shared_fixtures() / "elan" / "speach_test.eaf").read_bytes()
+    bundle = parse_file(data, filename="speach_test.eaf")
+    events = bundle.observations[0].events
+    assert events.groupby("cue")["channel"].nunique().max() == 1
+    shown = preview(bundle, Store.open("sqlite://"))
+    assert shown.ok, shown.problem
+    keys = {w.message_key for w in shown.warnings}
+    assert not keys & {"interop.warn.overlap_cut", "interop.warn.overlap_dropped"}, keys
+    assert shown.counts["events"] == 43  # every annotation of the fixture

@@ -68,8 +68,13 @@ def test_all_observers_one_unit_each_named_by_observer(store: Store) -> None:
     assert _boris_ids(_export(store, "boris", observer=ALL_OBSERVERS)) == units
     project = json.loads(_export(store, "boris_project", observer=ALL_OBSERVERS))
     assert set(project["observations"]) == units
-    archive = zipfile.ZipFile(io.BytesIO(_export(store, "eaf", observer=ALL_OBSERVERS)))
-    assert set(archive.namelist()) == {f"{u}.eaf" for u in units}
+    eaf = _export(store, "eaf", observer=ALL_OBSERVERS).decode()  # ONE file, a tier set per observer
+    tiers = re.findall(r'<TIER [^>]*TIER_ID="([^"]*)"', eaf)
+    for observer in (REFERENCE, OTHER):
+        mine = [t for t in tiers if t.endswith(f" ({observer})")]
+        assert mine and all(f'TIER_ID="{t}"' in eaf for t in mine)
+        assert re.search(rf'ANNOTATOR="{re.escape(observer)}"', eaf)
+    assert all(t.endswith((f" ({REFERENCE})", f" ({OTHER})")) for t in tiers)
     budget = pd.read_csv(io.BytesIO(_export(store, "timebudget", observer=ALL_OBSERVERS)))
     assert set(budget["observer"]) == {REFERENCE, OTHER}
 
@@ -102,3 +107,49 @@ def test_cli_observer_all(store: Store, tmp_path) -> None:  # type: ignore[no-un
     assert set(_sdis_units(out.read_bytes())) == {f"{SESSION}_{REFERENCE}", f"{SESSION}_{OTHER}"}
     assert main(args) == 0
     assert _sdis_units(out.read_bytes()) == [SESSION]
+
+
+def test_all_observers_eaf_keeps_each_observers_annotations_on_their_tiers(store: Store) -> None:
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(_export(store, "eaf", observer=ALL_OBSERVERS))
+    counts = {o.observer: o.n_events for o in store.observations(session=SESSION)}
+    found = dict.fromkeys(counts, 0)
+    for tier in root.iter("TIER"):
+        if tier.get("PARENT_REF"):
+            continue  # modifiers and comments hang on their event's annotation
+        observer = tier.get("TIER_ID", "").rsplit(" (", 1)[1].rstrip(")")
+        assert tier.get("ANNOTATOR") == observer
+        found[observer] += len(tier.findall("ANNOTATION"))
+    assert found == counts
+
+
+def test_all_observers_eaf_for_several_sessions_is_one_file_per_session(store: Store) -> None:
+    made = export_file(store, "eaf", selection=Selection(client="K01", observer=ALL_OBSERVERS))
+    names = zipfile.ZipFile(io.BytesIO(made.data)).namelist()
+    sessions = [s.code for s in store.sessions(client="K01") if not s.archived]
+    assert sorted(names) == sorted(f"{s}.eaf" for s in sessions)
+
+
+def test_an_eaf_of_several_observers_is_refused_on_import_with_the_reason(store: Store) -> None:
+    from observe.errors import InvalidInput
+    from observe.interop.elan import parse_eaf
+
+    with pytest.raises(InvalidInput) as info:
+        parse_eaf(_export(store, "eaf", observer=ALL_OBSERVERS), filename="both.eaf")
+    assert REFERENCE in info.value.message("en") and OTHER in info.value.message("en")
+    one = parse_eaf(_export(store, "eaf", observer=OTHER), filename="one.eaf")
+    assert (
+        len(one.observations[0].events)
+        == {o.observer: o.n_events for o in store.observations(session=SESSION)}[OTHER]
+    )
+
+
+def test_all_observers_eaf_names_the_tiers_even_with_one_observer(store: Store) -> None:
+    single = next(s.code for s in store.sessions() if len(store.observations(session=s.code)) == 1)
+    (observer,) = [o.observer for o in store.observations(session=single)]
+    made = export_file(store, "eaf", selection=Selection(session=single, observer=ALL_OBSERVERS))
+    tiers = re.findall(r'<TIER [^>]*TIER_ID="([^"]*)"', made.data.decode())
+    assert tiers and all(t.endswith(f" ({observer})") for t in tiers)
+    plain = export_file(store, "eaf", selection=Selection(session=single)).data.decode()
+    assert f"({observer})" not in "".join(re.findall(r'TIER_ID="([^"]*)"', plain))

@@ -24,3 +24,18 @@ def test_only_consenting_clients_leave_and_the_export_is_audited(tmp_path) -> No
     for secret in (b"K01", b"K02", b"K03", b"C01", b"obs.ani", b"2026-08"):
         assert secret not in text
     assert (store.audit_log()["action"] == "export.research").any()
+
+
+def test_research_tables_keep_full_precision(tmp_path) -> None:
+    """Issue 14 item 8 in the research zip too: no %.6g rounding of shares, indices or times."""
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    create_demo(store, videos=False)
+    archive = zipfile.ZipFile(io.BytesIO(export_file(store, "research", selection=Selection(), seed=3).data))
+    budget = pd.read_csv(archive.open("timebudget.csv"))
+    shares = [c for c in budget.columns if c.startswith("share")]
+    values = budget[shares].to_numpy().ravel()
+    values = values[pd.notna(values)]
+    assert len(values)
+    assert any(float(f"{v:.6g}") != v for v in values)  # a %.6g file holds none such
+    text = archive.read("timebudget.csv").decode()
+    assert any(len(cell.split(".")[-1]) > 6 for cell in text.replace("\n", ",").split(",") if "." in cell)

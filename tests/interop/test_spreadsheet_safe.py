@@ -174,7 +174,7 @@ def test_research_export_csvs_are_neutralised() -> None:
     from observe.store import Store
 
     rows = _csv_rows(_csv(pd.DataFrame({"comment": ["+1 call me", "-"], "x": [-1.0, 2.0]})), ",")
-    assert rows[1] == ["'+1 call me", "-1"] and rows[2][0] == "'-"
+    assert rows[1] == ["'+1 call me", "-1.0"] and rows[2][0] == "'-"  # a number stays a number
 
     store = Store.open("sqlite://")
     create_demo(store)

@@ -54,6 +54,19 @@ def test_sdis_of_a_double_coded_session_per_observer(at: AppTest) -> None:
     assert "<K01-S03_obs.ani>" in units and "<K01-S03_obs.budi>" in units
 
 
+def test_eaf_of_a_double_coded_session_has_a_tier_set_per_observer(at: AppTest) -> None:
+    """DOMAIN §9.8 in ELAN: one file for the session, the observers' tiers named by observer."""
+    at.selectbox(key="ie_kind").set_value("eaf").run()
+    at.selectbox(key="ie_scope").set_value("session:K01-S03").run()
+    at.selectbox(key="ie_observer_choice").set_value("all").run()
+    at.button(key="ie_prepare").click().run()
+    assert not at.exception and not at.error
+    made = at.session_state["ie_export_file"]
+    assert made.filename == "K01-S03.eaf"
+    eaf = made.data.decode()
+    assert 'TIER_ID="client-GAZE (obs.ani)"' in eaf and 'TIER_ID="client-GAZE (obs.budi)"' in eaf
+
+
 def test_events_as_parquet_for_a_client(at: AppTest) -> None:
     at.selectbox(key="ie_format_events").set_value("parquet").run()
     at.selectbox(key="ie_scope").set_value("client:K02").run()
