@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from observe.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,3 +122,36 @@ def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace (no videos) built once per test process, as a SQLite file to copy:
+    building it takes seconds, copying it milliseconds."""
+    from observe.governance.demo import create_demo
+    from observe.store import Store
+
+    path = tmp_path_factory.mktemp("demo-workspace") / "demo.db"
+    store = Store.open(str(path))
+    create_demo(store, videos=False)
+    store.close()
+    return path
+
+
+def open_demo_copy(template: Path, folder: Path) -> Store:
+    """A writable copy of the demo workspace in ``folder``, opened."""
+    import shutil
+
+    from observe.store import Store
+
+    path = folder / "demo.db"
+    shutil.copy(template, path)
+    return Store.open(str(path))
+
+
+@pytest.fixture
+def demo_copy(demo_workspace: Path, tmp_path: Path) -> Iterator[Store]:
+    """A demo workspace of the test's own, for tests that write."""
+    store = open_demo_copy(demo_workspace, tmp_path)
+    yield store
+    store.close()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 
 from observe.errors import InvalidInput, PermissionDenied
 from observe.governance import admin_view
-from observe.governance.demo import create_demo
 from observe.i18n import t
 from observe.model import ROLES
 from observe.store import Store
@@ -20,11 +18,9 @@ PASSWORD = "a long pass phrase"
 
 
 @pytest.fixture
-def demo() -> Iterator[Store]:
-    store = Store.open("sqlite://")
-    create_demo(store, videos=False)
-    yield store
-    store.close()
+def demo(demo_copy: Store) -> Store:
+    """A demo workspace of the test's own (the tests change accounts)."""
+    return demo_copy
 
 
 def test_view_lists_users_with_their_role_in_the_users_language(demo: Store) -> None:

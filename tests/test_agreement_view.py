@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
 
 from observe.analysis.agreement import compare
 from observe.errors import ObserveError
-from observe.governance.demo import create_demo
 from observe.reports import agreement as reliability
 from observe.reports import agreement_view as av
 from observe.store import Store
+from tests.conftest import open_demo_copy
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Store]:
-    """The demo workspace in memory, read only by the tests that share it."""
-    store = Store.open("sqlite://")
-    create_demo(store, videos=False)
+def demo(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The demo workspace, read only by the tests that share it."""
+    store = open_demo_copy(demo_workspace, tmp_path_factory.mktemp("agreement-view"))
     yield store
     store.close()
 
 
 @pytest.fixture
-def fresh() -> Iterator[Store]:
+def fresh(demo_copy: Store) -> Store:
     """A demo workspace of its own, for tests that write."""
-    store = Store.open("sqlite://")
-    create_demo(store, videos=False)
-    yield store
-    store.close()
+    return demo_copy
 
 
 def test_pick_falls_back_inside_the_options() -> None:

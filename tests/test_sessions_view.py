@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from observe.coding import sessions_view as sv
 from observe.errors import ObserveError
-from observe.governance.demo import create_demo
 from observe.reports import workspace
 from observe.store import Store
+from tests.conftest import open_demo_copy
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Store]:
-    store = Store.open("sqlite://")
-    create_demo(store, videos=False)
+def demo(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = open_demo_copy(demo_workspace, tmp_path_factory.mktemp("sessions-view"))
     yield store
     store.close()
 
