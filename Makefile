@@ -1,5 +1,5 @@
 # One command for each chore; .ci/run uses `make test`.
-.PHONY: install serve test test-fast test-unit test-e2e lint fix typecheck bench
+.PHONY: install serve test test-serial test-fast test-unit test-e2e lint fix typecheck bench
 
 PYTEST = python -m pytest -q -p no:cacheprovider
 # The core's docstring examples run as tests (env.py is Alembic's script, run only inside a migration).
@@ -12,8 +12,11 @@ serve:
 	streamlit run app.py
 
 # The README's test command: lint, types, then every test. Each step's failure fails the target,
-# pytest's "no tests collected" (exit 5) included.
-test: lint typecheck test-unit test-e2e
+# pytest's "no tests collected" (exit 5) included. The browser tests run beside the unit tests: they
+# mostly wait (a server, a browser, a video playing), so on two cores the whole run is minutes shorter;
+# -Otarget prints each suite's output whole when it ends.
+test: lint typecheck
+	$(MAKE) --no-print-directory -j2 -Otarget test-unit test-e2e
 
 # unit, property, golden, AppTest and doctests on two processes (pytest-xdist)
 test-unit:
@@ -22,6 +25,8 @@ test-unit:
 # the real-browser tests, one at a time: they measure latencies and share one server per module
 test-e2e:
 	$(PYTEST) -m e2e tests/e2e
+
+test-serial: lint typecheck test-unit test-e2e  # one suite after the other
 
 test-fast: lint typecheck test-unit  # everything but the real-browser tests
 
