@@ -19,7 +19,7 @@ from sqlalchemy import inspect, select, text
 
 from observe import auth
 from observe.access import DEMO_ACCOUNTS, app_mode, configured_mode, create_demo_accounts
-from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.errors import InvalidInput, NotFound, ObservationFinished, PermissionDenied
 from observe.research import research_export, to_zip
 from observe.store import Store
 from observe.store import tables as T
@@ -150,9 +150,12 @@ def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
     changes = log[log["action"] == "event.change"]
     assert all('"events": [' in d for d in changes["detail"])
     assert not log["detail"].str.contains(NAME).any() and not log["detail"].str.contains(NOTE).any()
+    store.reopen_observation(ids["K10"])
     before = len(store.audit_log())
     with pytest.raises(InvalidInput):  # a refused write leaves no audit row either
         store.add_event(ids["K10"], "client", "NOT_A_CUE", 1.0)
+    with pytest.raises(ObservationFinished):  # nor does a keypress on a finished observation
+        store.add_event(ids["K11"], "client", "P_NOD", 1.0)
     assert len(store.audit_log()) == before
 
 

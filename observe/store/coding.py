@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from observe import model
 from observe.access import Target, allows
-from observe.errors import InvalidInput, NotFound
+from observe.errors import InvalidInput, NotFound, ObservationFinished
 from observe.model import Change, Event, Recorded, make_event
 from observe.store import tables as T
 from observe.store.rows import (
@@ -71,6 +71,12 @@ _U_EVENT = (
     .values({name: bindparam(f"new_{name}") for name in _EVENT_FIELDS})
 )
 _D_EVENT = delete(T.events).where(T.events.c.id == bindparam("event_id"))
+# A finish seals the undo log: nothing before it can be undone or redone, even after a reopen.
+_SEAL = (
+    update(T.actions)
+    .where(T.actions.c.observation_id == bindparam("obs"), T.actions.c.discarded.is_(False))
+    .values(discarded=True)
+)
 _I_ACTION = insert(T.actions)
 
 
@@ -99,7 +105,7 @@ class CodingMixin(SessionsMixin):
 
         with self._coding("observation.finish") as conn:
             _scheme, duration, status, _redo = self._observation_context(
-                conn, observation_id, "observation.finish"
+                conn, observation_id, "observation.finish", coding=False
             )
             if status == "finished":
                 raise InvalidInput("finish.already_finished")
@@ -110,10 +116,11 @@ class CodingMixin(SessionsMixin):
                 raise summary.problem
             changes = summary.changes()
             recorded = self._apply(conn, observation_id, "finish", changes) if changes else Recorded(None, ())
+            conn.execute(_SEAL, {"obs": observation_id})
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s)
+                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s, has_redo=False)
             )
             unblinded = self._mark_unblinded(conn, observation_id)
             self._audit_observation(
@@ -128,7 +135,7 @@ class CodingMixin(SessionsMixin):
         (``observation.reopen_unblinded``) and the observation keeps the mark
         "reopened after unblinding" (:meth:`reopened_after_unblinding`)."""
         with self._coding("observation.reopen") as conn:
-            self._observation_context(conn, observation_id, None)
+            self._observation_context(conn, observation_id, None, coding=False)
             session = conn.execute(
                 select(
                     T.sessions.c.id, T.sessions.c.counselor_id, T.sessions.c.unblinded_at, T.sessions.c.code
@@ -141,7 +148,7 @@ class CodingMixin(SessionsMixin):
             if after and not allows(self.principal, "observation.reopen_unblinded", target):
                 self._deny("observation.reopen_unblinded", "blind.reopen_unblinded", session=session.code)
             if not after:
-                self._observation_context(conn, observation_id, "observation.finish")
+                self._observation_context(conn, observation_id, "observation.finish", coding=False)
             # back to "in progress": the coded extent is forgotten until the next finish
             values: dict[str, Any] = {"status": "open", "finished_at": None, "coded_s": None}
             if after:
@@ -216,11 +223,24 @@ class CodingMixin(SessionsMixin):
                     conn, observation_id, subject, cue, t, modifiers, comment, client_key, client_seq
                 )
         except _AlreadyStored:
-            with self._read() as conn:
-                done = conn.execute(
-                    _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
-                ).scalar()
-            return Recorded(None if done is None else int(done), (), duplicate=True)
+            done = self._stored_key(observation_id, client_key, client_seq)
+            return Recorded(done, (), duplicate=True)
+        except ObservationFinished:
+            # a keypress stored before the finish, re-sent because its acknowledgement was lost
+            done = self._stored_key(observation_id, client_key, client_seq)
+            if done is None:
+                raise
+            return Recorded(done, (), duplicate=True)
+
+    def _stored_key(self, observation_id: int, client_key: str | None, client_seq: int | None) -> int | None:
+        """The action stored under a keypress's idempotency key, if any."""
+        if client_key is None or client_seq is None:
+            return None
+        with self._read() as conn:
+            done = conn.execute(
+                _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
+            ).scalar()
+        return None if done is None else int(done)
 
     def _record(
         self,
@@ -350,7 +370,9 @@ class CodingMixin(SessionsMixin):
                     self._mark_done(conn, observation_id, name, client_key, client_seq)
                 if undo:
                     found = select(func.max(T.actions.c.id)).where(
-                        T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
+                        T.actions.c.observation_id == observation_id,
+                        T.actions.c.undone.is_(False),
+                        T.actions.c.discarded.is_(False),
                     )
                 else:
                     found = select(func.min(T.actions.c.id)).where(
@@ -375,6 +397,10 @@ class CodingMixin(SessionsMixin):
                 )
                 return Recorded(int(action_id), changes)
         except _AlreadyStored:
+            return Recorded(None, (), duplicate=True)
+        except ObservationFinished:
+            if self._stored_key(observation_id, client_key, client_seq) is None:
+                raise
             return Recorded(None, (), duplicate=True)
 
     def _mark_done(

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from observe.access import Target, allows
-from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.errors import InvalidInput, NotFound, ObservationFinished, PermissionDenied
 from observe.model import Observation, Session
 from observe.scheme import CodingScheme
 from observe.store import tables as T
@@ -406,10 +406,17 @@ class SessionsMixin(PeopleMixin):
             )
 
     def _observation_context(
-        self, conn: Connection, observation_id: int, action: str | None = "event.write"
+        self,
+        conn: Connection,
+        observation_id: int,
+        action: str | None = "event.write",
+        *,
+        coding: bool = True,
     ) -> _Context:
         """What a write needs to know about an observation; locks it for writing on PostgreSQL.
-        Refuses ``action`` (None: asked elsewhere) if the acting user may not do it on this observation."""
+        Refuses ``action`` (None: asked elsewhere) if the acting user may not do it on this
+        observation, and a ``coding`` write (event, undo, redo, note) once it is finished: only
+        reopening (:meth:`reopen_observation`) opens it again."""
         row = conn.execute(_Q_CONTEXT_LOCKED, {"obs": observation_id}).first()
         if row is None:
             raise NotFound("record.no_observation", id=observation_id)
@@ -418,6 +425,8 @@ class SessionsMixin(PeopleMixin):
                 action,
                 self._observation_target(int(row.observer_id), int(row.session_id), int(row.counselor_id)),
             )
+        if coding and row.status == "finished":
+            raise ObservationFinished("record.finished")
         return _Context(
             self._scheme_by_id(int(row.scheme_id), conn), row.duration_s, row.status, bool(row.has_redo)
         )
