@@ -17,6 +17,7 @@ from observe.access import Target, allows
 from observe.errors import InvalidInput, NotFound, ObservationFinished
 from observe.model import Change, Event, Recorded, make_event
 from observe.store import tables as T
+from observe.store.prepared import Prepared
 from observe.store.rows import (
     _event_dict,
     _event_from_dict,
@@ -65,12 +66,17 @@ _D_REDO = (
 )
 _I_EVENT = insert(T.events)
 _EVENT_FIELDS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
-_U_EVENT = (
+_NEW_EVENT = ("observation_id", *_EVENT_FIELDS, "created_at", "created_by")
+_P_EVENT = Prepared(
+    insert(T.events).values({name: bindparam(name) for name in _NEW_EVENT}).returning(T.events.c.id)
+)
+_U_EVENT = Prepared(
     update(T.events)
     .where(T.events.c.id == bindparam("event_id"))
     .values({name: bindparam(f"new_{name}") for name in _EVENT_FIELDS})
 )
-_D_EVENT = delete(T.events).where(T.events.c.id == bindparam("event_id"))
+_D_EVENT = Prepared(delete(T.events).where(T.events.c.id == bindparam("event_id")))
+_P_LANE = Prepared(_Q_LANE)
 # A finish seals the undo log: nothing before it can be undone or redone, even after a reopen.
 _SEAL = (
     update(T.actions)
@@ -78,6 +84,24 @@ _SEAL = (
     .values(discarded=True)
 )
 _I_ACTION = insert(T.actions)
+_ACTION_FIELDS = (
+    "observation_id",
+    "label",
+    "undone",
+    "discarded",
+    "client_key",
+    "client_seq",
+    "created_at",
+    "created_by",
+    "changes",
+)
+_P_ACTION = Prepared(
+    insert(T.actions).values({name: bindparam(name) for name in _ACTION_FIELDS}).returning(T.actions.c.id)
+)
+_P_HAS_REDO = Prepared(
+    update(T.observations).where(T.observations.c.id == bindparam("obs")).values(has_redo=bindparam("value"))
+)
+_P_D_REDO = Prepared(_D_REDO)
 
 
 class _AlreadyStored(Exception):
@@ -265,7 +289,7 @@ class CodingMixin(SessionsMixin):
                 "channel": new.channel,
                 "t": new.start_s,
             }
-            lane = [_event_row(r) for r in conn.execute(_Q_LANE, params)]
+            lane = [_event_row(r) for r in _P_LANE.all(conn, params)]
         changes = model.plan_cue(lane, new)
         return self._apply(
             conn,
@@ -430,9 +454,7 @@ class CodingMixin(SessionsMixin):
     @staticmethod
     def _set_has_redo(conn: Connection, observation_id: int, value: bool) -> None:
         """Keep the observation's redo flag, so a keypress need not search the action log."""
-        conn.execute(
-            update(T.observations).where(T.observations.c.id == observation_id).values(has_redo=value)
-        )
+        _P_HAS_REDO.execute(conn, {"obs": observation_id, "value": value})
 
     def can_undo_redo(self, observation_id: int) -> tuple[bool, bool]:
         self._check_observation_read(observation_id)
@@ -481,7 +503,7 @@ class CodingMixin(SessionsMixin):
     ) -> Recorded:
         """Apply a plan and log it as one action; a new action clears the redo stack."""
         if clear_redo:
-            conn.execute(_D_REDO, {"obs": observation_id})
+            _P_D_REDO.execute(conn, {"obs": observation_id})
             self._set_has_redo(conn, observation_id, False)
         applied = tuple(self._apply_change(conn, observation_id, c) for c in changes)
         values = {
@@ -499,7 +521,7 @@ class CodingMixin(SessionsMixin):
         }
         try:
             # the idempotency check is the unique key itself: no extra query per keypress
-            action_id = conn.execute(_I_ACTION, values).inserted_primary_key[0]  # type: ignore[index]
+            action_id = _P_ACTION.all(conn, values)[0].id
         except IntegrityError:
             if client_key is None:
                 raise
@@ -515,7 +537,7 @@ class CodingMixin(SessionsMixin):
             assert (
                 change.before is not None and change.before.id is not None
             )  # plans delete stored events only
-            conn.execute(_D_EVENT, {"event_id": change.before.id})
+            _D_EVENT.execute(conn, {"event_id": change.before.id})
             return change
         values = {
             "observation_id": observation_id,
@@ -529,14 +551,14 @@ class CodingMixin(SessionsMixin):
             "comment": after.comment,
         }
         if change.before is None:
-            if after.id is not None:
-                values["id"] = after.id  # redo of an insert keeps the event's id
-            new_id = conn.execute(
-                _I_EVENT, values | {"created_at": _now(), "created_by": self.actor}
-            ).inserted_primary_key[0]  # type: ignore[index]
+            values |= {"created_at": _now(), "created_by": self.actor}
+            if after.id is not None:  # redo of an insert keeps the event's id
+                conn.execute(_I_EVENT, values | {"id": after.id})
+                return change
+            new_id = _P_EVENT.all(conn, values)[0].id
             return Change(None, replace(after, id=int(new_id)))
-        conn.execute(
-            _U_EVENT, {"event_id": change.before.id} | {f"new_{k}": values[k] for k in _EVENT_FIELDS}
+        _U_EVENT.execute(
+            conn, {"event_id": change.before.id} | {f"new_{k}": values[k] for k in _EVENT_FIELDS}
         )
         return change
 

@@ -27,6 +27,7 @@ from observe.errors import DatabaseError, PermissionDenied
 from observe.scheme import CodingScheme
 from observe.store import tables as T
 from observe.store.engine import describe, make_engine, resolve_url
+from observe.store.prepared import Prepared
 from observe.store.rows import _first_line, _now
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -73,7 +74,9 @@ _Q_UNBLINDED = select(T.observations.c.session_id).where(
 )
 
 # The data version: one row, bumped in every committed write transaction (dashboard caches key on it).
-_BUMP = update(T.data_version).where(T.data_version.c.id == 1).values(version=T.data_version.c.version + 1)
+_BUMP = Prepared(
+    update(T.data_version).where(T.data_version.c.id == 1).values(version=T.data_version.c.version + 1)
+)
 _Q_VERSION = select(T.data_version.c.version).where(T.data_version.c.id == 1)
 
 # Refusals met inside a transaction wait here until it has rolled back, then are audited in
@@ -398,7 +401,7 @@ class StoreCore:
         try:
             with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
                 yield conn
-                conn.execute(_BUMP)
+                _BUMP.execute(conn, {})
         except IntegrityError as exc:
             raise DatabaseError("db.refused", detail=_first_line(exc)) from exc
         except OperationalError as exc:

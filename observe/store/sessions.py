@@ -17,6 +17,7 @@ from observe.scheme import CodingScheme
 from observe.store import tables as T
 from observe.store.core import _ObservationClient
 from observe.store.people import PeopleMixin
+from observe.store.prepared import Prepared
 from observe.store.rows import (
     _check_duration,
     _client,
@@ -39,9 +40,8 @@ _Q_CONTEXT = (
     .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
     .where(T.observations.c.id == bindparam("obs"))
 )
-_Q_CONTEXT_LOCKED = _Q_CONTEXT.with_for_update(
-    of=T.observations
-)  # serialise writes per observation (PostgreSQL)
+# serialise writes per observation (PostgreSQL); on the keypress hot path: prepared
+_Q_CONTEXT_LOCKED = Prepared(_Q_CONTEXT.with_for_update(of=T.observations))
 
 
 class _Context(NamedTuple):
@@ -417,7 +417,7 @@ class SessionsMixin(PeopleMixin):
         Refuses ``action`` (None: asked elsewhere) if the acting user may not do it on this
         observation, and a ``coding`` write (event, undo, redo, note) once it is finished: only
         reopening (:meth:`reopen_observation`) opens it again."""
-        row = conn.execute(_Q_CONTEXT_LOCKED, {"obs": observation_id}).first()
+        row = _Q_CONTEXT_LOCKED.first(conn, {"obs": observation_id})
         if row is None:
             raise NotFound("record.no_observation", id=observation_id)
         if action is not None and not self.principal.is_admin:
