@@ -12,7 +12,7 @@ import sqlite3
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,9 +81,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: object) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "")  # type: ignore[attr-defined]
-        conn.exec_driver_sql(f"BEGIN {mode}")  # type: ignore[attr-defined]
+    def _on_begin(conn: Connection) -> None:
+        # straight to the driver: one statement less through SQLAlchemy on every keypress
+        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
 
     return engine
 
