@@ -324,6 +324,15 @@ class StoreCore:
             sessions.setdefault(cid, set()).add(sid)
         return {cid: Target.of(counselors=counselors[cid], sessions=sessions[cid]) for cid in counselors}
 
+    def _counselor_targets(self, conn: Connection) -> dict[int, Target]:
+        """Every counselor's target in two queries (for filtering lists)."""
+        sessions: dict[int, set[int]] = {
+            int(cid): set() for cid in conn.execute(select(T.counselors.c.id)).scalars()
+        }
+        for sid, kid in conn.execute(select(T.sessions.c.id, T.sessions.c.counselor_id)):
+            sessions.setdefault(int(kid), set()).add(int(sid))
+        return {cid: Target.of(counselors=[cid], sessions=ids) for cid, ids in sessions.items()}
+
     def _counselor_target(self, conn: Connection, counselor_id: int) -> Target:
         sessions = conn.execute(
             select(T.sessions.c.id).where(T.sessions.c.counselor_id == counselor_id)
