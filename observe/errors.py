@@ -51,3 +51,7 @@ class DatabaseError(ObserveError):
 
 class PermissionDenied(ObserveError):
     """The acting user's role does not allow this action."""
+
+
+class ObservationFinished(ObserveError):
+    """A coding write (keypress, undo, redo, edit, note) on a finished observation: reopen it first."""

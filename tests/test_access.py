@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import random
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.errors import InvalidInput, NotFound, ObservationFinished, PermissionDenied
 from observe.governance import auth
 from observe.governance.access import DEMO_ACCOUNTS, app_mode, configured_mode, create_demo_accounts
 from observe.governance.research import research_export, to_zip
@@ -150,9 +151,12 @@ def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
     changes = log[log["action"] == "event.change"]
     assert all('"events": [' in d for d in changes["detail"])
     assert not log["detail"].str.contains(NAME).any() and not log["detail"].str.contains(NOTE).any()
+    store.reopen_observation(ids["K10"])
     before = len(store.audit_log())
     with pytest.raises(InvalidInput):  # a refused write leaves no audit row either
         store.add_event(ids["K10"], "client", "NOT_A_CUE", 1.0)
+    with pytest.raises(ObservationFinished):  # nor does a keypress on a finished observation
+        store.add_event(ids["K11"], "client", "P_NOD", 1.0)
     assert len(store.audit_log()) == before
 
 
@@ -388,6 +392,50 @@ def test_researcher_runs_the_page_s_research_export(store: Store) -> None:
     assert "P_NOD" in blob  # K10's coding is there
     log = store.audit_log()
     assert "export.research" in set(log[log["username"] == "res"]["action"])
+
+
+def _coded_client(store: Store, code: str, name: str, n_events: int) -> None:
+    """A client with a named session whose observation holds ``n_events`` commented events,
+    its name rewritten a few times (old row versions in pages and the WAL)."""
+    from observe.model import make_event
+
+    store.add_client(code, display_name=name, counselor="C10")
+    session = store.add_session(code, "C10", date=DAY, duration_s=3600.0, notes=f"notes of {name}")
+    obs = store.open_observation(session.code, "obs.sari")
+    scheme = store.observation_scheme(obs.id)
+    events = [
+        make_event(scheme, "client", "P_NOD", 0.5 * i, comment=f"about {name}") for i in range(n_events)
+    ]
+    store.import_events(obs.id, events)
+    for k in range(3):
+        store.update_client(code, display_name=f"{name} {k}")
+    store.update_client(code, display_name=name)
+
+
+def _freelist(db: Path) -> int:
+    with sqlite3.connect(db) as raw:
+        return int(raw.execute("PRAGMA freelist_count").fetchone()[0])
+
+
+def test_erasures_rebuild_the_file_once_and_leave_no_byte_each_time(tmp_path: Path) -> None:
+    """Every write zeroes what it frees (secure_delete), so after the first erasure rebuilt the
+    file (VACUUM) the next ones need not: their freed pages stay free (and zeroed)."""
+    db = tmp_path / "observe.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.add_counselor("C10")
+    store.add_client("K11", counselor="C10")
+    people = {"KQA1": "Wiryawan Qoxtel", "KQB2": "Sulastri Zumbrak", "KQC3": "Paimo Vexlund"}
+    for code, name in people.items():
+        _coded_client(store, code, name, n_events=1500)
+    for number, (code, name) in enumerate(people.items()):
+        store.erase_client(code, confirm=code)
+        data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+        assert [n for n in (code, name, *name.split()) if n.encode() in data] == []
+        if number == 0:
+            assert _freelist(db) == 0  # the first erasure rebuilt the file
+        else:
+            assert _freelist(db) > 0  # later ones did not: 1,500 events' pages are left free
+    store.close()
 
 
 def test_erased_client_leaves_no_bytes_in_the_database_files_or_the_media_folder(tmp_path: Path) -> None:

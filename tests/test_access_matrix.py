@@ -161,6 +161,15 @@ def _import_own(inside: bool) -> Op:
     return run
 
 
+def _fresh_observation(w: World, *, inside: bool) -> int:
+    """The peer's observation of a new session (finishing the shared ones would close them to
+    the other operations: a finished observation takes no more coding)."""
+    _client, session = w.fresh(inside)
+    observation_id = w.admin.open_observation(session, "peer").id
+    w.event(observation_id)
+    return observation_id
+
+
 def _reopen_unblinded(inside: bool) -> Op:
     """Reopen the peer's observation of a session whose two coders have both finished."""
 
@@ -221,7 +230,7 @@ OPERATIONS: list[tuple[str, str, Op]] = [
     ("observation.open", "record", lambda s, w, u: s.open_observation("K01-S02", u)),
     ("observation.open", "out", lambda s, w, u: s.open_observation("K02-S01", u)),
     ("observation.finish", "own_obs", lambda s, w, u: s.finish_observation(w.obs["K01-S03"][u])),
-    ("observation.finish", "out", lambda s, w, u: s.finish_observation(w.obs["K02-S01"]["peer"])),
+    ("observation.finish", "out", lambda s, w, u: s.finish_observation(_fresh_observation(w, inside=False))),
     ("observation.read_others", "record", lambda s, w, u: s.events(w.obs["K01-S01"]["peer"])),
     ("observation.read_others", "record", lambda s, w, u: s.events(w.obs["K01-S02"]["peer"])),
     ("observation.read_others", "record_finished", lambda s, w, u: s.events(w.obs["K01-S04"]["peer"])),

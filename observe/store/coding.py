@@ -13,10 +13,11 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from sqlalchemy.exc import IntegrityError
 
 from observe import model
-from observe.errors import InvalidInput, NotFound
+from observe.errors import InvalidInput, NotFound, ObservationFinished
 from observe.governance.access import Target, allows
 from observe.model import Change, Event, Recorded, make_event
 from observe.store import tables as T
+from observe.store.prepared import Prepared
 from observe.store.rows import (
     _event_dict,
     _event_from_dict,
@@ -65,13 +66,42 @@ _D_REDO = (
 )
 _I_EVENT = insert(T.events)
 _EVENT_FIELDS = ("subject", "cue", "channel", "kind", "start_s", "end_s", "modifiers", "comment")
-_U_EVENT = (
+_NEW_EVENT = ("observation_id", *_EVENT_FIELDS, "created_at", "created_by")
+_P_EVENT = Prepared(
+    insert(T.events).values({name: bindparam(name) for name in _NEW_EVENT}).returning(T.events.c.id)
+)
+_U_EVENT = Prepared(
     update(T.events)
     .where(T.events.c.id == bindparam("event_id"))
     .values({name: bindparam(f"new_{name}") for name in _EVENT_FIELDS})
 )
-_D_EVENT = delete(T.events).where(T.events.c.id == bindparam("event_id"))
+_D_EVENT = Prepared(delete(T.events).where(T.events.c.id == bindparam("event_id")))
+_P_LANE = Prepared(_Q_LANE)
+# A finish seals the undo log: nothing before it can be undone or redone, even after a reopen.
+_SEAL = (
+    update(T.actions)
+    .where(T.actions.c.observation_id == bindparam("obs"), T.actions.c.discarded.is_(False))
+    .values(discarded=True)
+)
 _I_ACTION = insert(T.actions)
+_ACTION_FIELDS = (
+    "observation_id",
+    "label",
+    "undone",
+    "discarded",
+    "client_key",
+    "client_seq",
+    "created_at",
+    "created_by",
+    "changes",
+)
+_P_ACTION = Prepared(
+    insert(T.actions).values({name: bindparam(name) for name in _ACTION_FIELDS}).returning(T.actions.c.id)
+)
+_P_HAS_REDO = Prepared(
+    update(T.observations).where(T.observations.c.id == bindparam("obs")).values(has_redo=bindparam("value"))
+)
+_P_D_REDO = Prepared(_D_REDO)
 
 
 class _AlreadyStored(Exception):
@@ -99,7 +129,7 @@ class CodingMixin(SessionsMixin):
 
         with self._coding("observation.finish") as conn:
             _scheme, duration, status, _redo = self._observation_context(
-                conn, observation_id, "observation.finish"
+                conn, observation_id, "observation.finish", coding=False
             )
             if status == "finished":
                 raise InvalidInput("finish.already_finished")
@@ -116,10 +146,11 @@ class CodingMixin(SessionsMixin):
                 raise summary.problem
             changes = summary.changes()
             recorded = self._apply(conn, observation_id, "finish", changes) if changes else Recorded(None, ())
+            conn.execute(_SEAL, {"obs": observation_id})
             conn.execute(
                 update(T.observations)
                 .where(T.observations.c.id == observation_id)
-                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s)
+                .values(status="finished", finished_at=_now(), coded_s=summary.coded_s, has_redo=False)
             )
             unblinded = self._mark_unblinded(conn, observation_id)
             self._audit_observation(
@@ -134,7 +165,7 @@ class CodingMixin(SessionsMixin):
         (``observation.reopen_unblinded``) and the observation keeps the mark
         "reopened after unblinding" (:meth:`reopened_after_unblinding`)."""
         with self._coding("observation.reopen") as conn:
-            self._observation_context(conn, observation_id, None)
+            self._observation_context(conn, observation_id, None, coding=False)
             session = conn.execute(
                 select(
                     T.sessions.c.id, T.sessions.c.counselor_id, T.sessions.c.unblinded_at, T.sessions.c.code
@@ -147,7 +178,7 @@ class CodingMixin(SessionsMixin):
             if after and not allows(self.principal, "observation.reopen_unblinded", target):
                 self._deny("observation.reopen_unblinded", "blind.reopen_unblinded", session=session.code)
             if not after:
-                self._observation_context(conn, observation_id, "observation.finish")
+                self._observation_context(conn, observation_id, "observation.finish", coding=False)
             # back to "in progress": the coded extent is forgotten until the next finish
             values: dict[str, Any] = {"status": "open", "finished_at": None, "coded_s": None}
             if after:
@@ -241,11 +272,24 @@ class CodingMixin(SessionsMixin):
                     conn, observation_id, subject, cue, t, modifiers, comment, client_key, client_seq
                 )
         except _AlreadyStored:
-            with self._read() as conn:
-                done = conn.execute(
-                    _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
-                ).scalar()
-            return Recorded(None if done is None else int(done), (), duplicate=True)
+            done = self._stored_key(observation_id, client_key, client_seq)
+            return Recorded(done, (), duplicate=True)
+        except ObservationFinished:
+            # a keypress stored before the finish, re-sent because its acknowledgement was lost
+            done = self._stored_key(observation_id, client_key, client_seq)
+            if done is None:
+                raise
+            return Recorded(done, (), duplicate=True)
+
+    def _stored_key(self, observation_id: int, client_key: str | None, client_seq: int | None) -> int | None:
+        """The action stored under a keypress's idempotency key, if any."""
+        if client_key is None or client_seq is None:
+            return None
+        with self._read() as conn:
+            done = conn.execute(
+                _Q_DONE_KEY, {"obs": observation_id, "key": client_key, "seq": client_seq}
+            ).scalar()
+        return None if done is None else int(done)
 
     def _record(
         self,
@@ -270,7 +314,7 @@ class CodingMixin(SessionsMixin):
                 "channel": new.channel,
                 "t": new.start_s,
             }
-            lane = [_event_row(r) for r in conn.execute(_Q_LANE, params)]
+            lane = [_event_row(r) for r in _P_LANE.all(conn, params)]
         changes = model.plan_cue(lane, new)
         return self._apply(
             conn,
@@ -375,7 +419,9 @@ class CodingMixin(SessionsMixin):
                     self._mark_done(conn, observation_id, name, client_key, client_seq)
                 if undo:
                     found = select(func.max(T.actions.c.id)).where(
-                        T.actions.c.observation_id == observation_id, T.actions.c.undone.is_(False)
+                        T.actions.c.observation_id == observation_id,
+                        T.actions.c.undone.is_(False),
+                        T.actions.c.discarded.is_(False),
                     )
                 else:
                     found = select(func.min(T.actions.c.id)).where(
@@ -400,6 +446,10 @@ class CodingMixin(SessionsMixin):
                 )
                 return Recorded(int(action_id), changes)
         except _AlreadyStored:
+            return Recorded(None, (), duplicate=True)
+        except ObservationFinished:
+            if self._stored_key(observation_id, client_key, client_seq) is None:
+                raise
             return Recorded(None, (), duplicate=True)
 
     def _mark_done(
@@ -429,9 +479,7 @@ class CodingMixin(SessionsMixin):
     @staticmethod
     def _set_has_redo(conn: Connection, observation_id: int, value: bool) -> None:
         """Keep the observation's redo flag, so a keypress need not search the action log."""
-        conn.execute(
-            update(T.observations).where(T.observations.c.id == observation_id).values(has_redo=value)
-        )
+        _P_HAS_REDO.execute(conn, {"obs": observation_id, "value": value})
 
     def can_undo_redo(self, observation_id: int) -> tuple[bool, bool]:
         self._check_observation_read(observation_id)
@@ -480,7 +528,7 @@ class CodingMixin(SessionsMixin):
     ) -> Recorded:
         """Apply a plan and log it as one action; a new action clears the redo stack."""
         if clear_redo:
-            conn.execute(_D_REDO, {"obs": observation_id})
+            _P_D_REDO.execute(conn, {"obs": observation_id})
             self._set_has_redo(conn, observation_id, False)
         applied = tuple(self._apply_change(conn, observation_id, c) for c in changes)
         values = {
@@ -498,7 +546,7 @@ class CodingMixin(SessionsMixin):
         }
         try:
             # the idempotency check is the unique key itself: no extra query per keypress
-            action_id = conn.execute(_I_ACTION, values).inserted_primary_key[0]  # type: ignore[index]
+            action_id = _P_ACTION.all(conn, values)[0].id
         except IntegrityError:
             if client_key is None:
                 raise
@@ -514,7 +562,7 @@ class CodingMixin(SessionsMixin):
             assert (
                 change.before is not None and change.before.id is not None
             )  # plans delete stored events only
-            conn.execute(_D_EVENT, {"event_id": change.before.id})
+            _D_EVENT.execute(conn, {"event_id": change.before.id})
             return change
         values = {
             "observation_id": observation_id,
@@ -528,14 +576,14 @@ class CodingMixin(SessionsMixin):
             "comment": after.comment,
         }
         if change.before is None:
-            if after.id is not None:
-                values["id"] = after.id  # redo of an insert keeps the event's id
-            new_id = conn.execute(
-                _I_EVENT, values | {"created_at": _now(), "created_by": self.actor}
-            ).inserted_primary_key[0]  # type: ignore[index]
+            values |= {"created_at": _now(), "created_by": self.actor}
+            if after.id is not None:  # redo of an insert keeps the event's id
+                conn.execute(_I_EVENT, values | {"id": after.id})
+                return change
+            new_id = _P_EVENT.all(conn, values)[0].id
             return Change(None, replace(after, id=int(new_id)))
-        conn.execute(
-            _U_EVENT, {"event_id": change.before.id} | {f"new_{k}": values[k] for k in _EVENT_FIELDS}
+        _U_EVENT.execute(
+            conn, {"event_id": change.before.id} | {f"new_{k}": values[k] for k in _EVENT_FIELDS}
         )
         return change
 

@@ -27,6 +27,7 @@ from observe.governance.access import ADMIN, RESEARCHER, Principal, Target, allo
 from observe.scheme import CodingScheme
 from observe.store import tables as T
 from observe.store.engine import describe, make_engine, resolve_url
+from observe.store.prepared import Prepared
 from observe.store.rows import _first_line, _now
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -72,8 +73,10 @@ _Q_UNBLINDED = select(T.observations.c.session_id).where(
     T.observations.c.session_id.not_in(select(_STILL_CODING.subquery())),
 )
 
-# The data version: one row, bumped in every committed write transaction (dashboard caches key on it).
-_BUMP = update(T.data_version).where(T.data_version.c.id == 1).values(version=T.data_version.c.version + 1)
+# The data version: one row, bumped in every committed change of data (dashboard caches key on it).
+_BUMP = Prepared(
+    update(T.data_version).where(T.data_version.c.id == 1).values(version=T.data_version.c.version + 1)
+)
 _Q_VERSION = select(T.data_version.c.version).where(T.data_version.c.id == 1)
 
 # Refusals met inside a transaction wait here until it has rolled back, then are audited in
@@ -85,8 +88,10 @@ class Work:
     """One unit of work (:meth:`StoreCore.acting`): the transaction's connection and what its
     audit row will say. The body may add ``detail`` (a before/after summary: names of changed
     fields, counts, ids; never personal values), change ``entity_id`` or ``client_id`` once
-    they are known, ask further permissions with :meth:`check`, or set ``audited = False``
-    when it wrote its own audit rows (one per sub-action)."""
+    they are known, ask further permissions with :meth:`check`, set ``audited = False``
+    when it wrote its own audit rows (one per sub-action), or ``data_changed = False`` when
+    it changed only bookkeeping no view draws (sign-in records, failure counts): the data
+    version then stays, and so do the caches keyed on it."""
 
     def __init__(
         self, store: StoreCore, conn: Connection, action: str, entity: str, entity_id: object, client_id: Any
@@ -99,6 +104,7 @@ class Work:
         self.client_id = client_id
         self.detail: dict[str, Any] = {}
         self.audited = True
+        self.data_changed = True
 
     def record(self, entity_id: object = None, *, client_id: Any = None, **detail: Any) -> None:
         """Say which object the change was about (once it is known) and summarise it."""
@@ -249,7 +255,8 @@ class StoreCore:
     ) -> Iterator[Work]:
         """Check ``action`` on ``target`` for the acting user, open one write transaction and
         yield its :class:`Work`; on success the audit row (named ``audit``, default ``action``;
-        ``entity``/``entity_id``, the body's ``detail``) is written in the same transaction and the data version is bumped. Any
+        ``entity``/``entity_id``, the body's ``detail``) is written in the same transaction and
+        the data version is bumped (unless the body said ``data_changed = False``). Any
         error rolls everything back; a refused check is audited as a refusal.
         ``checked=True``: the caller has just asked the permission itself (several targets)."""
         if not checked:
@@ -261,6 +268,8 @@ class StoreCore:
                 self._audit(
                     conn, work.action, work.entity, work.entity_id, client_id=work.client_id, **work.detail
                 )
+            if work.data_changed:
+                _BUMP.execute(conn, {})
 
     def data_version(self) -> int:
         """A counter bumped by every committed change (in the change's own transaction): a
@@ -318,6 +327,15 @@ class StoreCore:
             counselors.setdefault(cid, set()).add(kid)
             sessions.setdefault(cid, set()).add(sid)
         return {cid: Target.of(counselors=counselors[cid], sessions=sessions[cid]) for cid in counselors}
+
+    def _counselor_targets(self, conn: Connection) -> dict[int, Target]:
+        """Every counselor's target in two queries (for filtering lists)."""
+        sessions: dict[int, set[int]] = {
+            int(cid): set() for cid in conn.execute(select(T.counselors.c.id)).scalars()
+        }
+        for sid, kid in conn.execute(select(T.sessions.c.id, T.sessions.c.counselor_id)):
+            sessions.setdefault(int(kid), set()).add(int(sid))
+        return {cid: Target.of(counselors=[cid], sessions=ids) for cid, ids in sessions.items()}
 
     def _counselor_target(self, conn: Connection, counselor_id: int) -> Target:
         sessions = conn.execute(
@@ -399,14 +417,12 @@ class StoreCore:
     def _write(self) -> Iterator[Connection]:
         """One write transaction (use :meth:`acting`; this is its engine room). SQLite takes the
         write lock up front (BEGIN IMMEDIATE) so that a read-then-write cannot deadlock with
-        another writer. The data version is bumped in the transaction; refusals met inside
-        are audited after the rollback."""
+        another writer. Refusals met inside are audited after the rollback."""
         outer = _REFUSALS.get() is None
         token = _REFUSALS.set([]) if outer else None
         try:
             with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
                 yield conn
-                conn.execute(_BUMP)
         except IntegrityError as exc:
             raise DatabaseError("db.refused", detail=_first_line(exc)) from exc
         except OperationalError as exc:

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, Self
 
 import pandas as pd
+from alembic.script import ScriptDirectory
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from observe.errors import InvalidInput
 from observe.store import tables as T
 from observe.store.coding import CodingMixin
+from observe.store.core import MIGRATIONS
 from observe.store.rows import (
     _now,
 )
@@ -199,9 +201,11 @@ class GovernanceMixin(CodingMixin):
         every audit row about them, their videos and every cache derived from them in the media
         folder, and the client record. ``confirm`` must repeat the client's code.
 
-        On SQLite the deletes run with ``secure_delete`` (freed bytes are overwritten) and the
-        write-ahead log is checkpointed and truncated afterwards, so no byte of the client's
-        code, name or notes stays in the database files. One audit row remains, naming only a
+        On SQLite every write zeroes the bytes it frees (``secure_delete``, set on every
+        connection by :func:`observe.store.engine.make_engine`), the file is rebuilt once
+        (VACUUM, for bytes freed before that was so) and the write-ahead log is checkpointed and
+        truncated after the erasure, so no byte of the client's code, name or notes stays in
+        the database files. One audit row remains, naming only a
         random erasure id (returned as ``erasure``, with counts of what was erased)."""
         import secrets
 
@@ -217,8 +221,6 @@ class GovernanceMixin(CodingMixin):
         sqlite = self.engine.dialect.name == "sqlite"
         with self.acting("erasure", audit="client.erase", entity="client", entity_id=erasure_id) as work:
             conn = work.conn
-            if sqlite:  # a per-connection flag: this transaction's freed bytes are zeroed
-                conn.exec_driver_sql("PRAGMA secure_delete = ON")
             found = conn.execute(
                 select(T.sessions.c.code, T.sessions.c.video_ref).where(T.sessions.c.client_id == client_id)
             ).all()
@@ -241,8 +243,6 @@ class GovernanceMixin(CodingMixin):
             ):
                 counts[name] = int(conn.execute(delete(table).where(where)).rowcount or 0)
             work.record(**counts)
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA secure_delete = OFF")
         if sqlite:
             self._checkpoint()
         # after the commit: a failed transaction must not lose the videos
@@ -252,22 +252,26 @@ class GovernanceMixin(CodingMixin):
         return counts
 
     def _checkpoint(self) -> None:
-        """Rebuild the SQLite file without free space (VACUUM: earlier versions of updated rows
-        can linger in a page's free space), copy the write-ahead log into the main file and
-        truncate it: the deleted rows then live on in neither file."""
+        """Copy the write-ahead log (old page images) into the main file and truncate it: the
+        deleted rows then live on in neither file. Once per database file, first rebuild it
+        without free space (VACUUM): rows freed or rewritten before every write zeroed what it
+        freed (an older observe) may linger in free space. Later erasures skip the rebuild (a
+        full copy of the file): the mark ``PRAGMA user_version = 1`` says it was done, and an
+        older observe, which would write without zeroing, cannot open a database this new."""
         raw = self.engine.raw_connection()  # the driver's connection: VACUUM runs outside any BEGIN
         try:
             cursor = raw.cursor()
-            for statement in (
-                "PRAGMA secure_delete = ON",
-                "VACUUM",
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-                "PRAGMA secure_delete = OFF",
-            ):
-                cursor.execute(statement)
+            if int(cursor.execute("PRAGMA user_version").fetchone()[0]) < 1:
+                cursor.execute("VACUUM")
+                if self._schema_is_current():  # opened without migrating: an older observe may write
+                    cursor.execute("PRAGMA user_version = 1")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.close()
         finally:
             raw.close()
+
+    def _schema_is_current(self) -> bool:
+        return self.schema_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
     def research_view(self) -> Self:
         """A view of the store for the research export (``export.research``, audited): it may

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from observe import model
 from observe.errors import InvalidInput, NotFound
@@ -23,6 +23,8 @@ from observe.store.rows import (
 )
 from observe.store.schemes import SchemesMixin
 from observe.store.signin_records import end_sign_ins
+
+Listed = TypeVar("Listed")
 
 
 class PeopleMixin(SchemesMixin):
@@ -135,17 +137,32 @@ class PeopleMixin(SchemesMixin):
 
     def clients(self, *, include_archived: bool = False) -> list[Client]:
         """The clients the acting user may see (codes; display names only where allowed)."""
-        self._allow("client.read")
-        query = select(T.clients).order_by(T.clients.c.code)
+        return self._listing(
+            T.clients, "client.read", include_archived, self._client_targets, self._client_out
+        )
+
+    def _listing(
+        self,
+        table: Table,
+        action: str,
+        include_archived: bool,
+        targets: Callable[[Connection], Mapping[int, Target]],
+        out: Callable[[Any, Target | None], Listed],
+    ) -> list[Listed]:
+        """The rows of ``table`` (by code, archived ones only if asked) the acting user may
+        ``action``, each made by ``out(row, target)``; every target is found in one pass
+        (``targets``), and none at all for an administrator."""
+        self._allow(action)
+        query = select(table).order_by(table.c.code)
         if not include_archived:
-            query = query.where(T.clients.c.archived.is_(False))
+            query = query.where(table.c.archived.is_(False))
         with self._read() as conn:
             rows = conn.execute(query).all()
             if self.principal.is_admin:
-                return [_client(r) for r in rows]
-            targets = self._client_targets(conn)
+                return [out(r, None) for r in rows]
+            found = targets(conn)
         me = self.principal
-        return [self._client_out(r, targets[r.id]) for r in rows if allows(me, "client.read", targets[r.id])]
+        return [out(r, found[int(r.id)]) for r in rows if allows(me, action, found[int(r.id)])]
 
     def client_counselor(self, code: str) -> str | None:
         """The code of the client's responsible counselor, if any."""
@@ -213,20 +230,13 @@ class PeopleMixin(SchemesMixin):
 
     def counselors(self, *, include_archived: bool = False) -> list[Counselor]:
         """The counselors the acting user may see."""
-        self._allow("counselor.read")
-        query = select(T.counselors).order_by(T.counselors.c.code)
-        if not include_archived:
-            query = query.where(T.counselors.c.archived.is_(False))
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-            if self.principal.is_admin:
-                return [self._counselor_out(r) for r in rows]
-            targets = {int(r.id): self._counselor_target(conn, int(r.id)) for r in rows}
-        return [
-            self._counselor_out(r)
-            for r in rows
-            if allows(self.principal, "counselor.read", targets[int(r.id)])
-        ]
+        return self._listing(
+            T.counselors,
+            "counselor.read",
+            include_archived,
+            self._counselor_targets,
+            lambda row, _target: self._counselor_out(row),
+        )
 
     def add_user(
         self, username: str, *, role: str = "observer", display_name: str | None = None, is_demo: bool = False

@@ -10,13 +10,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from observe.errors import InvalidInput, NotFound, PermissionDenied
+from observe.errors import InvalidInput, NotFound, ObservationFinished, PermissionDenied
 from observe.governance.access import Target, allows
 from observe.model import Observation, Session
 from observe.scheme import CodingScheme
 from observe.store import tables as T
 from observe.store.core import _ObservationClient
 from observe.store.people import PeopleMixin
+from observe.store.prepared import Prepared
 from observe.store.rows import (
     _check_duration,
     _client,
@@ -39,9 +40,8 @@ _Q_CONTEXT = (
     .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)
     .where(T.observations.c.id == bindparam("obs"))
 )
-_Q_CONTEXT_LOCKED = _Q_CONTEXT.with_for_update(
-    of=T.observations
-)  # serialise writes per observation (PostgreSQL)
+# serialise writes per observation (PostgreSQL); on the keypress hot path: prepared
+_Q_CONTEXT_LOCKED = Prepared(_Q_CONTEXT.with_for_update(of=T.observations))
 
 
 class _Context(NamedTuple):
@@ -418,11 +418,18 @@ class SessionsMixin(PeopleMixin):
             )
 
     def _observation_context(
-        self, conn: Connection, observation_id: int, action: str | None = "event.write"
+        self,
+        conn: Connection,
+        observation_id: int,
+        action: str | None = "event.write",
+        *,
+        coding: bool = True,
     ) -> _Context:
         """What a write needs to know about an observation; locks it for writing on PostgreSQL.
-        Refuses ``action`` (None: asked elsewhere) if the acting user may not do it on this observation."""
-        row = conn.execute(_Q_CONTEXT_LOCKED, {"obs": observation_id}).first()
+        Refuses ``action`` (None: asked elsewhere) if the acting user may not do it on this
+        observation, and a ``coding`` write (event, undo, redo, note) once it is finished: only
+        reopening (:meth:`reopen_observation`) opens it again."""
+        row = _Q_CONTEXT_LOCKED.first(conn, {"obs": observation_id})
         if row is None:
             raise NotFound("record.no_observation", id=observation_id)
         if action is not None and not self.principal.is_admin:
@@ -430,6 +437,8 @@ class SessionsMixin(PeopleMixin):
                 action,
                 self._observation_target(int(row.observer_id), int(row.session_id), int(row.counselor_id)),
             )
+        if coding and row.status == "finished":
+            raise ObservationFinished("record.finished")
         return _Context(
             self._scheme_by_id(int(row.scheme_id), conn), row.duration_s, row.status, bool(row.has_redo)
         )

@@ -58,9 +58,10 @@ _THROTTLE_ROW = 1
 def _change(store: Store, name: str | None = None) -> Iterator[Connection]:
     """One sign-in change as a unit of work (signing in is its own permission: the password).
     It writes its own audit rows where one is due, not one per attempt: a flood of guesses
-    must not flood the trail."""
+    must not flood the trail. Nothing a view draws changes: the data version stays."""
     with store.acting("user.sign_in", entity="user", entity_id=name, checked=True) as work:
         work.audited = False
+        work.data_changed = False
         yield work.conn
 
 

@@ -157,7 +157,8 @@ actions = Table(
     Column("observation_id", Integer, ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
     Column("label", String(200), nullable=False),
     Column("undone", Boolean, nullable=False, default=False),
-    # undone, then a new action came: no longer redoable, but its idempotency key stays
+    # out of the undo log (its idempotency key stays): undone, then a new action came; or
+    # done before a finish, which seals the log (undo never crosses a finish, even after a reopen)
     Column("discarded", Boolean, nullable=False, default=False),
     Column("client_key", String(64)),
     Column("client_seq", Integer),

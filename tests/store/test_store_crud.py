@@ -297,3 +297,33 @@ def test_counts(store: Store) -> None:
     store.record(obs.id, "client", "P_NOD", 1.0)
     counts = store.counts()
     assert (counts["clients"], counts["sessions"], counts["observers"], counts["events"]) == (1, 1, 1, 1)
+
+
+def test_lists_of_clients_and_counselors_show_each_role_its_own(store: Store) -> None:
+    """One listing rule for clients and counselors: an administrator sees all, a supervisor
+    those supervised, a counselor their own, an observer those of the sessions assigned."""
+    for counselor in ("C01", "C02", "C03"):
+        store.add_counselor(counselor)
+    store.add_client("K01", display_name="Ayu", counselor="C01")
+    store.add_client("K02", display_name="Bima", counselor="C02")
+    store.add_client("K03", display_name="Citra", counselor="C03")
+    session = store.add_session("K02", "C02", date=dt.date(2026, 9, 1), duration_s=60.0)
+    store.add_user("rina", role="counselor")
+    store.link_counselor("rina", "C01")
+    store.add_user("dewi", role="supervisor")
+    store.supervise("dewi", "C03")
+    store.add_user("ani", role="observer")
+    store.assign_observer(session.code, "ani")
+    seen = {name: store.as_user(name) for name in ("rina", "dewi", "ani")}
+    assert [c.code for c in store.counselors()] == ["C01", "C02", "C03"]
+    assert [(c.code, c.display_name) for c in store.clients()] == [
+        ("K01", "Ayu"),
+        ("K02", "Bima"),
+        ("K03", "Citra"),
+    ]
+    assert [c.code for c in seen["rina"].counselors()] == ["C01"]
+    assert [(c.code, c.display_name) for c in seen["rina"].clients()] == [("K01", "Ayu")]
+    assert [c.code for c in seen["dewi"].counselors()] == ["C03"]
+    assert [c.code for c in seen["dewi"].clients()] == ["K03"]
+    assert [c.code for c in seen["ani"].counselors()] == ["C02"]
+    assert [(c.code, c.display_name) for c in seen["ani"].clients()] == [("K02", None)]  # codes only

@@ -64,6 +64,36 @@ def test_a_change_bumps_the_data_version_and_a_read_does_not(store: Store) -> No
     assert store.data_version() == after
 
 
+def test_signing_in_changes_no_data_so_the_data_version_stays(store: Store) -> None:
+    """Sign-in bookkeeping (failure counts, sign-in records) is not data a dashboard draws:
+    caches keyed on the data version must survive every sign-in."""
+    from observe.errors import PermissionDenied as Refused
+    from observe.store import signin_records as records
+
+    store.add_user("boss", role="administrator")
+    store.set_password("boss", "a long pass phrase of my own")
+    before = store.data_version()
+    store.authenticate("boss", "a long pass phrase of my own")
+    with pytest.raises(Refused):
+        store.authenticate("boss", "not the pass phrase at all")
+    token, record = records.create_record(store, "boss", now=1000.0)
+    assert records.resume(store, token=token, now=1001.0) == record
+    records.revoke(store, record.id)
+    store.unlock("boss")
+    assert store.data_version() == before
+    store.add_counselor("C01")  # and a real change still bumps it
+    assert store.data_version() == before + 1
+
+
+def test_a_unit_of_work_may_say_it_changed_no_data(store: Store) -> None:
+    before = store.data_version()
+    with store.acting("settings", entity="setting", entity_id="x") as work:
+        work.data_changed = False
+    assert store.data_version() == before
+    log = store.audit_log()
+    assert "settings" in set(log["action"])  # still audited
+
+
 def test_a_refused_change_changes_nothing_and_leaves_a_refusal_row(store: Store, dump: Dump) -> None:
     _team(store)
     ani = store.as_user("ani")
