@@ -23,7 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("only", nargs="*", help="benchmark names (store, openness, ...); default all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        nargs="?",
+        const=None,
+        metavar="FILE",
+        help="the rows as JSON (always printed after the table); with FILE also written there",
+    )
     args = parser.parse_args(argv)
     folder = Path(__file__).parent
     names = sorted(
