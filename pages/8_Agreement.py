@@ -4,6 +4,7 @@ import streamlit as st
 
 from observe import agreement_view as av
 from observe import blind, reliability
+from observe.ui import analysis_widgets as aw
 from observe.ui import page
 from observe.ui.widgets import attempt, table
 
@@ -43,9 +44,7 @@ observer_b = col_b.selectbox(
 )
 unit = col_unit.number_input(ctx.t("agreement_page.unit"), 0.1, 10.0, 1.0, 0.1, key="agreement_unit")
 
-view = attempt(ctx, lambda: av.agreement_view(store, session, observer_a, observer_b, unit=unit, lang=lang))
-if view is None:
-    st.stop()
+view = aw.run(ctx, aw.agreement, session, observer_a, observer_b, unit, lang)
 if view.hidden:
     st.info(view.hidden, icon=":material/visibility_off:")
     st.stop()

@@ -17,12 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from observe import dashboards
+from observe import agreement_view, dashboards
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
 from observe.errors import ObserveError
 from observe.frames import EXHAUSTIVE_CHANNELS
 from observe.store import Store
+from observe.ui import cache as _cache  # noqa: F401  (cached figures unpickle without validating again)
 from observe.ui.page import Page
 
 RECORD_PAGE = "pages/1_Record.py"
@@ -55,6 +56,12 @@ def cue_patterns(_store: Store, url: str, viewer: Viewer, given: tuple[str, ...]
                  options: tuple[tuple[str, Any], ...], filters: dashboards.SessionFilter,
                  version: tuple[Any, ...]) -> dashboards.CuePatterns:  # fmt: skip
     return dashboards.cue_patterns(_store, given, target, filters=filters, **dict(options))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def agreement(_store: Store, url: str, viewer: Viewer, session: str, observer_a: str, observer_b: str, unit: float,
+              lang: str, version: tuple[Any, ...]) -> agreement_view.AgreementView:  # fmt: skip
+    return agreement_view.agreement_view(_store, session, observer_a, observer_b, unit=unit, lang=lang)
 
 
 def run(ctx: Page, cached: Callable[..., R], *args: Any, client: str | None = None,

@@ -3,6 +3,7 @@ signed-in user and the store's change counter."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +67,30 @@ def test_an_edit_that_keeps_the_counts_refreshes_the_dashboard(
     assert store.counts() == counts
     second = aw.run(ctx, aw.session_review, code, None, FAST, session=code)
     assert len(calls) == 2 and type(second) is type(first)
+
+
+def test_the_agreement_view_is_cached_per_user_and_data_version(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from observe import agreement_view
+
+    calls: list[str] = []
+    real = agreement_view.agreement_view
+
+    def counted(reader: Store, *args: object, **kwargs: object) -> object:
+        calls.append(reader.principal.username)
+        return real(reader, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(agreement_view, "agreement_view", counted)
+    admin, supervisor = Page(store.as_user("admin.demo"), "en"), Page(store.as_user("sup.dewi"), "en")
+    for ctx in (admin, supervisor, admin, supervisor):
+        view = aw.run(ctx, aw.agreement, "K01-S03", "obs.ani", "obs.budi", 1.0, "en")
+    assert calls == ["admin.demo", "sup.dewi"]  # computed once for each reader
+    fresh = real(supervisor.store, "K01-S03", "obs.ani", "obs.budi").timeline
+    assert view.timeline is not None and fresh is not None
+    assert json.loads(view.timeline.to_json()) == json.loads(fresh.to_json())  # the copy draws the same
+    observation = store.observations(session="K01-S03")[0]
+    event = next(e for e in store.events(observation.id) if e.comment != "edited")
+    store.edit_event(event.id, comment="edited")
+    aw.run(admin, aw.agreement, "K01-S03", "obs.ani", "obs.budi", 1.0, "en")
+    assert calls[-1] == "admin.demo" and len(calls) == 3  # a change computes again
