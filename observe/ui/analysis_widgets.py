@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from observe import agreement_view, dashboards
+from observe import agreement_view, charts, dashboards
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
 from observe.errors import ObserveError
@@ -56,6 +57,35 @@ def cue_patterns(_store: Store, url: str, viewer: Viewer, given: tuple[str, ...]
                  options: tuple[tuple[str, Any], ...], filters: dashboards.SessionFilter,
                  version: tuple[Any, ...]) -> dashboards.CuePatterns:  # fmt: skip
     return dashboards.cue_patterns(_store, given, target, filters=filters, **dict(options))
+
+
+@dataclass(frozen=True)
+class ReviewFigures:
+    """The session review's timeline and its openness curve (None when the session has no index)."""
+
+    timeline: go.Figure
+    curve: go.Figure | None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def session_review_figures(_store: Store, url: str, viewer: Viewer, session: str, observer: str | None,
+                           params: OpennessParams, lang: str, version: tuple[Any, ...]) -> ReviewFigures:  # fmt: skip
+    review = session_review(_store, url, viewer, session, observer, params, version)
+    timeline = charts.timeline_figure(review.events, review.scheme, lang, valences=review.valences)
+    if review.openness is None:
+        return ReviewFigures(timeline, None)
+    attending = review.attending.windows if review.attending is not None else None
+    curve = charts.openness_curve_figure(review.openness.windows, attending, lang)
+    return ReviewFigures(timeline, curve)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def budget_figure(_store: Store, url: str, viewer: Viewer, session: str, observer: str | None, params: OpennessParams,
+                  lang: str, measure: str, version: tuple[Any, ...]) -> go.Figure:  # fmt: skip
+    review = session_review(_store, url, viewer, session, observer, params, version)
+    return charts.time_budget_figure(
+        review.time_budget, review.scheme, lang, valences=review.valences, value=measure
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -94,3 +94,30 @@ def test_the_agreement_view_is_cached_per_user_and_data_version(
     store.edit_event(event.id, comment="edited")
     aw.run(admin, aw.agreement, "K01-S03", "obs.ani", "obs.budi", 1.0, "en")
     assert calls[-1] == "admin.demo" and len(calls) == 3  # a change computes again
+
+
+def test_the_session_review_figures_are_built_once_per_reader_and_data_version(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from observe import charts
+
+    built: list[str] = []
+    real = charts.timeline_figure
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append("timeline")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "timeline_figure", counted)
+    ctx = Page(store.as_user("sup.dewi"), "en")
+    code = "K02-S02"
+    figures = [aw.run(ctx, aw.session_review_figures, code, None, FAST, "en", session=code) for _ in range(2)]
+    assert built == ["timeline"]  # the second run draws the cached figures
+    review = aw.run(ctx, aw.session_review, code, None, FAST, session=code)
+    fresh = real(review.events, review.scheme, "en", valences=review.valences)
+    assert json.loads(figures[1].timeline.to_json()) == json.loads(fresh.to_json())
+    budget = aw.run(ctx, aw.budget_figure, code, None, FAST, "en", "count", session=code)
+    chosen = charts.time_budget_figure(
+        review.time_budget, review.scheme, "en", valences=review.valences, value="count"
+    )
+    assert json.loads(budget.to_json()) == json.loads(chosen.to_json())  # the figure of the chosen measure
