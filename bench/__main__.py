@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         nargs="?",
         const=None,
-        help="also write the rows to this JSON file (the JSON is printed after the table in any case)",
+        metavar="FILE",
+        help="the rows as JSON (always printed after the table); with FILE also written there",
     )
     args = parser.parse_args(argv)
     folder = Path(__file__).parent

@@ -92,7 +92,9 @@ if source == "video":
                 rois,
                 motion_params,
                 sync_params,
-                lambda f, s: bar.progress(min(f, 1.0), text=t("syncpage.progress", session=s)),
+                lambda share, s, done, total: bar.progress(
+                    min(share, 1.0), text=t("syncpage.progress", session=s, done=done, total=total)
+                ),
                 partners=partners,
             ),
         )

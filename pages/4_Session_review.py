@@ -75,7 +75,8 @@ if review.openness.unknown_cues:
 # -- timeline: a click opens the recorder at that moment
 st.subheader(ctx.t("dash.timeline"))
 st.caption(ctx.t("dash.timeline_help"))
-timeline = charts.timeline_figure(review.events, review.scheme, ctx.lang, valences=review.valences)
+figures = aw.run(ctx, aw.session_review_figures, code, observer, params, ctx.lang, session=code)
+timeline = figures.timeline
 state = aw.chart(ctx, timeline, "review_timeline", f"timeline_{code}", on_select="rerun",
                  selection_mode="points")  # fmt: skip
 points = state.selection.points if state is not None else []
@@ -91,8 +92,8 @@ if points:
 main, side = st.columns([3, 1])
 with main:
     st.subheader(ctx.t("dash.curve"))
-    curve = charts.openness_curve_figure(review.openness.windows, review.attending.windows, ctx.lang)
-    aw.chart(ctx, curve, "review_curve", f"openness_{code}")
+    if figures.curve is not None:
+        aw.chart(ctx, figures.curve, "review_curve", f"openness_{code}")
 with side:
     aw.params_box(ctx, {**review.params, "profile": review.profile, "overrides": dict(review.overrides),
                         "valence_hash": review.openness.valence_hash})  # fmt: skip
@@ -105,8 +106,9 @@ measure = st.segmented_control(
     ctx.t("dash.measure"), ["share_observable", "total_s", "count"], default="share_observable",
     format_func=lambda m: ctx.t(f"dash.chart.{m}"), key="review_measure",
 )  # fmt: skip
-budget = charts.time_budget_figure(review.time_budget, review.scheme, ctx.lang, valences=review.valences,
-                                   value=measure or "share_observable")  # fmt: skip
+budget = aw.run(
+    ctx, aw.budget_figure, code, observer, params, ctx.lang, measure or "share_observable", session=code
+)
 aw.chart(ctx, budget, "review_budget", f"time_budget_{code}")
 with st.expander(ctx.t("dash.time_budget_table")):
     aw.table(ctx, review.time_budget, "review_budget_table", f"time_budget_{code}")

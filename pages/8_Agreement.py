@@ -3,8 +3,9 @@
 import streamlit as st
 
 from observe.coding import blind
-from observe.reports import agreement as reliability
+from observe.reports import agreement
 from observe.reports import agreement_view as av
+from observe.ui import analysis_widgets as aw
 from observe.ui import page
 from observe.ui.widgets import attempt, table
 
@@ -14,7 +15,7 @@ st.title(ctx.t("nav.agreement"))
 st.caption(ctx.t("agreement_page.intro"))
 RECORD = "pages/1_Record.py"
 
-sessions = reliability.double_coded_sessions(store)
+sessions = agreement.double_coded_sessions(store)
 if not sessions:
     st.info(ctx.t("agreement_page.no_double_coded"), icon=":material/group_add:")
     st.stop()
@@ -44,9 +45,7 @@ observer_b = col_b.selectbox(
 )
 unit = col_unit.number_input(ctx.t("agreement_page.unit"), 0.1, 10.0, 1.0, 0.1, key="agreement_unit")
 
-view = attempt(ctx, lambda: av.agreement_view(store, session, observer_a, observer_b, unit=unit, lang=lang))
-if view is None:
-    st.stop()
+view = aw.run(ctx, aw.agreement, session, observer_a, observer_b, unit, lang)
 if view.hidden:
     st.info(view.hidden, icon=":material/visibility_off:")
     st.stop()

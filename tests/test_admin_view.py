@@ -105,3 +105,14 @@ def test_an_observer_may_not_change_accounts(demo: Store) -> None:
             demo.as_user("obs.ani"), "obs.budi", role="administrator", active=True, counselor="", password=""
         )
     assert demo.user("obs.budi").role == "observer"
+
+
+def test_the_audit_download_is_logged_as_an_export_when_it_is_made(demo: Store) -> None:
+    before = demo.audit_log()
+    made = pd.read_csv(io.BytesIO(admin_view.audit_download(demo)))
+    after = demo.audit_log()
+    assert after["action"].iloc[0] == "audit.export"  # logged before the data left
+    assert len(after) == len(before) + 1 and len(made) == len(before) + 1  # the file has its own export row
+    observer = demo.as_user("obs.ani")
+    with pytest.raises(PermissionDenied):
+        admin_view.audit_download(observer)

@@ -10,7 +10,7 @@ import pytest
 
 from observe.analysis.agreement import compare
 from observe.errors import ObserveError
-from observe.reports import agreement as reliability
+from observe.reports import agreement
 from observe.reports import agreement_view as av
 from observe.store import Store
 from tests.conftest import open_demo_copy
@@ -82,7 +82,7 @@ def test_view_holds_every_table_of_the_comparison(demo: Store) -> None:
 
 def test_view_notes_are_split_between_warnings_and_the_folded_list(demo: Store) -> None:
     view = av.agreement_view(demo, "K01-S03", "obs.ani", "obs.budi")
-    notes = reliability.session_agreement(demo, "K01-S03", "obs.ani", "obs.budi").main.notes
+    notes = agreement.session_agreement(demo, "K01-S03", "obs.ani", "obs.budi").main.notes
     folded = [n.message("en") for n in notes if n.key == av.FOLDED_NOTE]
     assert list(view.folded_notes) == folded
     assert len(view.warnings) + len(view.folded_notes) == len(notes)
@@ -104,8 +104,8 @@ def test_view_figures_and_matrices(demo: Store) -> None:
 
 def test_view_jumps_to_the_record_page_at_each_disagreement(demo: Store) -> None:
     view = av.agreement_view(demo, "K01-S03", "obs.ani", "obs.budi", lang="id")
-    runs = reliability.largest_disagreements(
-        reliability.compare_session(demo, "K01-S03", "obs.ani", "obs.budi"), "id"
+    runs = agreement.largest_disagreements(
+        agreement.compare_session(demo, "K01-S03", "obs.ani", "obs.budi"), "id"
     )
     assert len(view.jumps) == len(runs) > 0
     first = view.jumps[0]

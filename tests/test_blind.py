@@ -13,7 +13,7 @@ from observe.coding import blind
 from observe.errors import NotFound, PermissionDenied
 from observe.i18n import t
 from observe.model import Observation
-from observe.reports import agreement as reliability
+from observe.reports import agreement
 from observe.store import Store
 
 
@@ -153,16 +153,16 @@ def test_agreement_is_refused_while_blind(store: Store) -> None:
     budi = code(store, "K01-S01", "budi", [("G_EYE", 0.0, 35.0), ("G_AWAY", 35.0, 60.0)])
     store.finish_observation(ani)
     with pytest.raises(PermissionDenied) as err:
-        reliability.session_agreement(store, "K01-S01", "ani", "budi", viewer="ani")
+        agreement.session_agreement(store, "K01-S01", "ani", "budi", viewer="ani")
     assert err.value.key == blind.R_OTHERS_OPEN
     with pytest.raises(PermissionDenied) as err:
-        reliability.session_agreement(store, "K01-S01", "budi", "ani", viewer="budi")
+        agreement.session_agreement(store, "K01-S01", "budi", "ani", viewer="budi")
     assert err.value.key == blind.R_OWN_OPEN
     # the supervisor may look at work in progress
-    report = reliability.session_agreement(store, "K01-S01", "ani", "budi", viewer="dewi", role="supervisor")
+    report = agreement.session_agreement(store, "K01-S01", "ani", "budi", viewer="dewi", role="supervisor")
     assert report.main.n_units == 60
     store.finish_observation(budi)
-    kappa = reliability.session_agreement(store, "K01-S01", "ani", "budi", viewer="budi").main.time_unit
+    kappa = agreement.session_agreement(store, "K01-S01", "ani", "budi", viewer="budi").main.time_unit
     assert kappa.loc[kappa["channel"] == "GAZE", "p_o"].item() == pytest.approx(55 / 60)
 
 

@@ -197,7 +197,7 @@ def test_best_lag_is_the_delay_and_real_exceeds_every_surrogate(
         rois(videos[0]),
         sync_params=SHORT,
         folder=media,
-        on_progress=lambda f, s: progress.append((f, s)),
+        on_progress=lambda f, s, _done, _total: progress.append((f, s)),
     )
     assert abs(res.best_lag_s - videos[0].expected_lag_s) <= 1 / 25  # within one frame
     assert sync.leader(res.best_lag_s) == "counselor"
@@ -223,7 +223,7 @@ def test_recombination_pairs_the_counselors_sessions_only(
         rois(videos[0]),
         sync_params=SHORT,
         folder=media,
-        on_progress=lambda f, s: progress.append(s),
+        on_progress=lambda f, s, _done, _total: progress.append(s),
     )
     assert [s.code for s in sync.partner_sessions(store, "K01-S01")] == ["K01-S02", "K02-S01"]  # not C02's
     pairs = set(zip(res.recombination["client_session"], res.recombination["counselor_session"], strict=True))
@@ -329,3 +329,30 @@ def test_read_uploaded_series_both_formats() -> None:
     assert fps == pytest.approx(10.0) and series["client"].tolist() == [3.0, 4.0, 1.0]
     series, fps = sync.read_uploaded_series(b'"pat" "th"\n5 6\n7 8\n', "dyad.txt", rmea_fps=30)
     assert fps == 30.0 and series["counselor"].tolist() == [6.0, 8.0]
+
+
+def test_progress_counts_the_frames_of_each_video_and_ends_at_one(
+    store: Store, media: Path, videos: list[SyntheticVideo]
+) -> None:
+    for video, code in zip(videos[1:], ("K01-S02", "K02-S01"), strict=True):  # the partners' regions
+        sync.save_rois(store, code, rois(video), folder=media)
+    calls: list[tuple[float, str, int, int]] = []
+    sync.session_synchrony(
+        store, "K01-S01", rois(videos[0]), sync_params=NO_SURROGATES, folder=media,
+        on_progress=lambda share, code, done, total: calls.append((share, code, done, total)),
+    )  # fmt: skip
+    assert {code for _share, code, _d, _t in calls} == {"K01-S01", "K01-S02", "K02-S01"}  # each video
+    shares = [share for share, *_ in calls]
+    assert shares == sorted(shares) and shares[-1] == 1.0  # the whole job's share only grows
+    frames = 40 * 25  # 40 s at 25 frames a second
+    for code in ("K01-S01", "K01-S02", "K02-S01"):
+        counts = [(done, total) for _s, c, done, total in calls if c == code]
+        assert counts[-1] == (frames, frames)  # counted in frames, up to the video's last
+        assert [d for d, _t in counts] == sorted(d for d, _t in counts)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_pages_progress_text_has_the_count(lang: str) -> None:
+    from observe.i18n import t
+
+    assert t("syncpage.progress", lang, session="K01-S04", done=120, total=3000).endswith(" 120/3000")

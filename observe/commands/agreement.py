@@ -16,7 +16,7 @@ import pandas as pd
 
 from observe.errors import InvalidInput
 from observe.i18n import t
-from observe.reports import agreement as reliability
+from observe.reports import agreement
 from observe.reports.summary import coverage_text
 from observe.store import Store
 
@@ -47,10 +47,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, store: Store) -> int:
     """Compare, print, return the exit status (errors are raised and printed by ``observe.cli``)."""
     a, b = args.observers
-    reliability.check_unit(args.unit)
+    agreement.check_unit(args.unit)
     if a == b:
         raise InvalidInput("agreement.one_observer")
-    result = reliability.compare_session(store, args.session, a, b, unit=args.unit, tolerance=args.tolerance)
+    result = agreement.compare_session(store, args.session, a, b, unit=args.unit, tolerance=args.tolerance)
     # The CLI acts as the local administrator (unblinded); it says when a number may still change.
     for obs in store.observations(session=args.session):
         if obs.observer in (a, b) and obs.status != "finished":

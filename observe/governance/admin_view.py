@@ -144,5 +144,12 @@ def save_user(store: Store, username: str, *, role: str, active: bool, counselor
 
 
 def audit_csv(store: Store) -> bytes:
-    """The whole audit trail as UTF-8 CSV (the download; the page logs the export on click)."""
+    """The whole audit trail as UTF-8 CSV."""
     return safe_csv(store.audit_log())
+
+
+def audit_download(store: Store) -> bytes:
+    """The audit trail for the page's download, made when it is clicked: the export is logged
+    first (refused for a role that may not export it), so the file holds its own export row."""
+    store.log_export("audit.export", what="audit")
+    return audit_csv(store)

@@ -31,7 +31,7 @@ from observe.charts import confusion_heatmap, training_figure, twin_timeline_fig
 from observe.coding import blind
 from observe.i18n import t
 from observe.model import Observation
-from observe.reports import agreement as reliability
+from observe.reports import agreement
 from observe.store import Store
 
 # notes that only say "this cue was never coded": many per session, so the page folds them away
@@ -96,7 +96,7 @@ def pickers(store: Store, session: str, lang: str = "en") -> Pickers:
     return Pickers(
         session=session,
         observers=tuple(observations),
-        labels={name: reliability.observation_label(o, lang) for name, o in observations.items()},
+        labels={name: agreement.observation_label(o, lang) for name, o in observations.items()},
         reference=ref.observer if ref else None,
         may_set_reference=store.principal.role in blind.REFERENCE_ROLES,
     )
@@ -170,7 +170,7 @@ def agreement_view(
     seen = blind.session_visibility(store, session, viewer, role=role)
     if not seen.may_see(observer_b):
         return AgreementView(session, observer_a, observer_b, hidden=seen.message(lang), lang=lang)
-    report = reliability.session_agreement(
+    report = agreement.session_agreement(
         store, session, observer_a, observer_b, viewer=viewer, role=role, unit=unit
     )
     main = report.main
@@ -184,15 +184,15 @@ def agreement_view(
         observer_a=observer_a,
         observer_b=observer_b,
         disagreements=main.disagreements,
-        valences=reliability.session_valences(store, session, observer_a),
+        valences=agreement.session_valences(store, session, observer_a),
     )
-    largest = reliability.largest_disagreements(main, lang, scheme)
+    largest = agreement.largest_disagreements(main, lang, scheme)
     jumps = tuple(
         Jump(run.text, {"session": session, "observer": observer_a, "t": f"{run.start_s:.1f}", "lang": lang})
         for run in largest.itertuples()
     )
     # kappas of finished work only (no events), so every observer may see the whole summary
-    summary = reliability.training_summary(store, unit=unit)
+    summary = agreement.training_summary(store, unit=unit)
     taus = tuple(report.results)
     return AgreementView(
         session,
@@ -208,16 +208,16 @@ def agreement_view(
         ),
         folded_notes=tuple(n.message(lang) for n in main.notes if n.key == FOLDED_NOTE),
         tolerances=taus,
-        channel_tables={tau: reliability.channel_table(report.results[tau], lang, scheme) for tau in taus},
-        cue_tables={tau: reliability.cue_table(report.results[tau], lang, scheme) for tau in taus},
-        event_table=reliability.event_table(main, lang, scheme),
-        matrices={kind: reliability.matrices(main, kind, lang, scheme) for kind in MATRIX_KINDS},
+        channel_tables={tau: agreement.channel_table(report.results[tau], lang, scheme) for tau in taus},
+        cue_tables={tau: agreement.cue_table(report.results[tau], lang, scheme) for tau in taus},
+        event_table=agreement.event_table(main, lang, scheme),
+        matrices={kind: agreement.matrices(main, kind, lang, scheme) for kind in MATRIX_KINDS},
         cue_labels={c.code: c.label(lang) for c in scheme.cues},
         timeline=timeline,
         jumps=jumps,
-        icc_table=reliability.icc_table(report.icc, lang, scheme),
-        alpha_table=None if report.alpha is None else reliability.alpha_table(report.alpha, lang, scheme),
-        training_table=pd.DataFrame() if summary.empty else reliability.training_table(summary, lang, scheme),
+        icc_table=agreement.icc_table(report.icc, lang, scheme),
+        alpha_table=None if report.alpha is None else agreement.alpha_table(report.alpha, lang, scheme),
+        training_table=pd.DataFrame() if summary.empty else agreement.training_table(summary, lang, scheme),
         training_figure=None if summary.empty else training_figure(summary, lang),
         lang=lang,
     )

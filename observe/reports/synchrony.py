@@ -66,8 +66,9 @@ ROI_ATTRIBUTE = "motion_rois"
 ROI_NAMES: tuple[str, ...] = ("client_head", "client_body", "counselor_head", "counselor_body", "background")
 PERSONS: tuple[str, str] = ("client", "counselor")
 
-#: ``on_progress(fraction 0..1, session code)`` while videos are processed.
-Progress = Callable[[float, str], None]
+#: ``on_progress(share 0..1 of the whole job, session code, frames done, frames of its video)``
+#: while videos are processed (the page shows the bar and the count).
+Progress = Callable[[float, str, int, int], None]
 
 #: Window reasons of :func:`observe.analysis.synchrony.wlcc` → translation keys.
 WINDOW_REASON_KEYS = {
@@ -533,7 +534,7 @@ def session_synchrony(
         Settings (DOMAIN §7 defaults); ``sync_params.fps`` is replaced by the rate of
         the motion-energy series (video fps / frame step).
     on_progress : callable, optional
-        ``on_progress(fraction, session_code)`` while videos are processed.
+        ``on_progress(share, session_code, frames_done, frames_total)`` while videos are processed.
     folder : path, optional
         The media folder (default: ``OBSERVE_MEDIA`` or ``data/media``); the cache is
         in its ``cache/motion`` sub-folder.
@@ -572,11 +573,18 @@ def session_synchrony(
     stages = 1 + len(others)
     cache = cache_folder(folder)
 
+    last = [(info.code, 1, 1)]  # the count shown with the end (1/1 when every video was cached)
+
     def progress(stage: int, code: str) -> Callable[[int, int], None] | None:
         if on_progress is None:
             return None
         report = on_progress
-        return lambda done, total: report((stage + done / max(total, 1)) / stages, code)
+
+        def frames(done: int, total: int) -> None:
+            last[0] = (code, done, total)
+            report((stage + done / max(total, 1)) / stages, code, done, total)
+
+        return frames
 
     motion, hit = cached_motion_energy(
         video,
@@ -604,7 +612,7 @@ def session_synchrony(
         except ObserveError as exc:  # one unusable partner does not stop the analysis
             skipped.append((other.code, exc))
     if on_progress is not None:
-        on_progress(1.0, info.code)
+        on_progress(1.0, *last[0])
     coded = session_openness(
         store,
         info.code,

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from observe import charts
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
 from observe.errors import ObserveError
 from observe.model import EXHAUSTIVE_CHANNELS
-from observe.reports import dashboards
+from observe.reports import agreement_view, dashboards
 from observe.store import Store
+from observe.ui import cache as _cache  # noqa: F401  (cached figures unpickle without validating again)
 from observe.ui.page import Page
 
 RECORD_PAGE = "pages/1_Record.py"
@@ -55,6 +58,41 @@ def cue_patterns(_store: Store, url: str, viewer: Viewer, given: tuple[str, ...]
                  options: tuple[tuple[str, Any], ...], filters: dashboards.SessionFilter,
                  version: tuple[Any, ...]) -> dashboards.CuePatterns:  # fmt: skip
     return dashboards.cue_patterns(_store, given, target, filters=filters, **dict(options))
+
+
+@dataclass(frozen=True)
+class ReviewFigures:
+    """The session review's timeline and its openness curve (None when the session has no index)."""
+
+    timeline: go.Figure
+    curve: go.Figure | None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def session_review_figures(_store: Store, url: str, viewer: Viewer, session: str, observer: str | None,
+                           params: OpennessParams, lang: str, version: tuple[Any, ...]) -> ReviewFigures:  # fmt: skip
+    review = session_review(_store, url, viewer, session, observer, params, version)
+    timeline = charts.timeline_figure(review.events, review.scheme, lang, valences=review.valences)
+    if review.openness is None:
+        return ReviewFigures(timeline, None)
+    attending = review.attending.windows if review.attending is not None else None
+    curve = charts.openness_curve_figure(review.openness.windows, attending, lang)
+    return ReviewFigures(timeline, curve)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def budget_figure(_store: Store, url: str, viewer: Viewer, session: str, observer: str | None, params: OpennessParams,
+                  lang: str, measure: str, version: tuple[Any, ...]) -> go.Figure:  # fmt: skip
+    review = session_review(_store, url, viewer, session, observer, params, version)
+    return charts.time_budget_figure(
+        review.time_budget, review.scheme, lang, valences=review.valences, value=measure
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def agreement(_store: Store, url: str, viewer: Viewer, session: str, observer_a: str, observer_b: str, unit: float,
+              lang: str, version: tuple[Any, ...]) -> agreement_view.AgreementView:  # fmt: skip
+    return agreement_view.agreement_view(_store, session, observer_a, observer_b, unit=unit, lang=lang)
 
 
 def run(ctx: Page, cached: Callable[..., R], *args: Any, client: str | None = None,

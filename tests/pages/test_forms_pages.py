@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from observe.store import Store
@@ -79,3 +80,19 @@ def test_admin_creates_and_edits_a_user(demo_db: Path, open_app: Callable[..., A
         assert (budi.role, budi.active) == ("researcher", False)
     finally:
         store.close()
+
+
+def test_the_audit_csv_is_made_only_when_downloaded(
+    demo_db: Path, open_app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole audit trail grows with every change: building it on every page run took 1.4 s on
+    ten times the demo. The download button builds it when clicked (Streamlit's deferred data)."""
+    from observe.governance import admin_view
+
+    made: list[int] = []
+    real = admin_view.audit_csv
+    monkeypatch.setattr(admin_view, "audit_csv", lambda store: made.append(1) or real(store))
+    at = open_app(demo_db, ADMIN, timeout=TIMEOUT)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the audit trail (CSV)" in labels  # the button is there
+    assert made == []  # and nothing was built for it

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -74,6 +77,20 @@ def test_caveat_and_frame_with_default_regions(app: AppTest) -> None:
     assert app.checkbox(key="sync_use_K01-S01_client_head").value
     assert not app.checkbox(key="sync_use_K01-S01_background").value
     assert app.number_input(key="sync_K01-S01_client_head_w").value > 0
+
+
+def test_the_frame_goes_to_the_browser_as_a_compressed_picture(app: AppTest, video: SyntheticVideo) -> None:
+    """Not as a JSON array of every pixel's three numbers (about 1 MB for the demo's 640×360 frame)."""
+    frame = next(c for c in app.get("plotly_chart") if '"type":"image"' in c.proto.spec)
+    spec = json.loads(frame.proto.spec)
+    image = spec["data"][0]
+    assert "z" not in image and image["source"].startswith("data:image/jpeg;base64,")
+    picture = base64.b64decode(image["source"].split(",", 1)[1])
+    decoded = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape[:2] == (108, 192)  # the frame's size: the regions' coordinates still fit
+    assert len(frame.proto.spec) < 192 * 108  # smaller than one byte a pixel
+    shapes = spec["layout"]["shapes"]
+    assert len(shapes) == 4  # the regions are drawn over it
 
 
 def test_run_stores_regions_and_shows_the_delay(

@@ -1,0 +1,185 @@
+"""Page loads in the real browser (issue 16): every page's first complete draw with a warm server.
+
+The app runs under ``streamlit run`` (local mode, headless, a free port) on two workspaces
+made by :mod:`bench._workspace`: the demo, and ten times the demo (30 clients, 150
+sessions, 160 observations, about 81,000 events). Debian's Chromium (Playwright) opens
+every page once untimed (the server's caches and the browser's static files are warm, as
+for a coder who has used the app today), then opens each page ``repeat`` times in a new tab,
+pages in turn so that load from other processes spreads over all of them.
+
+*First complete draw* is defined once, in :data:`DRAWN_JS`, and timed inside the page from
+the navigation's start (``performance.now()``): Streamlit's script state is ``notRunning``
+(its running indicator is gone), no skeleton is left, every plotly chart shown has drawn its SVG
+and every table shown its canvas, and the page's own content (:data:`PAGES`) is there.
+
+Rows (``ratio`` = ours / floor): for each page on the demo, the median over the budget of
+1.5 s (target ≤ 1) and the p90 (information); on the ten-times workspace, the median over
+the demo's median (target ≤ 2). A per-page table with both medians and p90s and the
+machine's load average goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench._workspace import make_workspace
+
+_E2E = Path(__file__).resolve().parents[1] / "tests" / "e2e"
+sys.path.insert(0, str(_E2E))
+from _browser import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
+
+BUDGET_S = 1.5  # median first complete draw on the demo workspace
+SCALE = 10
+SCALE_TARGET = 2.0  # the ten-times workspace's median over the demo's
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its label, its URL name and what must be on it when it is drawn (CSS selector →
+    at least how many; a selector is also looked up inside components' shadow roots)."""
+
+    label: str
+    path: str
+    content: tuple[tuple[str, int], ...]
+
+
+PLOT = "[data-testid='stPlotlyChart']"
+TABLE = "[data-testid='stDataFrame']"
+METRIC = "[data-testid='stMetric']"
+#: every page of the sidebar, with what its default view shows on the demo workspace
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Home", "", ((METRIC, 5),)),
+    PageSpec("Record", "Record", ((".coder[data-ready='1']", 1), ("video", 1), (TABLE, 2))),
+    PageSpec("Sessions", "Sessions", ((TABLE, 1),)),
+    PageSpec("Coding scheme", "Coding_scheme", ((TABLE, 2),)),
+    PageSpec("Session review", "Session_review", ((PLOT, 3), (METRIC, 4), (TABLE, 3))),
+    PageSpec("Client progress", "Client_progress", ((PLOT, 1), (METRIC, 4))),
+    PageSpec("Counselor", "Counselor", ((PLOT, 1), (METRIC, 4))),
+    PageSpec("Cue patterns", "Cue_patterns", ((PLOT, 1), (TABLE, 1))),
+    PageSpec("Agreement", "Agreement", ((PLOT, 3), (TABLE, 7))),
+    PageSpec("Import/export", "Import_export", (("[data-testid='stFileUploader']", 1),)),
+    PageSpec("Synchrony", "Synchrony", ((PLOT, 1),)),
+    PageSpec("Administration", "Administration", ((TABLE, 4),)),
+)
+
+#: The one definition of "first complete draw": ``performance.now()`` once it holds, else false.
+DRAWN_JS = """(content) => {
+  const hosts = document.querySelectorAll(
+    "[data-testid='stBidiComponentIsolated'], [data-testid='stBidiComponentIsolated'] *");
+  const roots = [document, ...[...hosts].map(h => h.shadowRoot).filter(Boolean)];
+  const all = sel => roots.flatMap(r => [...r.querySelectorAll(sel)]);
+  const shown = sel => all(sel).filter(e => e.checkVisibility());
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+  if (all("[data-testid='stSkeleton']").length) return false;
+  if (!shown("[data-testid='stPlotlyChart']").every(c => c.querySelector('.main-svg'))) return false;
+  if (!shown("[data-testid='stDataFrame']").every(t => t.querySelector('canvas'))) return false;
+  if (!content.every(([sel, n]) => all(sel).length >= n)) return false;
+  return performance.now();
+}"""
+
+
+def first_draw_s(context: Any, url: str, spec: PageSpec, timeout_ms: int = 60_000) -> float:
+    """Open ``spec``'s page in a new tab and return its first complete draw in seconds."""
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/{spec.path}?lang=en", wait_until="commit")
+        drawn = page.wait_for_function(DRAWN_JS, arg=[list(c) for c in spec.content], polling="raf",
+                                       timeout=timeout_ms)  # fmt: skip
+        return float(drawn.json_value()) / 1000
+    finally:
+        page.close()
+
+
+def measure(db_path: Path, media: Path, log: Path, repeat: int) -> dict[str, list[float]]:
+    """Every page's first-draw times (seconds) on one workspace, after one untimed round."""
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {spec.label: [] for spec in PAGES}
+    with serve(db_path, media, log) as app, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        for spec in PAGES:  # warm: the server's caches, the browser's static files
+            first_draw_s(context, app.url, spec, timeout_ms=180_000)
+        for _ in range(repeat):
+            for spec in PAGES:
+                times[spec.label].append(first_draw_s(context, app.url, spec))
+        browser.close()
+    return times
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    """Time every page on the demo and on ten times the demo."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("bench_pages needs /usr/bin/chromium")
+    repeat = 3 if quick else 7
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        media = root / "media"
+        media.mkdir()
+        make_workspace(root / "demo.db", 1, media)
+        make_workspace(root / "large.db", SCALE, media)
+        demo = measure(root / "demo.db", media, root / "demo.log", repeat)
+        large = measure(root / "large.db", media, root / "large.log", repeat)
+    load_after = os.getloadavg()
+    print(summary(demo, large, load_before, load_after), file=sys.stderr)
+    rows: list[dict[str, object]] = []
+    for spec in PAGES:
+        d, big = demo[spec.label], large[spec.label]
+        rows.append(_row(f"pages: {spec.label}, demo, median first draw / 1.5 s", _median(d), BUDGET_S, 1.0))
+        rows.append(_row(f"pages: {spec.label}, demo, p90 first draw / 1.5 s", _p90(d), BUDGET_S, None))
+        rows.append(_row(f"pages: {spec.label}, {SCALE}× demo / demo, median", _median(big), _median(d),
+                         SCALE_TARGET))  # fmt: skip
+        rows.append(
+            _row(f"pages: {spec.label}, {SCALE}× demo, p90 / demo median", _p90(big), _median(d), None)
+        )
+    return rows
+
+
+def summary(
+    demo: dict[str, list[float]],
+    large: dict[str, list[float]],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> str:
+    """The per-page table: medians and p90s on both workspaces, each target met or missed."""
+    lines = [
+        f"first complete draw, seconds ({len(next(iter(demo.values())))} loads a page; load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after, {os.cpu_count()} cores)",
+        f"{'page':<16} {'demo med':>8} {'p90':>6} {'≤1.5 s':>7} {'10× med':>8} {'p90':>6} {'≤2× demo':>9}",
+    ]
+    for spec in PAGES:
+        d, big = demo[spec.label], large[spec.label]
+        met = "met" if _median(d) <= BUDGET_S else "MISSED"
+        scaled = "met" if _median(big) <= SCALE_TARGET * _median(d) else "MISSED"
+        lines.append(
+            f"{spec.label:<16} {_median(d):>8.2f} {_p90(d):>6.2f} {met:>7} {_median(big):>8.2f} {_p90(big):>6.2f} {scaled:>9}"
+        )
+    return "\n".join(lines)
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _p90(values: list[float]) -> float:
+    return float(np.percentile(values, 90))
+
+
+def _row(name: str, ours: float, floor: float, target: float | None) -> dict[str, object]:
+    return {"name": name, "ours_s": ours, "floor_s": floor, "ratio": ours / floor, "target": target}
+
+
+if __name__ == "__main__":
+    from bench._common import print_rows
+
+    print_rows(run(quick="--quick" in sys.argv))
