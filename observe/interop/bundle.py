@@ -84,6 +84,7 @@ class ImportedObservation:
     ``duration_s`` is the observation length when the file states it (media length),
     else None. ``source_records`` counts the event records read from the file (a
     BORIS state counts twice: START and STOP) so a preview can show both numbers.
+    ``scheme`` is the coding scheme the file names (name, version), if it names one.
     """
 
     name: str
@@ -98,6 +99,9 @@ class ImportedObservation:
     lines: tuple[int, ...] = ()
     #: where each event sits in a file without lines (ELAN: "tier K-GAZE, annotation a12")
     origins: tuple[str, ...] = ()
+    #: the coding scheme the file names for these events (our tidy export: ``scheme``,
+    #: ``scheme_version``; version None = the latest of that name); None = the file names none
+    scheme: tuple[str, int | None] | None = None
 
     def where(self, file_name: str, unit: str = "line") -> list[str]:
         """Each event's place in the file, for a refusal that names it (DOMAIN §9.7): the file's
