@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from observe.cli import main
+from observe.interop.detect import parse_file
+from observe.interop.exports import tidy_events
+from observe.interop.preview import apply_import
 from observe.model import EXPORT_COLUMNS
 from observe.store import Store
 from tests.conftest import shared_fixtures
+from tests.interop._strategies import canonical
 
 SOURCES = [
     pytest.param(shared_fixtures() / "boris" / "test.boris", id="boris"),
@@ -115,3 +121,70 @@ def test_one_observation_with_two_schemes_is_refused(
     capsys.readouterr()
     assert main(["--db", str(tmp_path / "b.db"), "import", str(tmp_path / "b.csv")]) == 2
     assert "b.csv, line 3" in capsys.readouterr().err
+
+
+_LANES = {"HEAD": ("h_up", "h_down", "h_turn"), "VOICE": ("v_loud", "v_soft")}
+_POINTS = ("p_tap", "p_laugh")
+
+
+@st.composite
+def _lab_events(draw: st.DrawFn) -> pd.DataFrame:
+    """Events of a lab's own scheme: states laid end to end (or with gaps) per subject and
+    channel, points anywhere; some with a modifier or a comment."""
+    rows = []
+    for session in draw(
+        st.lists(st.sampled_from(["L01-S01", "L01-S02"]), min_size=1, max_size=2, unique=True)
+    ):
+        for subject in draw(st.lists(st.sampled_from(["client", "counselor"]), min_size=1, unique=True)):
+            for channel, cues in _LANES.items():
+                t = draw(st.integers(0, 5_000))
+                for _ in range(draw(st.integers(0, 4))):
+                    length = draw(st.integers(1, 9_000))
+                    rows.append(
+                        (session, subject, channel, draw(st.sampled_from(cues)), "state", t, t + length)
+                    )
+                    t += length + draw(st.integers(0, 3_000))
+            for _ in range(draw(st.integers(0, 3))):
+                rows.append(
+                    (
+                        session,
+                        subject,
+                        "MARK",
+                        draw(st.sampled_from(_POINTS)),
+                        "point",
+                        draw(st.integers(0, 60_000)),
+                        None,
+                    )
+                )
+    frame = pd.DataFrame(rows, columns=["session", "subject", "channel", "cue", "kind", "start", "end"])
+    frame = frame.drop_duplicates(["session", "subject", "cue", "start"])
+    return pd.DataFrame(
+        {
+            "session": frame["session"],
+            "client": "L01",
+            "observer": "lab",
+            "subject": frame["subject"],
+            "channel": frame["channel"],
+            "cue": frame["cue"],
+            "kind": frame["kind"],
+            "start_s": frame["start"] / 1000,
+            "end_s": frame["end"] / 1000,
+            "modifiers": [draw(st.sampled_from(["", "side=left", "side=right"])) for _ in range(len(frame))],
+            "comment": [draw(st.sampled_from(["", "unsure", "é ü"])) for _ in range(len(frame))],
+            "scheme": "lab-gestures",
+            "scheme_version": 3,
+        }
+    )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(events=_lab_events())
+def test_any_tidy_file_of_a_scheme_the_workspace_lacks_round_trips(events: pd.DataFrame) -> None:
+    assume(len(events))
+    data = events.to_csv(index=False).encode("utf-8")
+    store = Store.open("sqlite://")
+    apply_import(store, parse_file(data, filename="lab.csv"))
+    again = tidy_events(store)
+    assert set(again["scheme"]) == {"lab-gestures"} and set(again["scheme_version"]) == {3}
+    columns = ("session", "subject", "channel", "cue", "kind", "start_s", "end_s", "modifiers", "comment")
+    assert canonical(again, columns) == canonical(events.assign(end_s=events["end_s"].astype(float)), columns)
