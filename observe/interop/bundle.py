@@ -52,7 +52,7 @@ class ImportWarning:
     """Something the importer fixed or skipped.
 
     ``row`` is the 1-based row (tabular files: the spreadsheet row, header included;
-    BORIS projects: the position in the observation's event list) or None when the
+    BORIS projects: the position in the observation's event list, ``unit`` "event") or None when the
     warning is about the whole file. ``message_key`` is a translation key of
     ``observe/i18n/catalog/interop.json``; ``params`` fill it in.
     """
@@ -60,19 +60,19 @@ class ImportWarning:
     row: int | None
     message_key: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: what ``row`` counts: ``"row"`` of a table, or ``"event"`` of a BORIS project's observation
+    unit: str = "row"
 
     def message(self, lang: str = "en") -> str:
-        """The warning as one sentence in ``lang``."""
+        """The warning as one sentence in ``lang``.
+
+        >>> ImportWarning(12, "interop.warn.restarted", {"code": "s", "session": "o1"}, unit="event").message()[-10:]
+        '(event 12)'
+        """
         from observe.i18n import t
 
         text = t(self.message_key, lang, **dict(self.params))
-        return text if self.row is None else f"{text} ({self._row_label(lang)} {self.row})"
-
-    @staticmethod
-    def _row_label(lang: str) -> str:
-        from observe.i18n import t
-
-        return t("interop.row", lang)
+        return text if self.row is None else f"{text} ({t(f'interop.{self.unit}', lang)} {self.row})"
 
 
 @dataclass(frozen=True, eq=False)
