@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from observe.errors import InvalidInput, ObserveError
+from observe.errors import InvalidInput, NotFound, ObserveError
 from observe.interop.bundle import (
     CueDefinition,
     ImportBundle,
@@ -176,7 +176,7 @@ def preview(
         check_not_imported(store, _source(bundle, prepared, new_copy))  # as apply_import would
         plan = _plan(store, prepared)
         counts = plan.counts()
-        scheme_is_new = plan.scheme_id is None
+        scheme_is_new = plan.scheme_id is None or any(i is None for _, i in plan.other_schemes.values())
     except ObserveError as exc:
         problem = exc.message("en")
     return ImportPreview(
@@ -328,10 +328,10 @@ def _named_scheme(store: Store, named: tuple[str, int | None] | None) -> CodingS
     if named is None:
         return None
     name, version = named
-    stored = [v for n, v in store.schemes() if n == name]
-    if version is None and stored:
-        return store.scheme(name, max(stored))
-    return store.scheme(name, version) if version in stored else None
+    try:
+        return store.scheme(name, version)  # the built-in default counts as stored
+    except NotFound:
+        return None
 
 
 def _rebuilt_scheme(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from observe.cli import main
 from observe.interop.detect import parse_file
 from observe.interop.exports import tidy_events
-from observe.interop.preview import apply_import
+from observe.interop.preview import apply_import, preview
 from observe.model import EXPORT_COLUMNS
 from observe.store import Store
 from tests.conftest import shared_fixtures
@@ -188,3 +188,19 @@ def test_any_tidy_file_of_a_scheme_the_workspace_lacks_round_trips(events: pd.Da
     assert set(again["scheme"]) == {"lab-gestures"} and set(again["scheme_version"]) == {3}
     columns = ("session", "subject", "channel", "cue", "kind", "start_s", "end_s", "modifiers", "comment")
     assert canonical(again, columns) == canonical(events.assign(end_s=events["end_s"].astype(float)), columns)
+
+
+def test_a_file_of_several_schemes_round_trips_in_one_import(tmp_path: Path) -> None:
+    first, fresh = tmp_path / "a.db", tmp_path / "b.db"
+    own = tmp_path / "own.csv"
+    own.write_text("session,client,observer,subject,cue,kind,start_s\nK01-S01,K01,ana,client,P_NOD,point,2\n")
+    assert main(["--db", str(first), "import", str(own)]) == 0
+    for source in SOURCES:
+        assert main(["--db", str(first), "import", str(source.values[0]), "--client", "B01"]) == 0
+    exported = _export(first, tmp_path / "a.csv")
+    assert {s.split("-")[0] for s in exported["scheme"]} == {"default", "boris", "elan"}
+    bundle = parse_file((tmp_path / "a.csv").read_bytes(), filename="a.csv")
+    shown = preview(bundle, Store.open(str(fresh)))
+    assert shown.ok and shown.scheme_is_new
+    assert main(["--db", str(fresh), "import", str(tmp_path / "a.csv")]) == 0
+    pd.testing.assert_frame_equal(_canonical(exported), _canonical(_export(fresh, tmp_path / "b.csv")))
