@@ -401,6 +401,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "session_date",  # datetime.date
     "duration_s",  # session length in seconds (states still open close here)
     "observation_id",
+    "scheme",  # coding scheme name ("default", "boris-b01"): with scheme_version, what a cue means
     "scheme_version",
     "event_id",
 )

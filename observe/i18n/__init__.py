@@ -45,8 +45,31 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     texts = catalog().get(key)
     if texts is None:
         return key
+    texts = catalog().get(_plural_key(key, lang, params), texts)
     text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
     return text.format(**params) if params else text
+
+
+def _plural_key(key: str, lang: str, params: dict[str, Any]) -> str:
+    """``key.one`` (or another CLDR plural form: ``zero``, ``two``, ``few``, ``many``) when the
+    message counts (``count`` or ``n``) and the language's plural rule gives that form for the
+    number, so "1 row is not valid" reads right; the key itself is the ``other`` form.
+
+    >>> _plural_key("import.bad_rows", "en", {"count": 1}), _plural_key("import.bad_rows", "id", {"count": 1})
+    ('import.bad_rows.one', 'import.bad_rows')
+    """
+    count = params.get("count", params.get("n"))
+    if not isinstance(count, int) or isinstance(count, bool):
+        return key
+    form = _plural_rule(lang)(count)
+    return key if form == "other" else f"{key}.{form}"
+
+
+@cache
+def _plural_rule(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang).plural_form
 
 
 def number(value: float, lang: str = DEFAULT_LANGUAGE, digits: int = 2) -> str:

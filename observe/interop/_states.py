@@ -46,13 +46,16 @@ class PairingResult:
     zero_length_times: list[float] = field(default_factory=list)
 
 
-def pair_records(records: Iterable[Record], *, session: str, end_s: float | None) -> PairingResult:
+def pair_records(
+    records: Iterable[Record], *, session: str, end_s: float | None, unit: str = "row"
+) -> PairingResult:
     """Pair START/STOP records into states and keep POINT records as points.
 
     ``records`` must be in time order (stable). A STOP without an open START is
     skipped, a START while the same state is open closes the earlier one there,
     and a state still open at the end closes at ``end_s`` (left open, ``end_s`` NaN,
-    when the end is unknown or not after its start). Every fix is reported.
+    when the end is unknown or not after its start). Every fix is reported, naming the
+    record by ``unit``: the ``"row"`` of a table, or the ``"event"`` of a BORIS project.
 
     Examples
     --------
@@ -73,7 +76,7 @@ def pair_records(records: Iterable[Record], *, session: str, end_s: float | None
                 result.rows.append(_row(session, earlier, "state", rec.time))
                 result.warnings.append(
                     ImportWarning(
-                        earlier.row, "interop.warn.restarted", {"code": rec.code, "session": session}
+                        earlier.row, "interop.warn.restarted", {"code": rec.code, "session": session}, unit
                     )
                 )
             open_states[key] = rec
@@ -91,7 +94,7 @@ def pair_records(records: Iterable[Record], *, session: str, end_s: float | None
         result.warnings.append(
             ImportWarning(
                 None,
-                "interop.warn.stop_without_start",
+                "interop.warn.stop_without_start" + ("_events" if unit == "event" else ""),
                 {"rows": summarize_rows(orphan_stops), "n": len(orphan_stops), "session": session},
             )
         )
@@ -103,6 +106,7 @@ def pair_records(records: Iterable[Record], *, session: str, end_s: float | None
                 rec.row,
                 "interop.warn.unpaired_closed",
                 {"code": rec.code, "subject": rec.subject, "time": f"{rec.time:.3f}", "session": session},
+                unit,
             )
         )
     result.rows.sort(key=lambda r: (float(r["start_s"]), str(r["subject"]), str(r["cue"])))  # type: ignore[arg-type]

@@ -265,7 +265,7 @@ def _read_observation(
         records.append(
             Record(row, time, subject, code, tidy_mods, status, comment, cue.channel if cue else "", pair_key)
         )
-    paired = pair_records(records, session=obs_id, end_s=duration)
+    paired = pair_records(records, session=obs_id, end_s=duration, unit="event")  # no rows: events
     if paired.zero_length:
         start = f"{paired.zero_length_times[0]:.3f}"
         raise_first(

@@ -52,7 +52,7 @@ class ImportWarning:
     """Something the importer fixed or skipped.
 
     ``row`` is the 1-based row (tabular files: the spreadsheet row, header included;
-    BORIS projects: the position in the observation's event list) or None when the
+    BORIS projects: the position in the observation's event list, ``unit`` "event") or None when the
     warning is about the whole file. ``message_key`` is a translation key of
     ``observe/i18n/catalog/interop.json``; ``params`` fill it in.
     """
@@ -60,19 +60,19 @@ class ImportWarning:
     row: int | None
     message_key: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: what ``row`` counts: ``"row"`` of a table, or ``"event"`` of a BORIS project's observation
+    unit: str = "row"
 
     def message(self, lang: str = "en") -> str:
-        """The warning as one sentence in ``lang``."""
+        """The warning as one sentence in ``lang``.
+
+        >>> ImportWarning(12, "interop.warn.restarted", {"code": "s", "session": "o1"}, unit="event").message()[-10:]
+        '(event 12)'
+        """
         from observe.i18n import t
 
         text = t(self.message_key, lang, **dict(self.params))
-        return text if self.row is None else f"{text} ({self._row_label(lang)} {self.row})"
-
-    @staticmethod
-    def _row_label(lang: str) -> str:
-        from observe.i18n import t
-
-        return t("interop.row", lang)
+        return text if self.row is None else f"{text} ({t(f'interop.{self.unit}', lang)} {self.row})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +84,7 @@ class ImportedObservation:
     ``duration_s`` is the observation length when the file states it (media length),
     else None. ``source_records`` counts the event records read from the file (a
     BORIS state counts twice: START and STOP) so a preview can show both numbers.
+    ``scheme`` is the coding scheme the file names (name, version), if it names one.
     """
 
     name: str
@@ -98,6 +99,9 @@ class ImportedObservation:
     lines: tuple[int, ...] = ()
     #: where each event sits in a file without lines (ELAN: "tier K-GAZE, annotation a12")
     origins: tuple[str, ...] = ()
+    #: the coding scheme the file names for these events (our tidy export: ``scheme``,
+    #: ``scheme_version``; version None = the latest of that name); None = the file names none
+    scheme: tuple[str, int | None] | None = None
 
     def where(self, file_name: str, unit: str = "line") -> list[str]:
         """Each event's place in the file, for a refusal that names it (DOMAIN §9.7): the file's

@@ -160,8 +160,9 @@ def export_file(
     return ExportFile(name, data, MIME[name.rsplit(".", 1)[-1]])
 
 
-#: What follows the contract columns in the events export: enough to recreate the sessions.
-EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "duration_s", "scheme_version")
+#: What follows the contract columns in the events export: enough to recreate the sessions, and
+#: each row's coding scheme (name, version), so that an import finds or rebuilds it.
+EXPORT_EXTRAS = ("counselor", "session_number", "session_date", "duration_s", "scheme", "scheme_version")
 
 
 def tidy_events(

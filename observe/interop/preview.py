@@ -8,8 +8,10 @@ writes exactly that in ONE transaction (scheme, clients, counselors, sessions,
 observations, events), or nothing: a refused import leaves the database unchanged.
 
 Our own tidy files (the ``events`` export) name their sessions, subjects and cues
-already; they are checked against the stored default scheme, so a round trip is
-lossless.
+already; they are checked against the coding scheme each row names (``scheme``,
+``scheme_version``) when the workspace has it, against the stored default when the file
+names none, and a named scheme the workspace lacks is rebuilt from the file as a BORIS or
+ELAN import builds one, so a round trip into a fresh workspace is lossless.
 """
 
 from __future__ import annotations
@@ -18,19 +20,34 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from observe.errors import InvalidInput, ObserveError
-from observe.interop.bundle import ImportBundle, ImportWarning, parse_modifiers, summarize_rows
+from observe.errors import InvalidInput, NotFound, ObserveError
+from observe.interop.bundle import (
+    CueDefinition,
+    ImportBundle,
+    ImportedObservation,
+    ImportWarning,
+    parse_modifiers,
+    summarize_rows,
+)
 from observe.model import check_code
 from observe.scheme import CodingScheme
 from observe.scheme.hotkeys import Hotkey
 from observe.scheme.model import Channel, Cue, Modifier, Subject
 from observe.store import Store
-from observe.store.importing import WHERE, FramePlan, frame_from_bundle, located, plan_frame, write_plan
+from observe.store.importing import (
+    WHERE,
+    FramePlan,
+    frame_from_bundle,
+    located,
+    merged_plans,
+    plan_frame,
+    write_plan,
+)
 from observe.store.imports import ImportSource
 from observe.store.provenance import Provenance, check_not_imported, source_of
 
@@ -99,6 +116,9 @@ class _Prepared:
     sessions: pd.DataFrame
     subjects: pd.DataFrame
     warnings: tuple[ImportWarning, ...]
+    #: a tidy file's events per coding scheme it names (None: the stored default), each
+    #: planned against its own scheme; empty = ``frame`` against ``scheme``
+    parts: tuple[tuple[CodingScheme | None, pd.DataFrame], ...] = ()
 
 
 # ---------------------------------------------------------------------------- public API
@@ -156,7 +176,7 @@ def preview(
         check_not_imported(store, _source(bundle, prepared, new_copy))  # as apply_import would
         plan = _plan(store, prepared)
         counts = plan.counts()
-        scheme_is_new = plan.scheme_id is None
+        scheme_is_new = plan.scheme_id is None or any(i is None for _, i in plan.other_schemes.values())
     except ObserveError as exc:
         problem = exc.message("en")
     return ImportPreview(
@@ -207,6 +227,8 @@ def apply_import(
 
 
 def _plan(store: Store, prepared: _Prepared) -> FramePlan:
+    if len(prepared.parts) > 1:
+        return merged_plans([plan_frame(store, frame, scheme=scheme) for scheme, frame in prepared.parts])
     return plan_frame(
         store,
         prepared.frame,
@@ -268,10 +290,19 @@ def _check_tidy_against_scheme(bundle: ImportBundle, scheme: CodingScheme) -> No
 
 
 def _prepare_tidy(bundle: ImportBundle, mapping: ImportMapping, store: Store) -> _Prepared:
-    _check_tidy_against_scheme(bundle, store.scheme())
-    frame = frame_from_bundle(bundle)
     warnings = list(bundle.warnings)
-    frame, subjects = _map_subjects(frame, mapping.subjects, warnings)
+    parts = []
+    for named, observations in _by_scheme(bundle).items():
+        part = replace(bundle, observations=observations)
+        scheme = _named_scheme(store, named)
+        frame, _ = _map_subjects(frame_from_bundle(part), mapping.subjects, warnings)
+        if scheme is None and named is not None:
+            frame, scheme = _rebuilt_scheme(part, frame, mapping, store, named, warnings)
+        else:
+            _check_tidy_against_scheme(part, scheme or store.scheme())
+        parts.append((scheme, frame))
+    frame = pd.concat([f for _, f in parts], ignore_index=True)
+    subjects = _subject_table(frame_from_bundle(bundle), mapping.subjects)
     sessions = (
         frame.groupby("session", sort=False)
         .agg(events=("cue", "size"), date=("session_date", "first"), duration_s=("duration_s", "first"))
@@ -279,7 +310,61 @@ def _prepare_tidy(bundle: ImportBundle, mapping: ImportMapping, store: Store) ->
     )
     sessions.insert(0, "source", sessions["session"])
     sessions.insert(2, "new", True)
-    return _Prepared(frame, None, {}, {}, sessions, subjects, tuple(warnings))
+    shown = next((scheme for scheme, _ in parts if scheme is not None), None)
+    return _Prepared(frame, shown, {}, {}, sessions, subjects, tuple(warnings), tuple(parts))
+
+
+def _by_scheme(bundle: ImportBundle) -> dict[tuple[str, int | None] | None, tuple[ImportedObservation, ...]]:
+    """The file's observations per coding scheme it names (None: it names none)."""
+    groups: dict[tuple[str, int | None] | None, list[ImportedObservation]] = {}
+    for obs in bundle.observations:
+        groups.setdefault(obs.scheme, []).append(obs)
+    return {named: tuple(group) for named, group in groups.items()}
+
+
+def _named_scheme(store: Store, named: tuple[str, int | None] | None) -> CodingScheme | None:
+    """The stored scheme a tidy file names (the latest of the name when it gives no version);
+    None when it names none (the default is used) or the workspace does not have it."""
+    if named is None:
+        return None
+    name, version = named
+    try:
+        return store.scheme(name, version)  # the built-in default counts as stored
+    except NotFound:
+        return None
+
+
+def _rebuilt_scheme(
+    part: ImportBundle,
+    frame: pd.DataFrame,
+    mapping: ImportMapping,
+    store: Store,
+    named: tuple[str, int | None],
+    warnings: list[ImportWarning],
+) -> tuple[pd.DataFrame, CodingScheme]:
+    """A scheme the workspace does not have, rebuilt from the file as a BORIS or ELAN import
+    builds one (:func:`_scheme_from_bundle`), under the file's name and version."""
+    name, version = named
+    definitions: dict[str, CueDefinition] = {}
+    for obs in part.observations:
+        for cue, channel, kind in zip(
+            obs.events["cue"], obs.events["channel"], obs.events["kind"], strict=True
+        ):
+            definitions.setdefault(cue, CueDefinition(code=cue, channel=channel, kind=kind))
+    own = {s: s for s in frame["subject"].unique()}
+    frame, scheme = _scheme_from_bundle(
+        replace(part, scheme=tuple(definitions.values())),
+        frame,
+        replace(mapping, subjects=own, scheme_name=name),
+        store,
+        warnings,
+    )
+    return frame, scheme if version is None else replace(scheme, version=version).validate()
+
+
+def _subject_table(frame: pd.DataFrame, choices: Mapping[str, str]) -> pd.DataFrame:
+    """The preview's subjects table of the whole file."""
+    return _map_subjects(frame, choices, [])[1]
 
 
 def _prepare_foreign(bundle: ImportBundle, store: Store, mapping: ImportMapping) -> _Prepared:
@@ -573,8 +658,6 @@ def _scheme_name(bundle: ImportBundle, mapping: ImportMapping) -> str:
 
 def _versioned(store: Store, scheme: CodingScheme) -> CodingScheme:
     """Version 1, or the stored version when identical, or the next version."""
-    from dataclasses import replace
-
     versions = sorted((v for n, v in store.schemes() if n == scheme.name), reverse=True)
     for version in versions:
         stored = store.scheme(scheme.name, version)

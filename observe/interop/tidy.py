@@ -3,7 +3,9 @@
 The columns are :data:`observe.model.EXPORT_COLUMNS` (then any of
 :data:`~observe.model.EXTRA_COLUMNS`); ``end_s`` is empty for points; modifiers
 are ``"k=v;k=v"``; times are seconds written with 3 decimals (milliseconds, the
-precision of the whole app), so export → import returns the same events.
+precision of the whole app), so export → import returns the same events. The export's
+``scheme`` and ``scheme_version`` columns name each row's coding scheme; the importer uses it
+(or rebuilds it from the file, see :mod:`observe.interop.preview`).
 """
 
 from __future__ import annotations
@@ -261,11 +263,14 @@ def _bundle_from_frame(
             "end_s",
             lambda i: {"value": end_text[i], "end": f"{duration[i]:.3f}"},
         )
+    schemes = _schemes(frame, out, check)
+    # a cue means one thing within its scheme (the file may hold sessions of several schemes)
+    meaning = [out["cue"]] if not schemes else [pd.Series([str(k) for k in schemes]), out["cue"]]
     for column, key in (
         ("channel", "interop.refuse.channel_conflict"),
         ("kind", "interop.refuse.kind_conflict"),
     ):
-        first = out.groupby("cue", sort=False)[column].transform("first")
+        first = out.groupby(meaning, sort=False)[column].transform("first")
         differs = (out[column] != first).to_numpy() & (out["cue"] != "").to_numpy()
         check(differs, key, column, _conflict(out["cue"], first, out[column]))
     out["start_s"] = start
@@ -296,6 +301,7 @@ def _bundle_from_frame(
                 },
                 source_records=len(group),
                 lines=tuple(int(r) for r in row_no[group.index.to_numpy()]),
+                scheme=schemes[int(group.index[0])] if schemes else None,
             )
         )
     cues: dict[str, CueDefinition] = {}
@@ -310,6 +316,46 @@ def _bundle_from_frame(
         file_name=filename,
         line_unit=unit,
     )
+
+
+def _schemes(
+    frame: pd.DataFrame, out: pd.DataFrame, check: Callable[..., None]
+) -> list[tuple[str, int | None] | None]:
+    """Each row's coding scheme (``scheme``, ``scheme_version`` of our export; none when the
+    file has no ``scheme`` column or the cell is blank); a version that is not a whole number
+    above 0, or an observation whose rows name different schemes, refuses the file."""
+    if "scheme" not in frame.columns:
+        return []
+    names = _column(frame, "scheme").str.strip()
+    version_text = _column(frame, "scheme_version").str.strip()
+    numbers = pd.to_numeric(version_text, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(numbers) & (numbers >= 1) & (np.floor(numbers) == numbers)
+    given = (version_text != "").to_numpy()
+    check(
+        (names != "").to_numpy() & given & ~whole,
+        "interop.refuse.bad_scheme_version",
+        "scheme_version",
+        lambda i: {"value": version_text.iloc[i]},
+    )
+    label = names + " v" + version_text
+    observation = out["session"] + "\x00" + out["client"] + "\x00" + out["observer"]
+    first = label.groupby(observation, sort=False).transform("first")
+    check(
+        (label != first).to_numpy(),
+        "interop.refuse.scheme_conflict",
+        "scheme",
+        lambda i: {"expected": _shown(first.iloc[i]), "found": _shown(label.iloc[i])},
+    )
+    return [
+        (name, int(number) if ok and given_ else None) if name else None
+        for name, number, ok, given_ in zip(names, numbers, whole, given, strict=True)
+    ]
+
+
+def _shown(label: str) -> str:
+    """``"boris-b01 v1"``; ``(none)`` for a row that names no scheme."""
+    return label.strip() if not label.startswith(" v") else "(none)"
 
 
 def _conflict(cues: pd.Series, expected: pd.Series, found: pd.Series) -> Callable[[int], dict[str, Any]]:

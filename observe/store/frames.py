@@ -101,6 +101,7 @@ def _observation_lookup(
             T.sessions.c.number.label("session_number"),
             T.sessions.c.date.label("session_date"),
             T.sessions.c.duration_s,
+            T.schemes.c.name.label("scheme"),
             T.schemes.c.version.label("scheme_version"),
         )
         .join(T.sessions, T.sessions.c.id == T.observations.c.session_id)

@@ -62,6 +62,9 @@ class FramePlan:
     empty: list[tuple[str, str]] = field(default_factory=list)
     #: where the data comes from (kept with the import; a repeat is refused unless a new copy)
     source: Provenance | None = None
+    #: observations coded with another scheme than ``scheme`` (a tidy file of several schemes):
+    #: key → (scheme, its stored id or None when :func:`write_plan` saves it)
+    other_schemes: dict[tuple[str, str], tuple[CodingScheme, int | None]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -181,6 +184,31 @@ def plan_frame(
     _refuse_overlaps(store, plan)
     plan.events = {k: v.drop(columns=[WHERE, ORDER]) for k, v in plan.events.items()}
     return plan
+
+
+def merged_plans(plans: list[FramePlan]) -> FramePlan:
+    """One plan of several, each validated against its own scheme (a tidy file whose sessions
+    were coded with different schemes), to be written in one transaction by :func:`write_plan`."""
+    plan = plans[0]
+    for other in plans[1:]:
+        for key, rows in other.events.items():
+            if key in plan.events:
+                raise InvalidInput(
+                    "interop.refuse.scheme_conflict",
+                    where=f"{key[0]} / {key[1]}",
+                    expected=_label(plan.other_schemes.get(key, (plan.scheme, None))[0]),
+                    found=_label(other.scheme),
+                )
+            plan.events[key] = rows
+            plan.other_schemes[key] = (other.scheme, other.scheme_id)
+        for code, facts in other.sessions.items():
+            plan.sessions.setdefault(code, facts)
+        plan.new_sessions |= other.new_sessions
+    return plan
+
+
+def _label(scheme: CodingScheme) -> str:
+    return f"{scheme.name} v{scheme.version}"
 
 
 def _places(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

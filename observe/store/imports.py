@@ -108,24 +108,18 @@ class ImportsMixin(CodingMixin):
             conn = work.conn
             if plan.source is not None:
                 refuse_repeat(conn, plan.source)  # again inside the transaction: two imports at once
-            if plan.scheme_id is None:
-                work.check("scheme.save")
-                plan.scheme_id = int(
-                    conn.execute(
-                        insert(T.schemes).values(
-                            name=plan.scheme.name,
-                            version=plan.scheme.version,
-                            definition=importing.scheme_json(plan.scheme),
-                            created_at=_now(),
-                        )
-                    ).inserted_primary_key[0]  # type: ignore[index]
-                )
+            saved: dict[tuple[str, int], int] = {}
+            plan.scheme_id = self._import_scheme(work, plan.scheme, plan.scheme_id, saved)
+            scheme_of = {
+                key: self._import_scheme(work, scheme, scheme_id, saved)
+                for key, (scheme, scheme_id) in plan.other_schemes.items()
+            }
             keys = [*plan.events, *plan.empty]
             for done, key in enumerate(keys):
                 if progress is not None:
                     progress(done, len(keys))
                 created = key[0] in plan.new_sessions and not _session_exists(work, key[0])
-                observation_id = self._ensure_observation(work, plan, key)
+                observation_id = self._ensure_observation(work, plan, key, scheme_of.get(key))
                 if created and plan.attributes.get(key[0]):
                     conn.execute(
                         update(T.sessions)
@@ -142,9 +136,34 @@ class ImportsMixin(CodingMixin):
             work.record(**plan.counts())
         return plan.counts()
 
-    def _ensure_observation(self, work: Work, plan: Any, key: tuple[str, str]) -> int:
+    def _import_scheme(
+        self, work: Work, scheme: Any, scheme_id: int | None, saved: dict[tuple[str, int], int]
+    ) -> int:
+        """``scheme_id``, or the id of ``scheme`` saved now (once per import: ``saved``)."""
+        from observe.store import importing
+
+        if scheme_id is not None:
+            return scheme_id
+        if (scheme.name, scheme.version) not in saved:
+            work.check("scheme.save")
+            saved[(scheme.name, scheme.version)] = int(
+                work.conn.execute(
+                    insert(T.schemes).values(
+                        name=scheme.name,
+                        version=scheme.version,
+                        definition=importing.scheme_json(scheme),
+                        created_at=_now(),
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+        return saved[(scheme.name, scheme.version)]
+
+    def _ensure_observation(
+        self, work: Work, plan: Any, key: tuple[str, str], scheme_id: int | None = None
+    ) -> int:
         """The id of the observation ``key`` (session code, observer) names, created with what
-        it needs where the acting user may; refused for another observer's or a finished one."""
+        it needs where the acting user may (coded with ``scheme_id``, default: the plan's);
+        refused for another observer's or a finished one."""
         conn = work.conn
         session_code, observer = key
         facts = plan.sessions[session_code]
@@ -178,7 +197,7 @@ class ImportsMixin(CodingMixin):
             insert(T.observations).values(
                 session_id=session_id,
                 observer_id=user_id,
-                scheme_id=plan.scheme_id,
+                scheme_id=plan.scheme_id if scheme_id is None else scheme_id,
                 status="open",
                 is_reference=False,
                 has_redo=False,

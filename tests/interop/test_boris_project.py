@@ -269,3 +269,22 @@ def test_project_round_trip_is_lossless(events) -> None:
     back = parse_boris_project(write_boris_project(events), filename="p.boris")
     assert canonical(back.all_events(), sort_modifiers=True) == canonical(events, sort_modifiers=True)
     assert not [w for w in back.warnings if w.message_key != "interop.warn.code_not_in_ethogram"]
+
+
+def test_a_project_warning_names_the_event_not_a_row() -> None:
+    """A .boris project has no rows: its warnings count events of the observation (issue 14)."""
+    bundle = parse_boris_project((shared_fixtures() / "boris" / "test.boris").read_bytes())
+    unpaired = [w for w in bundle.warnings if w.message_key == "interop.warn.unpaired_closed"]
+    assert unpaired and all(w.row is not None for w in unpaired)
+    assert unpaired[0].message("en").endswith(f"(event {unpaired[0].row})")
+    assert unpaired[0].message("id").endswith(f"(kejadian {unpaired[0].row})")
+
+
+def test_a_project_stop_without_start_names_events() -> None:
+    from observe.interop._states import Record, pair_records
+
+    stop = Record(7, 1.0, "", "s", "", "STOP")
+    (warning,) = pair_records([stop], session="o1", end_s=None, unit="event").warnings
+    assert warning.message("en").endswith("was skipped (event 7).")
+    (warning,) = pair_records([stop], session="o1", end_s=None).warnings
+    assert warning.message("en").endswith("was skipped (row 7).")

@@ -151,6 +151,7 @@ def _frame(rows: list[dict[str, object]], session: str, observer: str, duration:
         session_date=None,
         duration_s=float(duration),
         observation_id=f"{session}-{observer}",
+        scheme="default",
         scheme_version="1",
         event_id=np.arange(len(frame)),
     )
