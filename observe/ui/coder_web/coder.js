@@ -37,6 +37,11 @@ const REACHED_MS = 5000;                    // the furthest position reached is 
 // The `sync` trigger (a fragment rerun that refreshes the page's event list) waits for a pause in
 // the keys, or this long at most: a rerun's work in the page costs frames while coding.
 const SYNC_IDLE_MS = 800, SYNC_MAX_MS = 5000;
+// A click elsewhere on the page makes Streamlit rerun it, and that run refreshes the event list
+// anyway; a sync trigger sent right after the click would be merged into the same rerun request
+// and could cost the click its button press (seen: "Finish observation…" not opening). So no sync
+// for a while after a click outside the coder.
+const SYNC_AFTER_CLICK_MS = 2000;
 
 function newId() {  // crypto.randomUUID needs a secure context; a team server may be plain http
   const b = new Uint8Array(12); crypto.getRandomValues(b);
@@ -552,6 +557,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     push({ op: 'cue', subject, cue, t }, e.timeStamp);
   }
   window.addEventListener('keydown', onKey, true);
+  const onPointer = (e) => { if (!root.contains(e.target)) S.lastPointer = performance.now(); };
+  window.addEventListener('pointerdown', onPointer, true);
 
   // -- the live timeline --
   // The events: every one on a new epoch, then only the changes logged since the revision we have.
@@ -777,7 +784,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
       if (now - (S.lastFlush || 0) >= wait) flush();
     } else if (!left.length && !S.inflight && S.reached > S.reachedSent + 1 && now - (S.lastFlush || 0) >= REACHED_MS) flush();
     const idle = now - (S.lastKey || 0) >= SYNC_IDLE_MS;
-    if (S.syncDue && !S.inflight && !left.some((i) => !i.failed) && (idle || now - (S.lastSync || 0) >= SYNC_MAX_MS)) {
+    const clicked = now - (S.lastPointer || -Infinity) < SYNC_AFTER_CLICK_MS;
+    if (S.syncDue && !clicked && !S.inflight && !left.some((i) => !i.failed) && (idle || now - (S.lastSync || 0) >= SYNC_MAX_MS)) {
       S.syncDue = false; S.lastSync = now;
       // the position goes here only if the route has not taken it (the route down)
       const reached = S.reached > S.reachedSent + 1 ? S.reached : null;
@@ -793,6 +801,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     S.cleanup = null;
     S.cleanups = (S.cleanups || 0) + 1;
     window.removeEventListener('keydown', onKey, true);
+    window.removeEventListener('pointerdown', onPointer, true);
     clearInterval(timer);
     cancelAnimationFrame(raf);
   }
