@@ -154,7 +154,8 @@ def _import_own(inside: bool) -> Op:
         if inside:
             w.event(w.obs["K01-S01"][user])
             frame = w.admin.events_frame(session="K01-S01", observer=user)
-        else:
+        else:  # an event of its own first: other operations of the matrix may have deleted the peer's
+            w.event(w.obs["K02-S01"]["peer"])
             frame = w.admin.events_frame(session="K02-S01").assign(observer=user)
         s.import_frame(frame, dry_run=True)
 
