@@ -155,3 +155,30 @@ def demo_copy(demo_workspace: Path, tmp_path: Path) -> Iterator[Store]:
     store = open_demo_copy(demo_workspace, tmp_path)
     yield store
     store.close()
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for tests (the real ones cost ~1 s of a loaded shared CPU per hash)."""
+    from argon2 import PasswordHasher
+
+    from observe.governance import auth
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    auth.dummy_hash.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_on_each_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new workspace on SQLite, then on a fresh PostgreSQL database."""
+    from observe.store import Store
+
+    if request.param == "sqlite":
+        opened = Store.open(f"sqlite:///{tmp_path / 'observe.db'}")
+        yield opened
+        opened.close()
+    else:
+        with fresh_postgres_database() as url:
+            opened = Store.open(url)
+            yield opened
+            opened.close()

@@ -12,7 +12,6 @@ import json
 import random
 import sqlite3
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,32 +23,18 @@ from observe.governance.access import DEMO_ACCOUNTS, app_mode, configured_mode, 
 from observe.governance.research import research_export, to_zip
 from observe.store import Store
 from observe.store import tables as T
-from tests.conftest import REPO_ROOT, fresh_postgres_database
+from tests.conftest import REPO_ROOT
 
 DAY = dt.date(2026, 9, 14)
 NAME, NOTE, COMMENT = "Siti Rahmawati", "mother hospitalised in March", "tears when naming the brother"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for tests (the real ones cost ~1 s of a loaded shared CPU per hash)."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    auth.dummy_hash.cache_clear()
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'observe.db'}")
-        yield opened
-        opened.close()
-    else:
-        with fresh_postgres_database() as url:
-            opened = Store.open(url)
-            yield opened
-            opened.close()
+@pytest.fixture
+def store(store_on_each_engine: Store) -> Store:
+    return store_on_each_engine
 
 
 def _workspace(store: Store) -> dict[str, int]:

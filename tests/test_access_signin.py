@@ -12,7 +12,6 @@ import multiprocessing as mp
 import threading
 import traceback
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,30 +30,17 @@ from observe.store import tables as T
 from observe.store.secret import signing_key
 from observe.ui import signin_routes
 from observe.video import library as media
-from tests.conftest import fresh_postgres_database
 
 PASSWORD = "a long pass phrase"
 T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters for tests (the real ones cost ~1 s of a loaded shared CPU per hash)."""
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    auth.dummy_hash.cache_clear()
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'observe.db'}")
-        yield opened
-        opened.close()
-    else:
-        with fresh_postgres_database() as url:
-            opened = Store.open(url)
-            yield opened
-            opened.close()
+@pytest.fixture
+def store(store_on_each_engine: Store) -> Store:
+    return store_on_each_engine
 
 
 def _user(store: Store, name: str = "boss", role: str = "administrator") -> None:
