@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -99,3 +100,22 @@ def wait_idle(page: object, timeout_ms: int = 20_000) -> None:
         " && document.querySelector('[data-testid=\"stMain\"]')",
         timeout=timeout_ms,
     )
+
+
+def pick(page: object, label: str, option: str) -> None:
+    """Choose the option that starts with ``option`` in the selectbox labelled ``label`` and wait
+    for the rerun.
+
+    The option is typed into the box first: Streamlit's option list is virtualised, so a long
+    list draws only the options near its top. The pick is done once the list has closed and the
+    box holds the option; only then is the rerun sure to have been asked for."""
+    from playwright.sync_api import expect
+
+    starts = re.compile(f"^{re.escape(option)}")
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first  # type: ignore[attr-defined]
+    box.click()
+    box.get_by_role("combobox").fill(option)
+    page.get_by_role("option", name=starts).first.click()  # type: ignore[attr-defined]
+    expect(page.get_by_role("listbox")).to_have_count(0)  # type: ignore[attr-defined]
+    expect(box.get_by_role("combobox")).to_have_value(starts)
+    wait_idle(page)

@@ -77,6 +77,21 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test reports what its page showed: CI keeps only the log of a failed run."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        shown = page.locator("[data-testid='stMain']").inner_text(timeout=2_000)
+    except Exception as error:  # noqa: BLE001 - the page may be gone; say so instead of failing again
+        shown = f"(page text not readable: {error})"
+    report.sections.append(("page shown at the failure", f"{page.url}\n{shown[-4000:]}"))
+
+
 @pytest.fixture(scope="session")
 def test_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 60 s, 25 fps H.264 MP4 with a running clock drawn on it (ffmpeg's testsrc2)."""

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _browser import App, open_page, wait_idle
+from _browser import App, open_page, pick
 from playwright.sync_api import expect
 
 from observe.governance.demo import create_demo
@@ -38,14 +38,6 @@ def _charts_drawn(page: object, at_least: int) -> None:
 
 def _metric_values(page: object) -> list[str]:
     return [v.strip() for v in page.locator("[data-testid='stMetricValue']").all_inner_texts()]  # type: ignore[attr-defined]
-
-
-def _pick(page: object, label: str, option: str) -> None:
-    """Choose ``option`` in the selectbox labelled ``label`` and wait for the rerun."""
-    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first  # type: ignore[attr-defined]
-    box.click()
-    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()  # type: ignore[attr-defined]
-    wait_idle(page)
 
 
 def _see(page: object, text: str) -> None:
@@ -75,7 +67,7 @@ def test_session_review(app: App, page: object, demo: Store) -> None:
 
 def test_client_progress(app: App, page: object, demo: Store) -> None:
     open_page(page, app, "Client_progress")
-    _pick(page, "Client", "K02")
+    pick(page, "Client", "K02")
     _charts_drawn(page, 1)
     _see(page, "Referral flag raised")
     _see(page, "alih tangan kasus")
@@ -86,7 +78,7 @@ def test_client_progress(app: App, page: object, demo: Store) -> None:
 
 def test_counselor(app: App, page: object, demo: Store) -> None:
     open_page(page, app, "Counselor")
-    _pick(page, "Counselor", "C02")
+    pick(page, "Counselor", "C02")
     # C02 counsels K02 only: one small panel titled K02
     panel = page.locator(".js-plotly-plot .annotation-text", has_text="K02").first  # type: ignore[attr-defined]
     panel.wait_for(state="visible", timeout=20_000)

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from _browser import App, open_page, wait_idle
+from _browser import App, open_page, pick, wait_idle
 
 from observe.store import Store
 from tests.conftest import shared_fixtures
@@ -20,13 +20,6 @@ CLIENT = "BE2E"
 
 def _tab(page: object, name: str) -> None:
     page.get_by_role("tab", name=name).click()  # type: ignore[attr-defined]
-    wait_idle(page)
-
-
-def _pick(page: object, label: str, option: str) -> None:
-    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first  # type: ignore[attr-defined]
-    box.click()
-    page.get_by_role("option", name=re.compile(f"^{re.escape(option)}$")).first.click()  # type: ignore[attr-defined]
     wait_idle(page)
 
 
@@ -80,12 +73,15 @@ def test_boris_project_round_trip_in_the_browser(app: App, page, e2e_store: Stor
     # and go back out as BORIS tabular events
     open_page(page, app, "Import_export")
     _tab(page, "Export")
-    _pick(page, "What", "BORIS tabular events")
-    _pick(page, "Which sessions", sessions["observation #1"])
-    page.get_by_role("button", name="Prepare file").click()
-    wait_idle(page)
+    pick(page, "What", "BORIS tabular events")
+    pick(page, "Which sessions", sessions["observation #1"])
+    prepare = page.get_by_role("button", name="Prepare file")
+    expect(prepare).to_be_enabled()
+    prepare.click()
+    download = page.get_by_role("button", name=re.compile(r"^Download .*boris\.tsv$"))
+    expect(download).to_be_enabled(timeout=30_000)
     with page.expect_download() as info:
-        page.get_by_role("button", name=re.compile(r"^Download .*boris\.tsv$")).click()
+        download.click()
     rows = list(csv.reader(io.StringIO(info.value.path().read_text(encoding="utf-8")), delimiter="\t"))
     header = rows[0]
     assert header[:3] == ["Observation id", "Observation date", "Description"] and "Behavior type" in header
