@@ -112,8 +112,11 @@ def _acting_store(grant: Grant) -> Store:
     return store
 
 
-def _write(grant: Grant, items: list[Any], lang: str, have: tuple[str, int] | None) -> dict[str, Any]:
-    """Write the outbox (in a worker thread): the answer the coder applies."""
+def _write(
+    grant: Grant, items: list[Any], lang: str, have: tuple[str, int] | None
+) -> tuple[dict[str, Any], Store]:
+    """Write the outbox (in a worker thread): the answer the coder applies, and the acting store
+    (the position reached is noted through it after the answer)."""
     store = _acting_store(grant)
     obs = grant.observation_id
     feed = coder_feed.feed(obs)
@@ -139,14 +142,14 @@ def _write(grant: Grant, items: list[Any], lang: str, have: tuple[str, int] | No
         "errors": [e.message(lang) for e in outcome.errors if not isinstance(e, InvalidInput)],
         "feed": feed.epoch,
         "delta": [e.wire() for e in entries or ()],
-    }
+    }, store
 
 
-def _note_reached(grant: Grant, reached: float) -> None:
+def _note_reached(store: Store, observation_id: int, reached: float) -> None:
     try:
-        _acting_store(grant).note_reached(grant.observation_id, reached)
+        store.note_reached(observation_id, reached)
     except ObserveError:
-        log.warning("position reached not kept for observation %s", grant.observation_id, exc_info=True)
+        log.warning("position reached not kept for observation %s", observation_id, exc_info=True)
 
 
 def _refuse(status: int, exc: ObserveError | None = None, text: str = "") -> Response:
@@ -173,12 +176,14 @@ async def outbox(request: Request) -> Response:
         grant = check_token(str(body.get("token") or ""), observation_id, key=await workspace_key())
         if grant.sign_in is not None and not await sign_in_live(grant.sign_in):
             raise PermissionDenied("media.link_invalid")  # signed out: every link dies with it
-        answer = await run_in_threadpool(_write, grant, items, lang, have)
+        answer, store = await run_in_threadpool(_write, grant, items, lang, have)
     except (PermissionDenied, NotFound) as exc:
         return _refuse(403, exc)
     except ObserveError as exc:  # the database did not answer: nothing acknowledged, sent again
         log.warning("outbox of observation %s not written", observation_id, exc_info=True)
         return _refuse(503, exc)
     # the position goes after the answer: the acknowledgement must not wait for it
-    task = BackgroundTask(run_in_threadpool, _note_reached, grant, reached) if reached else None
+    task = (
+        BackgroundTask(run_in_threadpool, _note_reached, store, observation_id, reached) if reached else None
+    )
     return JSONResponse(answer, headers=_NO_STORE, background=task)
