@@ -55,12 +55,18 @@ def e2e_store(app: App) -> Iterator[Store]:
     store.close()
 
 
+#: How long a browser test waits for what it asserts, and for what it drives (``page``):
+#: Playwright's ``expect`` waits 5 s by default, too little for a rerun on a loaded 2-core machine.
+WAIT_MS = 20_000
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield instance
@@ -72,7 +78,7 @@ def page(browser: object) -> Iterator[object]:
     """A fresh browser context (own storage) and page, 1280×900."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(WAIT_MS)
     yield page
     context.close()
 
