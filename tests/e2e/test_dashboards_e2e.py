@@ -25,7 +25,7 @@ NUMBER = re.compile(r"^[+−-]?\d+\.\d+%?$")
 @pytest.fixture
 def demo(e2e_store: Store) -> Store:
     if not e2e_store.has_demo():
-        create_demo(e2e_store, reset=False)
+        create_demo(e2e_store, reset=False, videos=False)  # the dashboards need no video
     return e2e_store
 
 
