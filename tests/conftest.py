@@ -124,20 +124,6 @@ def team(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     st.cache_resource.clear()
 
 
-@pytest.fixture(scope="session")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace (no videos) built once per test process, as a SQLite file to copy:
-    building it takes seconds, copying it milliseconds."""
-    from observe.governance.demo import create_demo
-    from observe.store import Store
-
-    path = tmp_path_factory.mktemp("demo-workspace") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store, videos=False)
-    store.close()
-    return path
-
-
 def open_demo_copy(template: Path, folder: Path) -> Store:
     """A writable copy of the demo workspace in ``folder``, opened."""
     import shutil

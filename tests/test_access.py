@@ -269,12 +269,8 @@ def test_modes(tmp_path: Path) -> None:
 # -- the demo slices -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_demo_accounts_each_see_their_slice(tmp_path: Path) -> None:
-    from observe.governance.demo import create_demo
-
-    store = Store.open(f"sqlite:///{tmp_path / 'demo.db'}")
-    create_demo(store)
+def test_demo_accounts_each_see_their_slice(demo_copy: Store, fast_hashing: None) -> None:
+    store = demo_copy  # the demo workspace (it has its accounts already: a second call changes no slice)
     create_demo_accounts(store)
     everything = {s.code for s in store.sessions()}
     by_counselor = {c: {s.code for s in store.sessions(counselor=c)} for c in ("C01", "C02")}
@@ -291,7 +287,6 @@ def test_demo_accounts_each_see_their_slice(tmp_path: Path) -> None:
         seen["res.eko"].sessions()
     export = research_export(seen["res.eko"])["events"]
     assert export["client"].nunique() == 2  # K01 and K02 consented, K03 did not
-    store.close()
 
 
 # -- uploads and paths ----------------------------------------------------------------------------------------------

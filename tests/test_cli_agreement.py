@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,6 @@ import pytest
 
 from observe.analysis.agreement import compare
 from observe.cli import main
-from observe.governance.demo import create_demo
 from observe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,12 +21,10 @@ SESSION = "K01-S03"  # the demo's double-coded session
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("agreement") / "observe.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.close()
-    yield str(path)
+    shutil.copy(demo_workspace, path)  # the demo workspace, without videos (agreement reads events only)
+    return str(path)
 
 
 def frames(db: str, a: str, b: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -157,11 +154,11 @@ def test_module_entry_point(db: str) -> None:
 
 
 def test_json_names_an_observation_reopened_after_unblinding(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_workspace: Path, tmp_path: Path
 ) -> None:
     path = str(tmp_path / "reopened.db")
+    shutil.copy(demo_workspace, path)
     store = Store.open(path)
-    create_demo(store, videos=False)
     ani = next(o for o in store.observations(session=SESSION) if o.observer == "obs.ani")
     store.reopen_observation(ani.id)  # after unblinding: the administrator's (a supervisor's) action
     store.finish_observation(ani.id)

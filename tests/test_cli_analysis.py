@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from observe.cli import main
-from observe.governance.demo import create_demo
-from observe.store import Store
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def db(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("cli_analysis") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.close()
+    shutil.copy(demo_workspace, path)  # the demo workspace, without videos (no analysis here reads one)
     return str(path)
 
 

@@ -24,7 +24,6 @@ from observe.analysis.openness import OpennessParams, openness
 from observe.analysis.resistance import ReferralParams
 from observe.cli import main
 from observe.errors import InvalidInput, NotFound
-from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.model import Observation, make_event
 from observe.reports import dashboards as d
@@ -35,11 +34,9 @@ FAST = OpennessParams(n_boot=200)
 
 
 @pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_path(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dash") / "demo.db"
-    store = Store.open(str(path))
-    create_demo(store)
-    store.close()
+    shutil.copy(demo_workspace, path)  # the demo workspace, without videos (no dashboard reads one)
     return path
 
 

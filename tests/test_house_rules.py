@@ -4,18 +4,30 @@ pages, and no SQL built from strings in observe/."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 OBSERVE = REPO / "observe"
 PAGES = REPO / "pages"
 
+# one pytest-xdist worker runs them all, so that each file is parsed once for every scan (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("house-rules")
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of a source file, parsed once per test process (the scans only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
 
 def modules(root: Path) -> Iterator[tuple[Path, ast.Module]]:
     for path in sorted(root.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        yield path, parsed(path)
 
 
 def imported_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -60,7 +72,7 @@ def test_pages_holds_only_page_files() -> None:
     strays = [p.name for p in entries if not (p.is_file() and p.suffix == ".py")]
     assert strays == [], "pages/ must hold only page .py files (Streamlit makes every file a page)"
     for page in entries:
-        tree = ast.parse(page.read_text(encoding="utf-8"))
+        tree = parsed(page)
         names = [name for _line, name in imported_names(tree)]
         assert "streamlit" in names, f"{page.name} is not a Streamlit page"
         defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
@@ -227,7 +239,7 @@ def test_no_private_store_access_outside_the_store() -> None:
         for path in files:
             if OBSERVE / "store" in path.parents:
                 continue
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            tree = parsed(path)
             offenders += [
                 f"{path.relative_to(REPO)}:{line} uses {name}"
                 for line, name in private_store_access(tree, private)

@@ -255,14 +255,10 @@ def test_no_partner_is_explained(store: Store, media: Path, videos: list[Synthet
     assert res.problems["openness"].key == "syncpage.not_coded"
 
 
-@pytest.mark.slow  # builds the demo workspace (a few seconds)
 def test_openness_of_the_coded_session_on_the_synchrony_windows(
-    media: Path, videos: list[SyntheticVideo]
+    media: Path, videos: list[SyntheticVideo], demo_copy: Store
 ) -> None:
-    from observe.governance.demo import create_demo
-
-    store = Store.open("sqlite://")
-    create_demo(store)
+    store = demo_copy  # the demo workspace (without its videos: this test gives K01-S03 its own)
     shutil.copy(media / videos[0].path.name, media / token(7))
     store.update_session("K01-S03", video_ref=token(7))  # double-coded: the most-coded observation is used
     res = sync.session_synchrony(store, "K01-S03", rois(videos[0]), sync_params=SHORT, folder=media)

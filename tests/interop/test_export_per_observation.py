@@ -7,26 +7,30 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from observe.governance.demo import create_demo
 from observe.interop.exports import ALL_OBSERVERS, Selection, export_file, observers_for_export
 from observe.store import Store
+from tests.conftest import open_demo_copy
 
 SESSION = "K01-S03"  # the demo's double-coded session: obs.ani (reference) and obs.budi
 REFERENCE, OTHER = "obs.ani", "obs.budi"
 
 
 @pytest.fixture(scope="module")
-def store() -> Store:
-    store = Store.open("sqlite://")
-    create_demo(store)
+def store(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The demo workspace (the session-wide copy without videos: exports never read a video)."""
+    store = open_demo_copy(demo_workspace, tmp_path_factory.mktemp("per-observation"))
     ref = [o for o in store.observations(session=SESSION) if o.is_reference]
     assert [o.observer for o in ref] == [REFERENCE]
-    return store
+    yield store
+    store.close()
 
 
 def _export(store: Store, kind: str, fmt: str | None = None, observer: str | None = None) -> bytes:
@@ -94,13 +98,11 @@ def test_the_observer_choice_lists_who_coded(store: Store) -> None:
     assert observers_for_export(store, Selection(session=SESSION)) == [REFERENCE, OTHER]
 
 
-def test_cli_observer_all(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_observer_all(demo_workspace: Path, tmp_path: Path) -> None:
     from observe.cli import main
 
     db = tmp_path / "w.db"
-    disk = Store.open(f"sqlite:///{db}")
-    create_demo(disk)
-    disk.close()
+    shutil.copy(demo_workspace, db)
     out = tmp_path / "x.sds"
     args = ["--db", str(db), "export", "sdis", "--session", SESSION, "-o", str(out)]
     assert main([*args, "--observer", "all"]) == 0

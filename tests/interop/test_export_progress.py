@@ -4,23 +4,21 @@ draws a bar only on a terminal; the page shows one with the count."""
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
 
 from observe.cli import main
-from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.store import Store
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('progress') / 'w.db'}"
-    store = Store.open(url)
-    create_demo(store, videos=False)
-    store.close()
-    return url
+def db(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("progress") / "w.db"
+    shutil.copy(demo_workspace, path)  # the demo workspace, without videos
+    return f"sqlite:///{path}"
 
 
 def assert_counts_up_to_the_total(calls: list[tuple[int, int]], total: int) -> None:

@@ -7,22 +7,25 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from observe.errors import InvalidInput, NotFound
-from observe.governance.demo import create_demo
 from observe.interop.exports import EXPORTS, Selection, export_file
 from observe.interop.report import client_report_html, session_report_html
 from observe.store import Store
+from tests.conftest import open_demo_copy
 
 
 @pytest.fixture(scope="module")
-def demo() -> Store:
-    store = Store.open("sqlite://")
-    create_demo(store)
-    return store
+def demo(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The demo workspace (the session-wide copy without videos: reports never read a video)."""
+    store = open_demo_copy(demo_workspace, tmp_path_factory.mktemp("report"))
+    yield store
+    store.close()
 
 
 def test_session_report_is_self_contained(demo: Store) -> None:

@@ -7,14 +7,12 @@ import zipfile
 
 import pandas as pd
 
-from observe.governance.demo import create_demo
 from observe.interop.exports import Selection, export_file
 from observe.store import Store
 
 
-def test_only_consenting_clients_leave_and_the_export_is_audited(tmp_path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
-    create_demo(store, videos=False)  # K01 and K02 consented to research use, the child K03 did not
+def test_only_consenting_clients_leave_and_the_export_is_audited(demo_copy: Store) -> None:
+    store = demo_copy  # the demo: K01 and K02 consented to research use, the child K03 did not
     data = export_file(store, "research", selection=Selection(), seed=3).data
     archive = zipfile.ZipFile(io.BytesIO(data))
     sessions = pd.read_csv(archive.open("sessions.csv"))
@@ -26,10 +24,9 @@ def test_only_consenting_clients_leave_and_the_export_is_audited(tmp_path) -> No
     assert (store.audit_log()["action"] == "export.research").any()
 
 
-def test_research_tables_keep_full_precision(tmp_path) -> None:
+def test_research_tables_keep_full_precision(demo_copy: Store) -> None:
     """Issue 14 item 8 in the research zip too: no %.6g rounding of shares, indices or times."""
-    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
-    create_demo(store, videos=False)
+    store = demo_copy
     archive = zipfile.ZipFile(io.BytesIO(export_file(store, "research", selection=Selection(), seed=3).data))
     budget = pd.read_csv(archive.open("timebudget.csv"))
     shares = [c for c in budget.columns if c.startswith("share")]

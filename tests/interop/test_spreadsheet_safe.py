@@ -19,6 +19,7 @@ from observe.interop.boris_tabular import parse_boris_tabular, write_boris_tabul
 from observe.interop.bundle import events_frame
 from observe.interop.spreadsheet import FORMULA_CHARS, neutralise_text, restore_text
 from observe.interop.tidy import parse_tidy_csv, write_tidy_csv, write_tidy_xlsx
+from observe.store import Store
 
 ATTACK = '=HYPERLINK("http://evil.example/x","open")'
 
@@ -168,16 +169,13 @@ def test_workspace_tables_are_neutralised(fmt: str) -> None:
     _assert_no_formula_cells(_csv_rows(safe_csv(audit), ","))
 
 
-def test_research_export_csvs_are_neutralised() -> None:
-    from observe.governance.demo import create_demo
+def test_research_export_csvs_are_neutralised(demo_copy: Store) -> None:
     from observe.interop.research_export import _csv, research_export
-    from observe.store import Store
 
     rows = _csv_rows(_csv(pd.DataFrame({"comment": ["+1 call me", "-"], "x": [-1.0, 2.0]})), ",")
     assert rows[1] == ["'+1 call me", "-1.0"] and rows[2][0] == "'-"  # a number stays a number
 
-    store = Store.open("sqlite://")
-    create_demo(store)
+    store = demo_copy  # the demo workspace (research exports never read a video)
     code = store.sessions()[0].code
     frame = store.events_frame(session=code)
     assert len(frame)

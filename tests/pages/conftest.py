@@ -10,18 +10,18 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from observe.governance.demo import create_demo
 from observe.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace, built once per module (building it takes seconds)."""
+@pytest.fixture(scope="session")
+def demo_template(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace as the app offers it (``demo_offered``): the test process's one demo
+    build (``demo_workspace``, without videos: these pages play none), copied."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(demo_workspace, path)
     store = Store.open(str(path))
-    create_demo(store)
     store.set_setting("demo_offered", True)
     store.close()
     return path
