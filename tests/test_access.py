@@ -269,7 +269,7 @@ def test_modes(tmp_path: Path) -> None:
 # -- the demo slices -------------------------------------------------------------------------------------------------
 
 
-def test_demo_accounts_each_see_their_slice(demo_copy: Store, fast_hashing: None) -> None:
+def test_demo_accounts_each_see_their_slice(demo_copy: Store) -> None:
     store = demo_copy  # the demo workspace (it has its accounts already: a second call changes no slice)
     create_demo_accounts(store)
     everything = {s.code for s in store.sessions()}

@@ -102,16 +102,16 @@ def wait_idle(page: object, timeout_ms: int = 20_000) -> None:
     )
 
 
-def pick(page: object, label: str, option: str) -> None:
-    """Choose the option that starts with ``option`` in the selectbox labelled ``label`` and wait
-    for the rerun.
+def pick(page: object, label: str, option: str, *, exact: bool = False) -> None:
+    """Choose the option that starts with ``option`` (that is ``option``, if ``exact``) in the
+    selectbox labelled ``label`` and wait for the rerun.
 
     The option is typed into the box first: Streamlit's option list is virtualised, so a long
     list draws only the options near its top. The pick is done once the list has closed and the
     box holds the option; only then is the rerun sure to have been asked for."""
     from playwright.sync_api import expect
 
-    starts = re.compile(f"^{re.escape(option)}")
+    starts = re.compile(f"^{re.escape(option)}{'$' if exact else ''}")
     box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first  # type: ignore[attr-defined]
     box.click()
     box.get_by_role("combobox").fill(option)

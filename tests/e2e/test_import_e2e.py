@@ -73,8 +73,8 @@ def test_boris_project_round_trip_in_the_browser(app: App, page, e2e_store: Stor
     # and go back out as BORIS tabular events
     open_page(page, app, "Import_export")
     _tab(page, "Export")
-    pick(page, "What", "BORIS tabular events")
-    pick(page, "Which sessions", sessions["observation #1"])
+    pick(page, "What", "BORIS tabular events", exact=True)
+    pick(page, "Which sessions", sessions["observation #1"], exact=True)
     prepare = page.get_by_role("button", name="Prepare file")
     expect(prepare).to_be_enabled()
     prepare.click()
