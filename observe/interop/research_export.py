@@ -68,7 +68,7 @@ def research_export(
     from dataclasses import replace
 
     from observe.analysis.openness import OpennessParams
-    from observe.interop.exports import ALL_OBSERVERS, Selection, analysis_table, events_for_export, zip_files
+    from observe.interop.exports import ALL_OBSERVERS, Selection, events_for_export, zip_files
 
     selection = selection or Selection()
     store = store.research_view()  # audited; a researcher reads consenting clients' sessions only
@@ -120,9 +120,7 @@ def research_export(
             progress(done, total)
 
     tick(0)
-    openness = _session_index(store, selection, sessions, tick)
-    budget = analysis_table(store, "timebudget", selection)
-    budget = budget[budget["session"].astype(str).isin(session_codes)]
+    openness, budget = _session_tables(store, selection, sessions, tick)
     params = OpennessParams().as_dict()
     metadata: dict[str, Any] = {
         "format": "observe research export",
@@ -158,23 +156,27 @@ def research_export(
     return data
 
 
-def _session_index(
+def _session_tables(
     store: Store, selection: Selection, sessions: list[Any], tick: Callable[[int], None]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The openness/attending index and the time budget of each exported session, both from one
+    session review per session (as the session-review page picks the observation)."""
     from observe.reports.dashboards import session_review
 
-    parts = []
+    indices, budgets = [], []
     for done, info in enumerate(sessions, start=1):
         review = session_review(store, info.code, selection.observer)
         for result in (review.openness, review.attending):
             if result is not None and len(result.sessions):
-                parts.append(
+                indices.append(
                     result.sessions.assign(index_subject=result.subject, valence_hash=result.valence_hash)
                 )
+        if len(review.time_budget):
+            budgets.append(review.time_budget.assign(observer=review.observer))
         tick(done)
-    if not parts:
+    if not indices or not budgets:
         raise InvalidInput("export.nothing")
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(indices, ignore_index=True), pd.concat(budgets, ignore_index=True)
 
 
 def _used_schemes(store: Store, sessions: list[Any]) -> set[tuple[str, int]]:

@@ -6,8 +6,9 @@ import io
 import zipfile
 
 import pandas as pd
+import pytest
 
-from observe.interop.exports import Selection, export_file
+from observe.interop.exports import Selection, analysis_table, export_file
 from observe.store import Store
 
 
@@ -36,3 +37,31 @@ def test_research_tables_keep_full_precision(demo_copy: Store) -> None:
     assert any(float(f"{v:.6g}") != v for v in values)  # a %.6g file holds none such
     text = archive.read("timebudget.csv").decode()
     assert any(len(cell.split(".")[-1]) > 6 for cell in text.replace("\n", ",").split(",") if "." in cell)
+
+
+def test_each_session_is_reviewed_once_and_the_time_budget_is_the_tables(
+    demo_copy: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One session review per exported session gives both openness.csv and timebudget.csv; the time
+    budget is the one the Export tab's time-budget table gives for those sessions."""
+    from observe.reports import dashboards
+
+    store = demo_copy
+    expected = analysis_table(store, "timebudget", Selection())
+    reviewed: list[str] = []
+    real = dashboards.session_review
+    monkeypatch.setattr(
+        dashboards, "session_review", lambda s, code, *a, **k: reviewed.append(code) or real(s, code, *a, **k)
+    )
+    archive = zipfile.ZipFile(io.BytesIO(export_file(store, "research", selection=Selection(), seed=3).data))
+    sessions = pd.read_csv(archive.open("sessions.csv"))
+    assert len(reviewed) == len(set(reviewed)) == len(sessions) == 11
+    budget = pd.read_csv(archive.open("timebudget.csv"))
+    expected = expected[expected["session"].isin(reviewed)]
+    assert len(budget) == len(expected)
+    shares = [c for c in budget.columns if c.startswith("share")]
+    assert shares
+    for column in shares:
+        assert sorted(budget[column].dropna()) == pytest.approx(
+            sorted(expected[column].dropna()), abs=0, rel=0
+        )
