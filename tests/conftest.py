@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    import psycopg
+
     from observe.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +51,9 @@ def _pg_url(database: str) -> str:
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create ``observe_test_<random>`` and yield its URL; drop it afterwards.
+def fresh_postgres_database(*, keep: bool = False) -> Iterator[str]:
+    """Create ``observe_test_<random>`` and yield its URL; drop it afterwards (``keep``: only if
+    the block fails).
 
     An unreachable server FAILS the test with a clear message (CI starts PostgreSQL;
     deselect locally with ``-m "not postgres"``), it never skips silently.
@@ -71,16 +74,26 @@ def fresh_postgres_database() -> Iterator[str]:
             'or deselect these tests with -m "not postgres".',
             pytrace=False,
         )
-    try:
+    with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dropped = not keep
+    try:
         yield _pg_url(name)
+    except BaseException:
+        dropped = True
+        raise
     finally:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
+        if dropped:
+            _drop_database(name)
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    _terminate(name)
+    with psycopg.connect(_pg_url(make_url_database(pg_base_url())), autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.close()
 
 
 def make_url_database(url: str) -> str:
@@ -88,6 +101,112 @@ def make_url_database(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).database or "postgres"
+
+
+# A workspace database for tests that open a store on it: creating and migrating a PostgreSQL
+# database costs half a second (more on a loaded machine), so each test process keeps the ones it
+# made and wipes them back to the migrations' own rows after each test, in milliseconds.
+_POOL: list[str] = []
+_BASELINE: dict[str, tuple[object, dict[str, bytes], dict[str, tuple[int, bool]]]] = {}  # per URL
+
+_FINGERPRINT = """
+SELECT 'column', table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
+ WHERE table_schema = 'public'
+UNION ALL SELECT 'index', indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL SELECT 'trigger', tgname FROM pg_trigger WHERE NOT tgisinternal
+UNION ALL SELECT 'function', proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+ORDER BY 1, 2"""
+
+
+def _snapshot(conn: psycopg.Connection) -> tuple[object, dict[str, bytes], dict[str, tuple[int, bool]]]:
+    """The schema's fingerprint, every table's rows (COPY text) and every sequence's position."""
+    from psycopg import sql
+
+    fingerprint = conn.execute(_FINGERPRINT).fetchall()
+    rows = {}
+    for (table,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
+        with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT").format(sql.Identifier(table))) as copy:
+            rows[table] = b"".join(bytes(block) for block in copy)
+    sequences = {}
+    for (name,) in conn.execute(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+    ).fetchall():
+        query = sql.SQL("SELECT last_value, is_called FROM {}").format(sql.Identifier(name))
+        sequences[name] = conn.execute(query).fetchone()
+    return fingerprint, rows, sequences
+
+
+def _terminate(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_pg_url(make_url_database(pg_base_url())), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+
+
+def _wipe(url: str) -> bool:
+    """Back to the rows and sequences the migrations left; False when the test changed the schema."""
+    import psycopg
+    from psycopg import sql
+
+    _terminate(make_url_database(url))
+    fingerprint, rows, sequences = _BASELINE[url]
+    with psycopg.connect(url) as conn:
+        if conn.execute(_FINGERPRINT).fetchall() != fingerprint:
+            return False
+        conn.execute("SET LOCAL session_replication_role = replica")  # no triggers, no key checks
+        for table, data in rows.items():
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+            if data:
+                with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(table))) as copy:
+                    copy.write(data)
+        for name, (value, called) in sequences.items():
+            conn.execute(
+                "SELECT setval(%s::regclass, %s, %s)", (sql.Identifier(name).as_string(conn), value, called)
+            )
+    return True
+
+
+@contextmanager
+def pooled_postgres_database() -> Iterator[str]:
+    """The URL of a PostgreSQL database at the schema head holding only the migrations' own rows,
+    as a new workspace is: this process's own, wiped after the test (dropped if the test changed
+    its schema). For tests that open a store on it; :func:`fresh_postgres_database` is empty."""
+    import atexit
+
+    import psycopg
+
+    from observe.store import Store
+
+    if _POOL:
+        url = _POOL.pop()
+    else:
+        with fresh_postgres_database(keep=True) as url:
+            Store.open(url).close()
+            with psycopg.connect(url) as conn:
+                _BASELINE[url] = _snapshot(conn)
+        atexit.register(_drop, url)
+    try:
+        yield url
+    finally:
+        if _wipe(url):
+            _POOL.append(url)
+        else:
+            _drop(url)
+
+
+def _drop(url: str) -> None:
+    if _BASELINE.pop(url, None) is not None:
+        _drop_database(make_url_database(url))
+
+
+@pytest.fixture
+def workspace_postgres_url() -> Iterator[str]:
+    """The URL of a PostgreSQL workspace with nothing in it yet (see :func:`pooled_postgres_database`)."""
+    with pooled_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -164,7 +283,7 @@ def store_on_each_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         yield opened
         opened.close()
     else:
-        with fresh_postgres_database() as url:
+        with pooled_postgres_database() as url:
             opened = Store.open(url)
             yield opened
             opened.close()

@@ -21,7 +21,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = (
         f"sqlite:///{tmp_path / 'finish.db'}"
         if request.param == "sqlite"
-        else str(request.getfixturevalue("postgres_url"))
+        else str(request.getfixturevalue("workspace_postgres_url"))
     )
     store = Store.open(url)
     store.add_client("K01")

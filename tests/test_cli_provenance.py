@@ -24,7 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'imports.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("workspace_postgres_url"))
 
 
 def test_repeat_import_refused_in_dry_run_and_for_real_unless_new_copy(

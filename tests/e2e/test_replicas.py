@@ -33,30 +33,46 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 ADMIN, PASSWORD = "chief", "replica-test-password-1"
 
 
-@pytest.fixture
-def shared(
-    tmp_path: Path, test_video: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[str, str, str]]:
-    """A fresh PostgreSQL database with one session whose video is in a fresh bucket: (db, media, session)."""
-    with moto_server() as endpoint, fresh_postgres_database() as db:
+@pytest.fixture(scope="module")
+def replicas(
+    test_video: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, App, App]]:
+    """Two team-mode replicas on a fresh PostgreSQL database with the media in a fresh bucket:
+    (db, media, first, second). The module's tests share them (each replica takes seconds to start)."""
+    logs = tmp_path_factory.mktemp("replicas")
+    with pytest.MonkeyPatch.context() as env, moto_server() as endpoint, fresh_postgres_database() as db:
         for key, value in S3_ENV.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+            env.setenv(key, value)
+        env.setenv("AWS_ENDPOINT_URL", endpoint)
         location = f"s3://{make_bucket(endpoint)}/media"
         store = Store.open(db)
         store.set_setting("demo_offered", True)
         store.add_user(ADMIN, role="administrator")
         store.set_password(ADMIN, PASSWORD)
-        store.add_client("K90")
         store.add_counselor("C90")
-        session = store.add_session("K90", "C90", date=dt.date(2026, 1, 1)).code
-        token, _ = media.store_upload(
-            io.BytesIO(test_video.read_bytes()), "session.mp4", max_bytes=1 << 30, folder=location
-        )
-        store.update_session(session, video_ref=token, duration_s=60.0)
-        store.open_observation(session, OBSERVER)
         store.close()
-        yield db, location, session
+        with (
+            serve(db, location, logs / "a.log", mode="team") as first,  # type: ignore[arg-type]
+            serve(db, location, logs / "b.log", mode="team") as second,  # type: ignore[arg-type]
+        ):
+            yield db, location, first, second
+
+
+@pytest.fixture
+def shared(replicas: tuple[str, str, App, App], test_video: Path) -> tuple[str, str, str]:
+    """A new client's session whose video is in the bucket, with an observation open: (db, media, session)."""
+    db, location, _, _ = replicas
+    store = Store.open(db)
+    client = f"K{90 + len(store.clients())}"
+    store.add_client(client)
+    session = store.add_session(client, "C90", date=dt.date(2026, 1, 1)).code
+    token, _ = media.store_upload(
+        io.BytesIO(test_video.read_bytes()), "session.mp4", max_bytes=1 << 30, folder=location
+    )
+    store.update_session(session, video_ref=token, duration_s=60.0)
+    store.open_observation(session, OBSERVER)
+    store.close()
+    return db, location, session
 
 
 def _open_coder(page, app: App, session: str) -> None:  # type: ignore[no-untyped-def]
@@ -126,102 +142,96 @@ def _events(db: str, session: str) -> list:  # type: ignore[type-arg]
 
 
 def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
-    shared: tuple[str, str, str], browser, test_video: Path, tmp_path: Path
+    replicas: tuple[str, str, App, App], shared: tuple[str, str, str], browser, test_video: Path
 ) -> None:
     db, location, session = shared
+    first, second = replicas[2:]
     data = test_video.read_bytes()
-    with (
-        serve(db, location, tmp_path / "a.log", mode="team") as first,  # type: ignore[arg-type]
-        serve(db, location, tmp_path / "b.log", mode="team") as second,  # type: ignore[arg-type]
-    ):
-        pages = []
-        for _ in (first, second):
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            pages.append(page)
-        # replica A: the coder plays the video from the bucket and stores every key
-        _open_coder(pages[0], first, session)
-        _play(pages[0])
-        keys = ["6", "Shift+7", "8", "Shift+9", "0"]
-        for key in keys:
-            pages[0].keyboard.press(key)
-            pages[0].wait_for_timeout(150)
-        pages[0].locator("video").evaluate("v => v.pause()")
-        _wait_saved(pages[0])
+    pages = []
+    for _ in (first, second):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        pages.append(page)
+    # replica A: the coder plays the video from the bucket and stores every key
+    _open_coder(pages[0], first, session)
+    _play(pages[0])
+    keys = ["6", "Shift+7", "8", "Shift+9", "0"]
+    for key in keys:
+        pages[0].keyboard.press(key)
+        pages[0].wait_for_timeout(150)
+    pages[0].locator("video").evaluate("v => v.pause()")
+    _wait_saved(pages[0])
 
-        # replica B: the same session shows every event coded on A
-        _open_coder(pages[1], second, session)
-        pages[1].locator(f".coder[data-drawn='{len(keys)}']").wait_for()
-        assert pages[1].get_by_text(f"{len(keys)} events coded").is_visible()
-        # and coding goes on through B without losing A's events
-        pages[1].keyboard.press("7")
-        _wait_saved(pages[1])
-        store = Store.open(db)
-        try:
-            (obs,) = store.observations(session=session, observer=OBSERVER)
-            events = store.events(obs.id)
-        finally:
-            store.close()
-        assert len(events) == len(keys) + 1
-        assert {"P_NOD", "P_LAUGH", "P_SHAKE", "P_SIGH", "P_SELFTOUCH"} <= {e.cue for e in events}
+    # replica B: the same session shows every event coded on A
+    _open_coder(pages[1], second, session)
+    pages[1].locator(f".coder[data-drawn='{len(keys)}']").wait_for()
+    assert pages[1].get_by_text(f"{len(keys)} events coded").is_visible()
+    # and coding goes on through B without losing A's events
+    pages[1].keyboard.press("7")
+    _wait_saved(pages[1])
+    store = Store.open(db)
+    try:
+        (obs,) = store.observations(session=session, observer=OBSERVER)
+        events = store.events(obs.id)
+    finally:
+        store.close()
+    assert len(events) == len(keys) + 1
+    assert {"P_NOD", "P_LAUGH", "P_SHAKE", "P_SIGH", "P_SELFTOUCH"} <= {e.cue for e in events}
 
-        # each replica's own signed link answers range requests (206) from the shared bucket
-        for app, page in zip((first, second), pages, strict=True):
-            src = page.locator("video").evaluate("v => v.currentSrc || v.src")
-            path = src.split(app.url, 1)[-1] if src.startswith("http") else src
-            status, content_range, body = _range(app, path, 1000, 1999)
-            assert status == 206 and body == data[1000:2000]
-            assert content_range == f"bytes 1000-1999/{len(data)}"
-        for page in pages:
-            page.context.close()
+    # each replica's own signed link answers range requests (206) from the shared bucket
+    for app, page in zip((first, second), pages, strict=True):
+        src = page.locator("video").evaluate("v => v.currentSrc || v.src")
+        path = src.split(app.url, 1)[-1] if src.startswith("http") else src
+        status, content_range, body = _range(app, path, 1000, 1999)
+        assert status == 206 and body == data[1000:2000]
+        assert content_range == f"bytes 1000-1999/{len(data)}"
+    for page in pages:
+        page.context.close()
 
 
 def test_a_sign_in_on_one_replica_codes_on_the_other_and_a_sign_out_ends_it_on_both(  # type: ignore[no-untyped-def]
-    shared: tuple[str, str, str], browser, test_video: Path, tmp_path: Path
+    replicas: tuple[str, str, App, App], shared: tuple[str, str, str], browser, test_video: Path
 ) -> None:
     db, location, session = shared
+    first, second = replicas[2:]
     data = test_video.read_bytes()
-    with (
-        serve(db, location, tmp_path / "a.log", mode="team") as first,  # type: ignore[arg-type]
-        serve(db, location, tmp_path / "b.log", mode="team") as second,  # type: ignore[arg-type]
-    ):
-        coded = 0
-        for sign_at, code_at in ((first, second), (second, first)):  # and vice versa
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            here, there = context.new_page(), context.new_page()
-            for page in (here, there):
-                page.set_default_timeout(30_000)
-            _sign_in(here, sign_at, session)
-            # the other replica knows the sign-in: no form, straight to the coder
-            _coder(there, code_at, session)
-            expect(there.get_by_role("textbox", name="Password")).to_have_count(0)
-            for key in ("6", "Shift+7", "8"):
-                there.keyboard.press(key)
-            _wait_saved(there)
-            here.keyboard.press("0")  # the replica it signed in on goes on coding too
-            _wait_saved(here)
-            coded += 4
-            assert len(_events(db, session)) == coded  # nothing lost, nothing twice
-            there.reload()
-            expect(there.locator(f".coder[data-drawn='{coded}']")).to_have_count(1)
+    coded = 0
+    for sign_at, code_at in ((first, second), (second, first)):  # and vice versa
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        here, there = context.new_page(), context.new_page()
+        for page in (here, there):
+            page.set_default_timeout(30_000)
+        _sign_in(here, sign_at, session)
+        # the other replica knows the sign-in: no form, straight to the coder
+        _coder(there, code_at, session)
+        expect(there.get_by_role("textbox", name="Password")).to_have_count(0)
+        for key in ("6", "Shift+7", "8"):
+            there.keyboard.press(key)
+        _wait_saved(there)
+        here.keyboard.press("0")  # the replica it signed in on goes on coding too
+        _wait_saved(here)
+        coded += 4
+        assert len(_events(db, session)) == coded  # nothing lost, nothing twice
+        there.reload()
+        expect(there.locator(f".coder[data-drawn='{coded}']")).to_have_count(1)
 
-            # video seeks work through both replicas, and each accepts the other's signed link
-            links = {sign_at: _video_src(here, sign_at), code_at: _video_src(there, code_at)}
-            for page in (here, there):
-                _seek(page, 45.0)
-            for app in (first, second):
-                for link in links.values():
-                    status, content_range, body = _range(app, link, 1000, 1999)
-                    assert status == 206 and body == data[1000:2000], (app.url, link)
-                    assert content_range == f"bytes 1000-1999/{len(data)}"
+        # video seeks work through both replicas, and each accepts the other's signed link
+        links = {sign_at: _video_src(here, sign_at), code_at: _video_src(there, code_at)}
+        for page in (here, there):
+            _seek(page, 45.0)
+        for app in (first, second):
+            for link in links.values():
+                status, content_range, body = _range(app, link, 1000, 1999)
+                assert status == 206 and body == data[1000:2000], (app.url, link)
+                assert content_range == f"bytes 1000-1999/{len(data)}"
 
-            # sign out where it was signed in: the other replica's page and every link die
-            here.get_by_role("button", name="Sign out").click()
-            expect(here.get_by_role("textbox", name="Password")).to_be_visible()
-            for app in (first, second):
-                for link in links.values():
-                    assert _range(app, link, 0, 99)[0] == 403
-            there.reload()
-            expect(there.get_by_role("textbox", name="Password")).to_be_visible()
-            context.close()
+        # sign out where it was signed in: the other replica's page and every link die
+        here.get_by_role("button", name="Sign out").click()
+        expect(here.get_by_role("textbox", name="Password")).to_be_visible()
+        for app in (first, second):
+            for link in links.values():
+                assert _range(app, link, 0, 99)[0] == 403
+        there.reload()
+        expect(there.get_by_role("textbox", name="Password")).to_be_visible()
+        context.close()

@@ -19,10 +19,11 @@ SESSION_S = 600.0
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """The URL of an empty database on each backend."""
+    """The URL of a new workspace on each backend: an empty SQLite file; a PostgreSQL database
+    with only what the migrations put there (``workspace_postgres_url``)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'observe.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("workspace_postgres_url"))
 
 
 @pytest.fixture

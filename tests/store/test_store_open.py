@@ -21,8 +21,16 @@ from observe.store.api import MIGRATIONS
 # -- migrations -------------------------------------------------------------------------------------------
 
 
-def test_migrations_from_empty_reach_head(db_url: str) -> None:
-    store = Store.open(db_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database (no table at all) on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'observe.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_migrations_from_empty_reach_head(empty_db_url: str) -> None:
+    store = Store.open(empty_db_url)
     try:
         head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
         assert head is not None
