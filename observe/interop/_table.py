@@ -110,7 +110,9 @@ def _find_header_in_text(
     preamble: list[list[str]] = []
     try:
         for row in reader:
-            if is_header(row):
+            # a header wider than the limit is refused for its width: its names are mostly in its
+            # first cells, so those are tried first (a million-cell row is read once, not per test)
+            if (len(row) > max_columns and is_header(row[: max_columns + 1])) or is_header(row):
                 return preamble, row, sum(consumed[: reader.line_num])
             preamble.append(row[: max_columns + 1])  # a row of a million cells is not kept
             if len(preamble) >= HEADER_SEARCH_ROWS:
@@ -228,7 +230,12 @@ def has_columns(*names: str) -> HeaderTest:
     need = {normalize_header(n) for n in names}
 
     def test(row: Sequence[str]) -> bool:
-        return need <= {normalize_header(c) for c in row}
+        missing = set(need)
+        for cell in row:  # stops at the last name needed
+            missing.discard(normalize_header(cell))
+            if not missing:
+                return True
+        return False
 
     return test
 
