@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    import multiprocessing.context
+
     import psycopg
 
     from observe.store import Store
@@ -207,6 +209,16 @@ def workspace_postgres_url() -> Iterator[str]:
     """The URL of a PostgreSQL workspace with nothing in it yet (see :func:`pooled_postgres_database`)."""
     with pooled_postgres_database() as url:
         yield url
+
+
+def forked_processes(*preload: str) -> multiprocessing.context.ForkServerContext:
+    """A multiprocessing context for tests that start several processes: each forks from a server
+    that imported ``preload`` once (a spawned process imports observe anew: two seconds of CPU)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    return context
 
 
 @pytest.fixture

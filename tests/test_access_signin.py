@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
-import multiprocessing as mp
 import threading
 import traceback
 from collections import Counter
@@ -30,6 +29,7 @@ from observe.store import tables as T
 from observe.store.secret import signing_key
 from observe.ui import signin_routes
 from observe.video import library as media
+from tests.conftest import forked_processes
 
 PASSWORD = "a long pass phrase"
 T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
@@ -132,7 +132,7 @@ def _guess_in_threads(url: str, threads: int, start: Any, results: Any) -> None:
 @pytest.mark.slow
 def test_fifty_wrong_passwords_from_five_processes_give_one_lock(store: Store) -> None:
     _user(store)
-    ctx = mp.get_context("spawn")
+    ctx = forked_processes("observe.store", __name__)
     start, results = ctx.Barrier(5), ctx.Queue()
     workers = [ctx.Process(target=_guess_in_threads, args=(store.url, 10, start, results)) for _ in range(5)]
     for worker in workers:

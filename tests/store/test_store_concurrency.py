@@ -4,7 +4,6 @@ their 800 keypresses arrives exactly once, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
 import time
 import traceback
 from collections import Counter
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from observe.store import Store
+from tests.conftest import forked_processes
 
 WORKERS = 8
 PER_WORKER = 100  # the writers start together at a barrier and still interleave many times over; 1,000 took minutes on 2 cores
@@ -57,7 +57,7 @@ def test_eight_processes_append_800_events(db_url: str) -> None:
     store.add_session("K01", "C01", date=dt.date(2026, 9, 1), duration_s=3600)
     observation = store.open_observation("K01-S01", "obs.one")
 
-    ctx = mp.get_context("spawn")
+    ctx = forked_processes("observe.store", __name__)
     start = ctx.Barrier(WORKERS)
     results = ctx.Queue()
     processes = [
