@@ -150,11 +150,14 @@ def test_installed_serve_shows_the_app_with_its_pages(served: str) -> None:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page()
+        # a fresh environment compiles every module a page imports on its first run: on a loaded
+        # 2-core machine a page's first draw takes far longer than expect's 5 s default
+        first_draw = {"timeout": 90_000}
         page.goto(f"{served}/?lang=en")
-        sync_api.expect(page.get_by_text("What do you want to do?")).to_be_visible(timeout=90_000)
+        sync_api.expect(page.get_by_text("What do you want to do?")).to_be_visible(**first_draw)
         sync_api.expect(page.get_by_role("link", name=re.compile("Record")).first).to_be_visible()
         page.get_by_role("link", name=re.compile("Coding scheme")).first.click()
-        sync_api.expect(
-            page.get_by_role("tab", name="Cheat-sheet")
-        ).to_be_visible()  # the page, from the package
+        sync_api.expect(page.get_by_role("tab", name="Cheat-sheet")).to_be_visible(
+            **first_draw
+        )  # the page, from the package
         browser.close()
