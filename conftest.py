@@ -3,6 +3,7 @@ the tests (``tests/``; their own helpers are in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,18 @@ import pytest
 
 if TYPE_CHECKING:
     from observe.store import Store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _workspace_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the checkout's own workspace (``data/observe.db``, ``data/media``:
+    perhaps someone's real one): unless a test names its own, the default database and media
+    folder are temporary ones, for the tests and for the processes they start."""
+    root = tmp_path_factory.mktemp("default-workspace")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OBSERVE_DB", str(root / "observe.db"))
+        env.setenv("OBSERVE_MEDIA", str(root / "media"))
+        yield
 
 
 @pytest.fixture(scope="session")

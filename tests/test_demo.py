@@ -23,7 +23,7 @@ def _store() -> Store:
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Store]:
     store = _store()
-    create_demo(store)
+    create_demo(store, videos=False)
     yield store
     store.close()
 
@@ -31,7 +31,7 @@ def demo() -> Iterator[Store]:
 def test_demo_is_deterministic(demo: Store) -> None:
     other = _store()
     try:
-        create_demo(other)
+        create_demo(other, videos=False)
         pd.testing.assert_frame_equal(other.events_frame(), demo.events_frame())
         assert other.sessions() == demo.sessions()
         assert other.clients() == demo.clients()
@@ -119,9 +119,9 @@ def test_the_stories_show(demo: Store) -> None:
 def test_reset_recreates_the_same_demo(demo: Store) -> None:
     store = _store()
     try:
-        first = create_demo(store)
-        assert create_demo(store, reset=True) == first
-        assert create_demo(store, reset=False) == first  # exists: nothing added
+        first = create_demo(store, videos=False)
+        assert create_demo(store, reset=True, videos=False) == first
+        assert create_demo(store, reset=False, videos=False) == first  # exists: nothing added
         ids = ["event_id", "observation_id"]  # ids are never reused, so they differ after a reset
         pd.testing.assert_frame_equal(
             store.events_frame().drop(columns=ids), demo.events_frame().drop(columns=ids), check_dtype=False
@@ -159,12 +159,12 @@ def test_first_run_demo_is_not_created_in_a_workspace_in_use() -> None:
 def test_demo_can_be_recreated_while_a_user_session_uses_a_demo_counselor_and_observer() -> None:
     store = _store()
     try:
-        create_demo(store)
+        create_demo(store, videos=False)
         store.add_client("U01")
         store.add_session("U01", "C01", date=dt.date(2026, 1, 1), duration_s=60)
         mine = store.open_observation("U01-S01", "obs.ani")
         store.record(mine.id, "client", "P_NOD", 1.0)
-        create_demo(store, reset=True)
+        create_demo(store, reset=True, videos=False)
         assert store.has_demo() and len(store.sessions(client="K01")) >= 3
         assert [e.cue for e in store.events(mine.id)] == ["P_NOD"]
     finally:
@@ -177,7 +177,7 @@ def test_demo_refuses_a_taken_client_code_before_writing_anything() -> None:
         store.add_client("K02", display_name="a real client")
         before = store.counts()
         with pytest.raises(InvalidInput) as info:
-            create_demo(store)
+            create_demo(store, videos=False)
         assert "K02" in str(info.value)
         assert store.counts() == before
         assert [c.code for c in store.counselors(include_archived=True)] == []

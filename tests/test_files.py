@@ -89,3 +89,14 @@ def test_the_umask_only_gets_stricter() -> None:
         assert os.umask(0o022) == 0o277
     finally:
         os.umask(old)
+
+
+def test_the_tests_default_workspace_is_not_the_checkouts() -> None:
+    """The root conftest.py points the default database and media folder away from the checkout,
+    where someone's real workspace may be (a test without a workspace of its own uses those)."""
+    from observe.store import resolve_url
+    from observe.video.library import media_dir
+
+    database = Path(resolve_url().removeprefix("sqlite:///")).resolve()
+    for path in (database, media_dir().resolve()):
+        assert REPO_ROOT.resolve() not in path.parents, path
