@@ -115,6 +115,8 @@ _FINGERPRINT = """
 SELECT 'column', table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
  WHERE table_schema = 'public'
 UNION ALL SELECT 'index', indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL SELECT 'constraint', conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE connamespace = 'public'::regnamespace
 UNION ALL SELECT 'trigger', tgname FROM pg_trigger WHERE NOT tgisinternal
 UNION ALL SELECT 'function', proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
 ORDER BY 1, 2"""
