@@ -78,14 +78,14 @@ def fresh_postgres_database(*, keep: bool = False) -> Iterator[str]:
         )
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dropped = not keep
+    drop = not keep
     try:
         yield _pg_url(name)
     except BaseException:
-        dropped = True
+        drop = True
         raise
     finally:
-        if dropped:
+        if drop:
             _drop_database(name)
 
 

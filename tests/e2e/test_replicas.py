@@ -59,8 +59,8 @@ def replicas(
 
 
 @pytest.fixture
-def shared(replicas: tuple[str, str, App, App], test_video: Path) -> tuple[str, str, str]:
-    """A new client's session whose video is in the bucket, with an observation open: (db, media, session)."""
+def session(replicas: tuple[str, str, App, App], test_video: Path) -> str:
+    """A new client's session whose video is in the bucket, with an observation open."""
     db, location, _, _ = replicas
     store = Store.open(db)
     client = f"K{90 + len(store.clients())}"
@@ -72,7 +72,7 @@ def shared(replicas: tuple[str, str, App, App], test_video: Path) -> tuple[str, 
     store.update_session(session, video_ref=token, duration_s=60.0)
     store.open_observation(session, OBSERVER)
     store.close()
-    return db, location, session
+    return session
 
 
 def _open_coder(page, app: App, session: str) -> None:  # type: ignore[no-untyped-def]
@@ -142,10 +142,9 @@ def _events(db: str, session: str) -> list:  # type: ignore[type-arg]
 
 
 def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
-    replicas: tuple[str, str, App, App], shared: tuple[str, str, str], browser, test_video: Path
+    replicas: tuple[str, str, App, App], session: str, browser, test_video: Path
 ) -> None:
-    db, location, session = shared
-    first, second = replicas[2:]
+    db, _, first, second = replicas
     data = test_video.read_bytes()
     pages = []
     for _ in (first, second):
@@ -170,12 +169,7 @@ def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
     # and coding goes on through B without losing A's events
     pages[1].keyboard.press("7")
     _wait_saved(pages[1])
-    store = Store.open(db)
-    try:
-        (obs,) = store.observations(session=session, observer=OBSERVER)
-        events = store.events(obs.id)
-    finally:
-        store.close()
+    events = _events(db, session)
     assert len(events) == len(keys) + 1
     assert {"P_NOD", "P_LAUGH", "P_SHAKE", "P_SIGH", "P_SELFTOUCH"} <= {e.cue for e in events}
 
@@ -191,10 +185,9 @@ def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
 
 
 def test_a_sign_in_on_one_replica_codes_on_the_other_and_a_sign_out_ends_it_on_both(  # type: ignore[no-untyped-def]
-    replicas: tuple[str, str, App, App], shared: tuple[str, str, str], browser, test_video: Path
+    replicas: tuple[str, str, App, App], session: str, browser, test_video: Path
 ) -> None:
-    db, location, session = shared
-    first, second = replicas[2:]
+    db, _, first, second = replicas
     data = test_video.read_bytes()
     coded = 0
     for sign_at, code_at in ((first, second), (second, first)):  # and vice versa
