@@ -119,7 +119,7 @@ def _indexed(conf: Any) -> list[dict[str, Any]]:
         return []
 
     def order(key: str) -> tuple[int, str]:
-        return (int(key), "") if str(key).isdigit() else (1 << 30, str(key))
+        return (int(key), "") if str(key).isdecimal() else (1 << 30, str(key))  # "²".isdigit(), yet no int
 
     return [conf[k] for k in sorted(conf, key=order) if isinstance(conf[k], dict)]
 

@@ -163,7 +163,7 @@ class SessionsMixin(PeopleMixin):
     def _session_row(self, ref: str | int) -> Any:
         """The session's row, unchecked (internal look-ups only)."""
         query = self._session_query()
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdecimal()):  # "²".isdigit(), yet no int
             query = query.where(T.sessions.c.id == int(ref))
         else:
             query = query.where(T.sessions.c.code == ref)

@@ -113,6 +113,17 @@ def test_modifier_spaces_are_stripped_and_sets_named() -> None:
     )
 
 
+def test_a_config_key_that_is_a_digit_but_not_a_number_is_ordered_last() -> None:
+    """Hypothesis found it: ``"²".isdigit()`` is true but ``int("²")`` fails; such a key (BORIS
+    writes "0", "1", …) is read after the numbered ones instead of raising a traceback."""
+    data, _ = _load("test_with_leading_trailing_spaces_in_modifiers.boris")
+    project = json.loads(data)
+    behaviour = project["behaviors_conf"]["0"]
+    behaviour["modifiers"] = {"\u00b2": behaviour["modifiers"]["1"], "0": behaviour["modifiers"]["0"]}
+    bundle = parse_boris_project(json.dumps(project).encode(), filename="x.boris")
+    assert [name for name, _ in bundle.scheme[0].modifiers] == ["test 1", "test 2"]
+
+
 def test_gzip_project_reads_the_same() -> None:
     data, summary = _load("test.boris")
     bundle = parse_boris_project(gzip.compress(data), filename="test.boris.gz")

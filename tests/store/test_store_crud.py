@@ -187,6 +187,13 @@ def test_session_needs_known_client_and_counselor(store: Store) -> None:
         store.add_session("K99", "C01", date=DAY)
 
 
+@pytest.mark.parametrize("ref", ["\u00b2", "K99-S01", "99"])
+def test_an_unknown_session_reference_is_not_found(store: Store, ref: str) -> None:
+    """``"²".isdigit()`` is true, yet it is no session id: not found, not a ValueError."""
+    with pytest.raises(NotFound):
+        store.session(ref)
+
+
 def test_update_session(store: Store) -> None:
     store.add_client("K01")
     store.add_counselor("C01")
