@@ -148,7 +148,10 @@ def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> p
                 lengths = pc.binary_length(chunk.dictionary)
                 limits.check_cell(int(pc.max(lengths).as_py() or 0), filename)
                 valid = chunk.indices.drop_null()
-                decoded += int(pc.sum(pc.take(lengths, valid)).as_py() or 0) if len(valid) else 0
+                try:  # a damaged data page may point past its dictionary
+                    decoded += int(pc.sum(pc.take(lengths, valid)).as_py() or 0) if len(valid) else 0
+                except pa.ArrowException as exc:
+                    raise InvalidInput("interop.bad_parquet", filename=filename) from exc
             elif pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type):
                 limits.check_cell(int(pc.max(pc.binary_length(chunk)).as_py() or 0), filename)
             decoded += 8 * len(chunk)

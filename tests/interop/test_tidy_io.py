@@ -131,6 +131,19 @@ def test_refused(reader, data: bytes, key: str) -> None:
     assert err.value.key == key
 
 
+def test_a_parquet_file_with_a_damaged_byte_is_read_or_refused_clearly() -> None:
+    """Each of the first bytes set to 1 (the header and first column's pages): a table or
+    ``bad_parquet``, never a pyarrow error (byte 67 made a data page point past its dictionary:
+    ArrowIndexError, found by the fuzz run on CI)."""
+    good = write_tidy_parquet(_events())
+    for at in range(4, 128):
+        damaged = good[:at] + b"\x01" + good[at + 1 :]
+        try:
+            parse_tidy_parquet(damaged, filename="e.parquet")
+        except InvalidInput as err:
+            assert err.key == "interop.bad_parquet", (at, err.key)
+
+
 def test_json_accepts_an_events_wrapper() -> None:
     payload = {"events": json.loads(write_tidy_json(_events()))}
     assert parse_tidy_json(json.dumps(payload).encode(), filename="e.json").n_events == 3
