@@ -232,8 +232,15 @@ def postgres_url() -> Iterator[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the real-browser tests last: they keep a browser (with Playwright's event loop) and
-    Streamlit servers alive for the rest of the session, which other tests should not share."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    Streamlit servers alive for the rest of the session, which other tests should not share.
+    The xdist groups go first: a group is one worker's long unit of work (the fresh virtual
+    environment's is a minute and a half), and started last it would end the run alone."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("e2e") is not None,
+            item.get_closest_marker("xdist_group") is None,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
