@@ -17,16 +17,18 @@ serve:
 # The README's test command: lint, then types and every test. Each step's failure fails the target,
 # pytest's "no tests collected" (exit 5) included. The browser tests run beside the type check and
 # the unit tests: they mostly wait (a server, a browser, a video playing), so on two cores the whole
-# run is minutes shorter; -Otarget prints each leg's output whole when it ends.
+# run is minutes shorter; -Otarget prints each leg's output whole when it ends. The unit tests run
+# at a lower priority (nice): they take the CPU the browser tests leave, while a browser test kept
+# waiting for the CPU would keep its browser rendering, and burning CPU, for longer.
 test: lint
-	$(MAKE) --no-print-directory -j2 -Otarget typecheck-then-unit test-e2e
+	$(MAKE) --no-print-directory -j2 -Otarget typecheck-then-unit test-e2e UNIT_NICE="nice -n 10"
 
 typecheck-then-unit: typecheck
 	$(MAKE) --no-print-directory test-unit
 
 # unit, property, golden, AppTest and doctests on two processes (pytest-xdist)
 test-unit:
-	$(PYTEST) -n 2 --dist loadgroup -m "not e2e" $(DOCTESTS) tests
+	$(UNIT_NICE) $(PYTEST) -n 2 --dist loadgroup -m "not e2e" $(DOCTESTS) tests
 
 # the real-browser tests, one at a time: they measure latencies and share one server per module
 test-e2e:
