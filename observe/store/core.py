@@ -131,6 +131,14 @@ class Work:
 _MIGRATION_LOCK = 0x6F6273657276
 
 
+def _alembic_config(connection: Connection) -> Config:
+    """Alembic's settings for running the migrations on ``connection`` (migrations/env.py)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 @functools.cache
 def _sqlite_at_head() -> tuple[str, ...]:
     """The statements that make a new SQLite database what the migrations make of it: they run
@@ -140,10 +148,7 @@ def _sqlite_at_head() -> tuple[str, ...]:
     engine = make_engine("sqlite://")
     try:
         with engine.begin() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(_alembic_config(conn), "head")
         with engine.connect() as conn:
             dump = conn.connection.dbapi_connection.iterdump()  # type: ignore[union-attr]
             return tuple(s for s in dump if s not in ("BEGIN TRANSACTION;", "COMMIT;"))
@@ -414,12 +419,6 @@ class StoreCore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _alembic_config(self, connection: Connection) -> Config:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        return config
-
     def _check_database(self) -> None:
         """Refuse a database that holds someone else's tables or a newer observe schema."""
         with self.engine.connect() as conn:
@@ -442,7 +441,7 @@ class StoreCore:
             elif not inspect(conn).get_table_names():  # a new SQLite file, write-locked (IMMEDIATE)
                 _create_at_head(conn)
                 return
-            command.upgrade(self._alembic_config(conn), "head")
+            command.upgrade(_alembic_config(conn), "head")
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
