@@ -405,9 +405,9 @@ class StoreCore:
         engine = make_engine(url)
         store = cls(engine, url, actor)
         try:
-            store._check_database()
+            new = store._check_database()
             if migrate:
-                store._migrate()
+                store._migrate(new)
         except OperationalError as exc:
             engine.dispose()
             raise DatabaseError("db.unreachable", url=describe(url), detail=_first_line(exc)) from exc
@@ -419,29 +419,39 @@ class StoreCore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _check_database(self) -> None:
-        """Refuse a database that holds someone else's tables or a newer observe schema."""
+    def _check_database(self) -> bool:
+        """Refuse a database that holds someone else's tables or a newer observe schema; whether
+        it is new (no table at all)."""
         with self.engine.connect() as conn:
             names = set(inspect(conn).get_table_names())
             if not names:
-                return
+                return True
             if "alembic_version" not in names:
                 raise DatabaseError("db.foreign", url=describe(self.url))
             current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
             known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
             if current not in known:
                 raise DatabaseError("db.newer", url=describe(self.url), revision=current)
+        return False
 
-    def _migrate(self) -> None:
-        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+    def _migrate(self, new: bool) -> None:
+        if new and self.engine.dialect.name == "sqlite" and self._create_new_sqlite():
+            return
+        with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # several app servers starting at once on one database: one migrates, the
                 # others wait here and then find the schema at head (PostgreSQL's DDL is transactional)
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            elif not inspect(conn).get_table_names():  # a new SQLite file, write-locked (IMMEDIATE)
-                _create_at_head(conn)
-                return
             command.upgrade(_alembic_config(conn), "head")
+
+    def _create_new_sqlite(self) -> bool:
+        """Make a new SQLite file at head in one step under its write lock (BEGIN IMMEDIATE: only
+        a file found empty pays for the lock); False when another process made it first."""
+        with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+            if inspect(conn).get_table_names():
+                return False
+            _create_at_head(conn)
+            return True
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from observe.errors import DatabaseError
 from observe.store import Store, resolve_url
 from observe.store import tables as T
 from observe.store.api import MIGRATIONS
+from tests.conftest import forked_processes
 
 # -- migrations -------------------------------------------------------------------------------------------
 
@@ -78,10 +80,8 @@ def test_a_new_sqlite_database_is_what_the_migrations_make(tmp_path: Path) -> No
 
 def test_two_processes_making_one_new_sqlite_file_make_it_once(tmp_path: Path) -> None:
     """The new file is written under SQLite's write lock: the second opener finds it at head."""
-    from concurrent.futures import ProcessPoolExecutor
-
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=forked_processes("observe.store", __name__)) as pool:
         revisions = list(pool.map(_open_and_add_client, [(url, "K01"), (url, "K02")]))
     store = Store.open(url)
     try:
