@@ -117,7 +117,6 @@ def parse_tidy_parquet(
 
 def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> pd.DataFrame:
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -141,6 +140,23 @@ def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> p
     except Exception as exc:  # pyarrow raises several types on a damaged file
         raise InvalidInput("interop.bad_parquet", filename=filename) from exc
     limits.check_rows(table.num_rows, filename)
+    try:  # a damaged data page may still fail here, e.g. one pointing past its dictionary
+        _check_decoded_size(table, filename, limits)
+    except pa.ArrowException as exc:
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+    try:
+        # astype(object) materialises every value here, where a damaged string page fails
+        return table.to_pandas().astype(object)
+    except Exception as exc:  # pyarrow raises several types on a damaged file
+        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+
+
+def _check_decoded_size(table: Any, filename: str, limits: ImportLimits) -> None:
+    """Refuse a table whose longest cell or decoded size is over the limits, measured on each
+    text column's dictionary before any value becomes a Python object."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     decoded = 0
     for column in table.columns:
         for chunk in column.chunks:
@@ -148,19 +164,11 @@ def _read_parquet_bounded(data: bytes, filename: str, limits: ImportLimits) -> p
                 lengths = pc.binary_length(chunk.dictionary)
                 limits.check_cell(int(pc.max(lengths).as_py() or 0), filename)
                 valid = chunk.indices.drop_null()
-                try:  # a damaged data page may point past its dictionary
-                    decoded += int(pc.sum(pc.take(lengths, valid)).as_py() or 0) if len(valid) else 0
-                except pa.ArrowException as exc:
-                    raise InvalidInput("interop.bad_parquet", filename=filename) from exc
+                decoded += int(pc.sum(pc.take(lengths, valid)).as_py() or 0) if len(valid) else 0
             elif pa.types.is_binary(chunk.type) or pa.types.is_large_binary(chunk.type):
                 limits.check_cell(int(pc.max(pc.binary_length(chunk)).as_py() or 0), filename)
             decoded += 8 * len(chunk)
             limits.check_inflated(decoded, filename)
-    try:
-        # astype(object) materialises every value here, where a damaged string page fails
-        return table.to_pandas().astype(object)
-    except Exception as exc:  # pyarrow raises several types on a damaged file
-        raise InvalidInput("interop.bad_parquet", filename=filename) from exc
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
