@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from _browser import App, open_page
 from playwright.sync_api import expect
-from test_record import OBSERVER, _observation, _open_coder, _session, _wait_saved, wait_until
+from test_record import OBSERVER, _observation, _open_coder, _play, _session, _wait_saved, wait_until
 
 from observe.store import Store
 
@@ -206,6 +206,32 @@ def test_one_key_listener_and_one_frame_loop_however_many_updates(
     page.wait_for_function("() => window.__observeCoder.renders >= 2")
     runs = page.evaluate("[window.__observeCoder.renders, window.__observeCoder.cleanups || 0]")
     assert runs[0] - runs[1] == 1, runs
+
+
+#: Over 1.5 s of a playing video: the frames it presented and the coder's timeline draws.
+FRAMES_AND_DRAWS = """() => new Promise((resolve) => {
+  const S = window.__observeCoder, video = S.root.querySelector('video'), draws = S.draws;
+  let frames = 0;
+  const count = () => { frames += 1; video.requestVideoFrameCallback(count); };
+  video.requestVideoFrameCallback(count);
+  setTimeout(() => resolve({frames, draws: S.draws - draws}), 1500);
+})"""
+
+
+def test_a_playing_video_moves_the_timeline_with_its_own_frames(
+    app: App, page, e2e_store: Store, test_video: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The timeline is redrawn when the video shows a new frame (25 a second here), not on every
+    one of the screen's 60 frames; a seek while paused is drawn too."""
+    session = _session(e2e_store, test_video, app.media_dir)
+    _open_coder(page, app, session)
+    _play(page)
+    seen = page.evaluate(FRAMES_AND_DRAWS)
+    assert seen["frames"] >= 5 and 1 <= seen["draws"] <= seen["frames"] + 2, seen
+    page.locator("video").evaluate("v => v.pause()")
+    drawn = page.evaluate("window.__observeCoder.draws")
+    _seek(page, 20.0)
+    page.wait_for_function(f"() => window.__observeCoder.draws > {drawn}")
 
 
 def test_when_the_route_is_down_the_trigger_carries_the_keys(

@@ -649,6 +649,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     return ev[4] === null || t < ev[4] ? ev : null;
   }
   function draw() {
+    S.draws = (S.draws || 0) + 1;   // read by the browser tests
     const tl = lanesOf();
     const width = canvas.clientWidth || 600;
     const height = AXIS_H + LANE_H * tl.lanes.length + 4;
@@ -758,11 +759,19 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     $('.states').replaceChildren(table);
   }
-  let lastT = null, raf = 0;
+  // A change (a key, a zoom, a seek) is drawn in the next frame. A playing video moves the
+  // timeline only when it shows a new frame of its own (requestVideoFrameCallback): the frame and
+  // the timeline's step are composited together, as often as the video has frames (25 or 30 a
+  // second), not at the screen's 60.
+  let lastT = null, frameShown = false, raf = 0, vfc = 0;
+  const followFrames = !live && 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
+  function onFrame() { frameShown = true; vfc = video.requestVideoFrameCallback(onFrame); }
+  if (followFrames) vfc = video.requestVideoFrameCallback(onFrame);
   function loop() {
     const t = now_t();
     if (t > S.reached) S.reached = t;   // the furthest position reached (DOMAIN §9.3: E's default)
-    if (S.dirty || t !== lastT) { S.dirty = false; lastT = t; draw(); }
+    const moved = t !== lastT && (!followFrames || video.paused || frameShown);
+    if (S.dirty || moved) { S.dirty = false; frameShown = false; lastT = t; draw(); }
     raf = requestAnimationFrame(loop);
   }
   catchUp();
@@ -804,6 +813,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     window.removeEventListener('pointerdown', onPointer, true);
     clearInterval(timer);
     cancelAnimationFrame(raf);
+    if (vfc) video.cancelVideoFrameCallback(vfc);
   }
   S.cleanup = cleanup;
   return cleanup;
