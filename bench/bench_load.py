@@ -19,7 +19,9 @@ acknowledgement. Rows:
 - acknowledgement median with 8 coders over the median with 1 coder (the same run, the
   same schedule, 1 coder first); target ≤ 2. The p95 of both is reported too.
 
-Run: ``python -m bench load`` (``--quick``: 20 s); ``python bench/bench_load.py --seconds 20``.
+Run: ``python -m bench load`` (``--quick``: 20 s); ``python bench/bench_load.py --seconds 20``;
+``--paused`` keeps every video paused: on one machine the eight browsers' videos take the cores the
+server needs, and without them the rows show the server's own part.
 Don't run the 2-minute version on a loaded machine: the row carries the load average.
 """
 
@@ -105,8 +107,8 @@ def _workspace(db: str, token: str, coders: int) -> dict[str, str]:
     return sessions
 
 
-def _open(browser: object, db: str, url: str, name: str, session: str) -> object:
-    """A browser context signed in as ``name`` on its Record page, video playing."""
+def _open(browser: object, db: str, url: str, name: str, session: str, playing: bool) -> object:
+    """A browser context signed in as ``name`` on its Record page, the video playing if ``playing``."""
     store = Store.open(db)
     token, _record = records.create_record(store, name)
     store.close()
@@ -123,7 +125,8 @@ def _open(browser: object, db: str, url: str, name: str, session: str) -> object
     )
     page.evaluate(OBSERVE)
     page.locator("h1").first.click()
-    page.keyboard.press("Space")  # play: keys are stamped at advancing video times
+    if playing:
+        page.keyboard.press("Space")  # play: keys are stamped at advancing video times
     page.evaluate("window.__load.keys = []")  # count the cue keys only (sequence numbers 1..n)
     return page
 
@@ -183,9 +186,15 @@ def _stored(db: str, names: list[str]) -> dict[str, tuple[int, int, bool]]:
 
 
 def _round(
-    browser: object, db: str, url: str, sessions: dict[str, str], names: list[str], seconds: float
+    browser: object,
+    db: str,
+    url: str,
+    sessions: dict[str, str],
+    names: list[str],
+    seconds: float,
+    playing: bool,
 ) -> tuple[list[float], dict[str, int]]:
-    pages = [_open(browser, db, url, name, sessions[name]) for name in names]
+    pages = [_open(browser, db, url, name, sessions[name], playing) for name in names]
     pressed = _press(pages, seconds)
     latencies = [x for page, n in zip(pages, pressed, strict=True) for x in _acks(page, n)]
     for page in pages:
@@ -193,8 +202,12 @@ def _round(
     return latencies, dict(zip(names, pressed, strict=True))
 
 
-def run(quick: bool = False, seconds: float | None = None, coders: int = CODERS) -> list[dict[str, object]]:
-    """The single coder, then ``coders`` at once, for ``seconds`` each (20 with ``quick``)."""
+def run(
+    quick: bool = False, seconds: float | None = None, coders: int = CODERS, playing: bool = True
+) -> list[dict[str, object]]:
+    """The single coder, then ``coders`` at once, for ``seconds`` each (20 with ``quick``); every
+    coder's video plays unless not ``playing`` (then the browsers' own work, eight videos decoded
+    and drawn on the server's two cores, is out of the way and the rows show the server's part)."""
     from playwright.sync_api import sync_playwright
 
     from tests.conftest import fresh_postgres_database
@@ -212,10 +225,10 @@ def run(quick: bool = False, seconds: float | None = None, coders: int = CODERS)
             sync_playwright() as pw,
         ):
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            alone, _ = _round(browser, db, app.url, sessions, ["coder0"], seconds)
+            alone, _ = _round(browser, db, app.url, sessions, ["coder0"], seconds, playing)
             many_names = [f"coder{i}" for i in range(1, coders + 1)]
             started = time.perf_counter()
-            many, pressed = _round(browser, db, app.url, sessions, many_names, seconds)
+            many, pressed = _round(browser, db, app.url, sessions, many_names, seconds, playing)
             elapsed = time.perf_counter() - started
             browser.close()
         stored = _stored(db, many_names)
@@ -228,6 +241,7 @@ def run(quick: bool = False, seconds: float | None = None, coders: int = CODERS)
     context = {
         "coders": coders,
         "seconds": seconds,
+        "videos": "playing" if playing else "paused",
         "keys_pressed": total,
         "keys_per_coder_per_s": round(total / coders / seconds, 2),
         "load_average_1min_before": round(load_before, 1),
@@ -248,7 +262,7 @@ def run(quick: bool = False, seconds: float | None = None, coders: int = CODERS)
             **context,
         },
         {
-            "name": f"load: keypress → saved (DOM), median, {coders} coders / 1 coder",
+            "name": f"load: keypress → saved (DOM), median, {coders} coders / 1 coder, videos {context['videos']}",
             "ours_s": round(med8, 4),
             "floor_s": round(med1, 4),
             "ratio": round(med8 / med1, 3),
@@ -267,5 +281,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=None, help="each round's length (default 120)")
     parser.add_argument("--coders", type=int, default=CODERS)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--paused", action="store_true", help="the videos stay paused (the server's part)")
     args = parser.parse_args()
-    print_rows(run(quick=args.quick, seconds=args.seconds, coders=args.coders))
+    print_rows(run(quick=args.quick, seconds=args.seconds, coders=args.coders, playing=not args.paused))
