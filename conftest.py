@@ -25,6 +25,19 @@ def _workspace_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) ->
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_first_run_demo_videos() -> Iterator[None]:
+    """A new workspace opened in the test process (AppTest, ``ensure_first_run_demo``) gets the
+    demo's sessions but not its videos: encoding them is half a minute of CPU in a background
+    thread that outlives the test. The tests that start the app or the command as a process
+    (``tests/e2e/test_clean_start_e2e.py``, ``tests/test_packaging.py``) see the videos made."""
+    from observe.governance import demo
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "_videos_quietly", lambda store: None)
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace (no videos) built once per test process, as a SQLite file to copy:
