@@ -19,7 +19,7 @@ acknowledgement. Rows:
 - acknowledgement median with 8 coders over the median with 1 coder (the same run, the
   same schedule, 1 coder first); target ≤ 2. The p95 of both is reported too.
 
-Run: ``python -m bench load`` (``--quick``: 20 s); ``python bench/bench_load.py --seconds 20``;
+Run: ``python -m bench load`` (``--quick``: 20 s); ``python -m bench.bench_load --seconds 20``;
 ``--paused`` keeps every video paused: on one machine the eight browsers' videos take the cores the
 server needs, and without them the rows show the server's own part.
 Don't run the 2-minute version on a loaded machine: the row carries the load average.
