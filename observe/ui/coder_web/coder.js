@@ -32,6 +32,7 @@ const FLUSH_MS = 1500;                      // re-send after a database failure
 // A trigger set while Streamlit is still running the previous rerun can be lost (measured: one
 // key of two reached Python; the rest waited for the re-send), so the outbox goes again soon.
 const RETRY_MS = 250;
+const PLAY_DRAW_MS = 95;                    // a running timeline and clock: at most ten redraws a second
 const MARKS = 6;                           // keypresses listed with their pending / saved / failed status
 const REACHED_MS = 5000;                    // the furthest position reached is reported at most this often
 // The `sync` trigger (a fragment rerun that refreshes the page's event list) waits for a pause in
@@ -135,6 +136,28 @@ export default function ({ data, parentElement, setTriggerValue }) {
   S.dirty = true;
   S.root = root;
   window.__observeCoder = S;   // read by the browser tests and the benchmark
+
+  // -- drawing: a change (a key, a zoom, a seek) is drawn in the next frame; time running on its
+  // own (a playing video, the live clock) every PLAY_DRAW_MS, with one of the video's own frames
+  // (requestVideoFrameCallback) so the two are composited together. Nothing runs while nothing
+  // changes: a frame loop at the screen's rate and a redraw at the video's 25 frames a second
+  // each cost the browser a commit a frame (together two thirds of a playing page's CPU).
+  let raf = 0, vfc = 0, tick = 0;
+  function redraw() {
+    S.dirty = true;
+    if (!raf) raf = requestAnimationFrame(() => { raf = 0; if (S.dirty) draw(); });
+  }
+  function running() { return live ? clockRunning() : !video.paused; }
+  function follow() {   // (re)starts the running redraws; they stop once time stops
+    clearTimeout(tick); tick = 0;
+    if (vfc) { video.cancelVideoFrameCallback(vfc); vfc = 0; }
+    if (!running()) return;
+    tick = setTimeout(() => {
+      tick = 0;
+      if (live || !('requestVideoFrameCallback' in video)) { redraw(); follow(); return; }
+      vfc = video.requestVideoFrameCallback(() => { vfc = 0; draw(); follow(); });
+    }, PLAY_DRAW_MS);
+  }
   // where each cue is drawn: "subject|cue" → [lane index, cue index]
   S.where = {};
   for (const b of Object.values(d.bindings || {})) S.where[b[0] + '|' + b[1]] = [b[3], b[4]];
@@ -161,7 +184,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     S.outbox = kept;
     S.outboxVer += 1;
-    S.dirty = true;
+    redraw();
     persist(before);
     // keydown → acknowledged by the store → shown as saved (the frame that shows it)
     for (const i of saved) {
@@ -218,7 +241,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     else S.clock = { acc: S.clock.acc, since: Date.now() };
     save(clockKey(obs), S.clock);
     $('.start').textContent = clockRunning() ? (T.pause || 'Pause') : (T.resume || 'Resume');
-    S.dirty = true;
+    redraw();
+    follow();
   }
 
   // -- seeking asked by Python (a click in the event list) --
@@ -294,7 +318,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   };
   S.onTrouble = (reason) => {   // the database did not answer: nothing stored, sent again later
     for (const i of waiting()) i.failed = reason || 'not saved';
-    S.outboxVer += 1; S.dirty = true;
+    S.outboxVer += 1; redraw();
     paintMarks(); updateSaved();
   };
   S.onRouteDown = (items) => { S.routeDownUntil = performance.now() + 10000; viaTrigger(items); };
@@ -308,7 +332,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     addMark({ key, seq: full.seq, text: describe(full) });
     if (keyAt !== undefined) { S.keyAt.set(key, keyAt); S.lastKey = performance.now(); }
     updateSaved();
-    S.dirty = true;
+    redraw();
     draw();
     if (keyAt !== undefined) requestAnimationFrame(() => S.drawLat.push(performance.now() - keyAt));
     flush();
@@ -439,7 +463,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       b.type = 'button';
       b.textContent = w === 0 ? (T.whole || 'all') : (w < 60 ? `${w} s` : `${w / 60} min`);
       b.classList.toggle('on', S.win === w);
-      b.onclick = () => { S.win = w; S.dirty = true; renderZoom(); };
+      b.onclick = () => { S.win = w; redraw(); renderZoom(); };
       z.appendChild(b);
     }
   }
@@ -492,7 +516,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   $('.noteok').onclick = submitNote;
   $('.sheetbtn').onclick = () => toggleSheet();
   $('.start').onclick = toggleClock;
-  $('.reset').onclick = () => { if (!clockRunning()) { S.clock = { acc: 0, since: null }; save(clockKey(obs), S.clock); $('.start').textContent = T.start || 'Start'; S.dirty = true; } };
+  $('.reset').onclick = () => { if (!clockRunning()) { S.clock = { acc: 0, since: null }; save(clockKey(obs), S.clock); $('.start').textContent = T.start || 'Start'; redraw(); } };
 
   // -- keys --
   function setRate(step) {
@@ -504,7 +528,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   function seekBy(dt) {
     if (live) return;
     video.currentTime = Math.min(duration(), Math.max(0, video.currentTime + dt));
-    S.dirty = true;
+    redraw();
   }
   function deepActive() {
     let a = document.activeElement;
@@ -596,7 +620,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       for (const r of ups) put(r);
       S.rev = rev;
     }
-    S.dirty = true;
+    redraw();
     return true;
   }
   function catchUp() {
@@ -652,6 +676,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   function draw() {
     S.draws = (S.draws || 0) + 1;   // read by the browser tests
+    S.dirty = false;
     const tl = lanesOf();
     const width = canvas.clientWidth || 600;
     const height = AXIS_H + LANE_H * tl.lanes.length + 4;
@@ -663,6 +688,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, width, height);
     const t = now_t(), dur = duration();
+    if (t > S.reached) S.reached = t;   // the furthest position reached (DOMAIN §9.3: E's default)
     const span = S.win === 0 ? Math.max(dur, 1) : S.win;
     const t0 = S.win === 0 ? 0 : t - span / 2;
     const plotW = Math.max(50, width - LABEL_W);
@@ -761,26 +787,16 @@ export default function ({ data, parentElement, setTriggerValue }) {
     }
     $('.states').replaceChildren(table);
   }
-  // A change (a key, a zoom, a seek) is drawn in the next frame. A playing video moves the
-  // timeline only when it shows a new frame of its own (requestVideoFrameCallback): the frame and
-  // the timeline's step are composited together, as often as the video has frames (25 or 30 a
-  // second), not at the screen's 60.
-  let lastT = null, frameShown = false, raf = 0, vfc = 0;
-  const followFrames = !live && 'requestVideoFrameCallback' in HTMLVideoElement.prototype;
-  function onFrame() { frameShown = true; vfc = video.requestVideoFrameCallback(onFrame); }
-  if (followFrames) vfc = video.requestVideoFrameCallback(onFrame);
-  function loop() {
-    const t = now_t();
-    if (t > S.reached) S.reached = t;   // the furthest position reached (DOMAIN §9.3: E's default)
-    const moved = t !== lastT && (!followFrames || video.paused || frameShown);
-    if (S.dirty || moved) { S.dirty = false; frameShown = false; lastT = t; draw(); }
-    raf = requestAnimationFrame(loop);
-  }
+  const onVideo = () => { redraw(); follow(); };
+  const VIDEO_EVENTS = ['play', 'pause', 'seeking', 'seeked', 'loadedmetadata', 'ratechange'];
+  for (const type of VIDEO_EVENTS) video.addEventListener(type, onVideo);
+  const resized = new ResizeObserver(() => redraw());
+  resized.observe(canvas);
   catchUp();
   draw();
   if (S.marksToRender || !$('.marks').children.length) { S.marksToRender = false; renderMarks(); } else paintMarks();
   updateSaved();
-  raf = requestAnimationFrame(loop);
+  follow();
   root.dataset.ready = '1';
   root.dataset.drawn = String(S.rows ? S.rows.size : 0);
 
@@ -815,7 +831,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
     window.removeEventListener('pointerdown', onPointer, true);
     clearInterval(timer);
     cancelAnimationFrame(raf);
+    clearTimeout(tick);
     if (vfc) video.cancelVideoFrameCallback(vfc);
+    for (const type of VIDEO_EVENTS) video.removeEventListener(type, onVideo);
+    resized.disconnect();
   }
   S.cleanup = cleanup;
   return cleanup;
