@@ -25,6 +25,7 @@ from observe.governance.files import owner_only_umask
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
 from observe.ui.app_files import app_dir
+from observe.ui.chart_library import ready_charts
 from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
@@ -192,6 +193,7 @@ def _navigation(lang: str, store: Store) -> None:
                 st.page_link(path, label=t(key, lang), icon=icon, query_params={"lang": lang})
             except StreamlitPageNotFoundError:
                 return  # a page run as its own entrypoint (AppTest.from_file on a page): no menu to link
+    ready_charts()
 
 
 def number(value: float, lang: str, digits: int = 0) -> str:
