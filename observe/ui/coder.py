@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -35,7 +35,7 @@ import streamlit as st
 from observe.coding import recording
 from observe.errors import ObserveError
 from observe.i18n import t
-from observe.model import Change, Event
+from observe.model import Change, Event, Recorded
 from observe.scheme import CodingScheme
 from observe.store import Store
 from observe.store.secret import signing_key
@@ -168,6 +168,15 @@ def apply(observation_id: int, changes: tuple[Change, ...], scheme: CodingScheme
         coder_feed.feed(observation_id, scheme).publish(changes, scheme)
         if scheme is None:  # no coder mounted yet: it will read everything anyway
             forget(observation_id)
+
+
+def write(observation_id: int, action: Callable[[], Recorded]) -> Recorded:
+    """Run a write of this page (a button) and publish it, holding the feed's ``writing`` lock
+    from the commit to the publish as the keypress paths do (observe.ui.coder_feed)."""
+    with coder_feed.feed(observation_id).writing:
+        recorded = action()
+        apply(observation_id, recorded.changes)
+    return recorded
 
 
 def _timeline(store: Store, setup: CoderSetup, legend: dict[str, Any]) -> dict[str, Any]:

@@ -251,11 +251,10 @@ def recorder(ctx: Page, setup: coder.CoderSetup) -> None:
 def _act(ctx: Page, obs: int, action: Callable[[], Recorded], unselect: bool = False) -> None:
     """Run a store action from a button; a refused one leaves its message for the fragment."""
     try:
-        recorded = action()
+        coder.write(obs, action)
     except ObserveError as exc:
         st.session_state[f"rec_message_{obs}"] = exc.message(ctx.lang)
         return
-    coder.apply(obs, recorded.changes)
     if unselect:
         st.session_state.pop(f"rec_selected_{obs}", None)
 

@@ -41,3 +41,23 @@ def test_restart_gives_the_observation_a_new_epoch() -> None:
     new = coder_feed.restart(987_654)
     assert new.epoch != old.epoch and new.scheme is old.scheme
     assert coder_feed.feed(987_654) is new
+
+
+def test_a_button_write_holds_the_feed_from_its_commit_to_its_publish() -> None:
+    """Like the keypress paths, the Record page's buttons (undo, redo, edit, delete) write and
+    publish under the feed's ``writing`` lock: a keypress committed meanwhile by the outbox route
+    can't be published before a button's earlier commit, so the feed's order is the commits'."""
+    from observe.model import Recorded
+    from observe.ui.page import Page
+    from observe.ui.record_panels import _act
+
+    obs = 987_655
+    feed = coder_feed.feed(obs, default_scheme())
+    held: list[bool] = []
+
+    def undo() -> Recorded:
+        held.append(feed.writing.locked())
+        return Recorded(action_id=1, changes=_change(1, 1.0))
+
+    _act(Page(store=None, lang="en"), obs, undo)  # type: ignore[arg-type]
+    assert held == [True] and feed.rev == 1 and not feed.writing.locked()
