@@ -117,6 +117,7 @@ def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
     store = signed_in_store(base, mode, lang)
     _install_error_handler()
     _navigation(lang, store)
+    ready_charts()  # plotly.js loads while a page without charts is read (observe.ui.chart_library)
     path = next((p for p, key, _icon in NAVIGATION if key == title_key), None)
     if path is not None and not may_open(store, path):
         st.info(t("ui.page_not_for_role", lang), icon=":material/lock:")
@@ -193,7 +194,6 @@ def _navigation(lang: str, store: Store) -> None:
                 st.page_link(path, label=t(key, lang), icon=icon, query_params={"lang": lang})
             except StreamlitPageNotFoundError:
                 return  # a page run as its own entrypoint (AppTest.from_file on a page): no menu to link
-    ready_charts()
 
 
 def number(value: float, lang: str, digits: int = 0) -> str:

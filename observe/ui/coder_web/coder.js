@@ -332,8 +332,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     addMark({ key, seq: full.seq, text: describe(full) });
     if (keyAt !== undefined) { S.keyAt.set(key, keyAt); S.lastKey = performance.now(); }
     updateSaved();
-    redraw();
-    draw();
+    draw();   // at once, in the keydown handler
     if (keyAt !== undefined) requestAnimationFrame(() => S.drawLat.push(performance.now() - keyAt));
     flush();
     persist([]);
