@@ -144,7 +144,8 @@ def read_xlsx_rows(
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    # NotImplementedError: an entry asks for a newer zip version or a method zipfile lacks
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise InvalidInput("interop.bad_xlsx", filename=filename) from exc
     limits.check_inflated(unpacked, filename)
     try:
