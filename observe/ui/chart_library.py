@@ -42,4 +42,4 @@ def ready_charts() -> None:
     src = chart_module()
     if src is not None:
         with st.sidebar:
-            _component(key="observe_chart_library", data={"src": src}, height=0)
+            _component(key="observe_chart_library", data={"src": src})

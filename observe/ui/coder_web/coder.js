@@ -154,7 +154,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     if (!running()) return;
     tick = setTimeout(() => {
       tick = 0;
-      if (live || !('requestVideoFrameCallback' in video)) { redraw(); follow(); return; }
+      // no frames to follow: the live clock, an old browser, a recording without a picture
+      if (live || !('requestVideoFrameCallback' in video) || !video.videoWidth) { redraw(); follow(); return; }
       vfc = video.requestVideoFrameCallback(() => { vfc = 0; draw(); follow(); });
     }, PLAY_DRAW_MS);
   }
