@@ -165,7 +165,7 @@ def test_code_on_one_replica_read_on_the_other(  # type: ignore[no-untyped-def]
     # replica B: the same session shows every event coded on A
     _open_coder(pages[1], second, session)
     pages[1].locator(f".coder[data-drawn='{len(keys)}']").wait_for()
-    assert pages[1].get_by_text(f"{len(keys)} events coded").is_visible()
+    expect(pages[1].get_by_text(f"{len(keys)} events coded")).to_be_visible()
     # and coding goes on through B without losing A's events
     pages[1].keyboard.press("7")
     _wait_saved(pages[1])
