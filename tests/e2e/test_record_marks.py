@@ -56,7 +56,8 @@ def test_a_key_is_drawn_at_once_pending_then_saved_then_failed_with_the_reason(
     expect(_marks(page).first).to_have_attribute("data-status", "saved")
     # acknowledged by the outbox route's answer, not by a rerun of the page
     expect(_marks(page).first).to_have_attribute("data-via", "route")
-    assert page.evaluate("window.__observeCoder.ackLat.length") == 1
+    # the acknowledgement's latency is noted in the frame that shows it (one frame after the mark)
+    page.wait_for_function("() => window.__observeCoder.ackLat.length === 1")
     assert page.evaluate("window.__observeCoder.renders") <= renders + 1  # at most the later sync
     expect(page.locator("[data-testid='coder-states'] td[data-lane='client-GAZE']")).to_have_attribute(
         "data-status", "saved"
