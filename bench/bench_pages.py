@@ -134,13 +134,19 @@ def navigation_s(page: Any, spec: PageSpec, timeout_ms: int = 60_000) -> float:
     return (float(drawn.json_value()) - started) / 1000
 
 
+def open_home(context: Any, url: str) -> Any:
+    """A new tab on Home, once Home is drawn."""
+    tab = context.new_page()
+    tab.goto(f"{url}/?lang=en")
+    tab.wait_for_function(DRAWN_JS, arg=[list(c) for c in PAGES[0].content], polling="raf")
+    return tab
+
+
 def first_visit_s(context: Any, url: str, spec: PageSpec) -> float:
     """Open Home in a new tab, read it for :data:`READ_S`, click ``spec``'s link and return the
     time from the click to the page's first complete draw."""
-    tab = context.new_page()
+    tab = open_home(context, url)
     try:
-        tab.goto(f"{url}/?lang=en")
-        tab.wait_for_function(DRAWN_JS, arg=[list(c) for c in PAGES[0].content], polling="raf")
         tab.wait_for_timeout(READ_S * 1000)  # the user reading, not a wait for the app
         return navigation_s(tab, spec)
     finally:
@@ -166,9 +172,7 @@ def measure(db_path: Path, media: Path, log: Path, repeat: int) -> dict[str, lis
         for _ in range(repeat):
             for spec in PAGES[1:]:
                 times[FIRST + spec.label].append(first_visit_s(context, app.url, spec))
-        tab = context.new_page()
-        tab.goto(f"{app.url}/?lang=en")
-        tab.wait_for_function(DRAWN_JS, arg=[list(c) for c in PAGES[0].content], polling="raf")
+        tab = open_home(context, app.url)
         for round_ in range(repeat + 1):  # the first round warms the tab's own copy of plotly.js
             for spec in (*PAGES[1:], PAGES[0]):
                 took = navigation_s(tab, spec)

@@ -192,11 +192,11 @@ def test_the_cheat_sheet_says_a_state_key_ends_the_state_in_indonesian(
     expect(page.get_by_test_id("coder-sheet-state-end")).to_contain_text("mengakhirinya")
 
 
-def test_one_key_listener_and_one_frame_loop_however_many_updates(
+def test_one_key_listener_and_one_redraw_chain_however_many_updates(
     app: App, page, e2e_store: Store, test_video: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """Streamlit runs the component's function on every data update but its cleanup only on
-    unmount: each run must retire the previous run's listener, loop and timer itself."""
+    unmount: each run must retire the previous run's listeners, redraws and timer itself."""
     session = _session(e2e_store, test_video, app.media_dir)
     _open_coder(page, app, session)
     for key in ("6", "7", "8", "9", "0"):

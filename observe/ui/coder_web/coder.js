@@ -131,7 +131,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   const S = root.__s;
   S.renders = (S.renders || 0) + 1;
-  if (S.cleanup) S.cleanup();   // the previous run's listener, loop and timer (see the end)
+  if (S.cleanup) S.cleanup();   // the previous run's listeners, redraws and timer (see the end)
   S.data = d;
   S.dirty = true;
   S.root = root;
@@ -821,8 +821,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }, RETRY_MS);
   if (S.outbox.length && !S.flushedRestored) { S.flushedRestored = true; setTimeout(flush, 50); }
   // Streamlit calls this function again on every change of `data` but the cleanup only on
-  // unmount: each run first undoes the previous run's listener, frame loop and timer, or they
-  // pile up (a stale closure then answers the keys, and every loop redraws every frame).
+  // unmount: each run first undoes the previous run's listeners, redraws and timer, or they
+  // pile up (a stale closure then answers the keys, and each chain of redraws draws again).
   function cleanup() {
     if (S.cleanup !== cleanup) return;
     S.cleanup = null;
