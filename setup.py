@@ -19,7 +19,10 @@ class BuildPy(build_py):
 
 setup(
     packages=[
-        *find_namespace_packages(include=["observe", "observe.*"], exclude=["*.__pycache__"]),
+        *find_namespace_packages(
+            include=["observe", "observe.*"],
+            exclude=["*.__pycache__", "observe.ui.plot_web.build*"],  # the chart library's build: not shipped
+        ),
         "observe._site",
         "observe._site.pages",
     ],

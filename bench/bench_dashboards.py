@@ -93,7 +93,7 @@ def _render(client: str) -> Callable[[], None]:
         at = AppTest.from_file(str(ROOT / "pages" / "5_Client_progress.py"), default_timeout=600)
         at.query_params["client"] = client
         at.run()
-        if at.exception or not at.get("plotly_chart"):
+        if at.exception or not at.get("bidi_component"):  # its chart (observe.ui.plot)
             raise RuntimeError(f"client-progress page failed for {client}: {at.exception}")
 
     return go

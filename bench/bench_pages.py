@@ -63,7 +63,7 @@ class PageSpec:
     title_key: str
 
 
-PLOT = "[data-testid='stPlotlyChart']"
+PLOT = ".observe-plot"  # observe.ui.plot
 TABLE = "[data-testid='stDataFrame']"
 METRIC = "[data-testid='stMetric']"
 #: every page of the sidebar, with what its default view shows on the demo workspace
@@ -92,7 +92,7 @@ DRAWN_JS = """(content) => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.dataset.testScriptState !== 'notRunning') return false;
   if (all("[data-testid='stSkeleton']").length) return false;
-  if (!shown("[data-testid='stPlotlyChart']").every(c => c.querySelector('.main-svg'))) return false;
+  if (!shown(".observe-plot").every(c => c.querySelector('.main-svg'))) return false;
   if (!shown("[data-testid='stDataFrame']").every(t => t.querySelector('canvas'))) return false;
   if (!content.every(([sel, n]) => all(sel).length >= n)) return false;
   return performance.now();

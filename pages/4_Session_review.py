@@ -77,9 +77,7 @@ st.subheader(ctx.t("dash.timeline"))
 st.caption(ctx.t("dash.timeline_help"))
 figures = aw.run(ctx, aw.session_review_figures, code, observer, params, ctx.lang, session=code)
 timeline = figures.timeline
-state = aw.chart(ctx, timeline, "review_timeline", f"timeline_{code}", on_select="rerun",
-                 selection_mode="points")  # fmt: skip
-points = state.selection.points if state is not None else []
+points = aw.chart(ctx, timeline, "review_timeline", f"timeline_{code}", clickable=True)
 if points:
     t_s = charts.timeline_point_time(timeline, points[0])
     if t_s is not None:

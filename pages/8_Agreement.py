@@ -7,6 +7,7 @@ from observe.reports import agreement
 from observe.reports import agreement_view as av
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
+from observe.ui.plot import plot
 from observe.ui.widgets import attempt, table
 
 ctx = page.setup("nav.agreement", ":material/compare:")
@@ -80,11 +81,11 @@ which = col_which.selectbox(
     ctx.t("agreement_page.matrix_of"), list(view.matrices[kind]), key="agreement_matrix_which"
 )
 if which:
-    st.plotly_chart(view.matrix_figure(kind, which), key="agreement_matrix_chart")
+    plot(view.matrix_figure(kind, which), "agreement_matrix_chart")
 
 st.subheader(ctx.t("agreement_page.timeline"))
 st.caption(ctx.t("agreement_page.timeline_help"))
-st.plotly_chart(view.timeline, key="agreement_timeline")
+plot(view.timeline, "agreement_timeline")
 
 st.subheader(ctx.t("agreement_page.largest"))
 if not view.jumps:
@@ -112,7 +113,7 @@ st.caption(ctx.t("agreement_page.training_help"))
 if view.training_figure is None:
     st.info(ctx.t("agreement_page.no_training"), icon=":material/school:")
 else:
-    st.plotly_chart(view.training_figure, key="agreement_training_chart")
+    plot(view.training_figure, "agreement_training_chart")
     table(ctx, view.training_table, "agreement_page.training_col", key="agreement_training")
 
 with st.expander(ctx.t("agreement_page.reference_title"), icon=":material/verified:"):

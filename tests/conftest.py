@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import multiprocessing.context
 
     import psycopg
+    from streamlit.testing.v1 import AppTest
 
     from observe.store import Store
 
@@ -308,3 +309,59 @@ def store_on_each_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
             opened = Store.open(url)
             yield opened
             opened.close()
+
+
+def charts(at: AppTest) -> list[dict[str, Any]]:
+    """The figures (plotly JSON) of the charts an AppTest page drew with :func:`observe.ui.plot.plot`:
+    AppTest sees a custom component as an unknown element with its ``data`` as JSON."""
+    import json
+
+    return [
+        json.loads(json.loads(element.proto.json)["figure"])
+        for element in at.get("bidi_component")
+        if element.proto.component_name == "observe_plot"
+    ]
+
+
+def asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the ASGI interface of our own routes (observe.ui.routes): status, headers, body.
+    (starlette's TestClient needs an extra package.)"""
+    import asyncio
+
+    from starlette.applications import Starlette
+
+    from observe.ui.routes import ROUTES
+
+    path, _, query = path.partition("?")
+    scope = {
+        "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+        "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "server": ("test", 80),
+        "client": ("test", 1), "headers": [],
+    }  # fmt: skip
+    sent: list[dict[str, object]] = []
+    done = False
+
+    async def receive() -> dict[str, object]:
+        nonlocal done
+        if done:
+            await asyncio.Event().wait()
+        done = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        app = Starlette(routes=ROUTES)
+        task = asyncio.ensure_future(app(scope, receive, send))
+        while not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent):
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers: dict[str, str] = {}
+    for k, v in start["headers"]:  # type: ignore[attr-defined]
+        headers[k.decode()] = (headers[k.decode()] + "\n" if k.decode() in headers else "") + v.decode()
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    return int(start["status"]), headers, body  # type: ignore[call-overload]

@@ -4,7 +4,6 @@ administrator's unlock (store and CLI), a server-wide throttle, and the password
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -29,7 +28,7 @@ from observe.store import tables as T
 from observe.store.secret import signing_key
 from observe.ui import signin_routes
 from observe.video import library as media
-from tests.conftest import forked_processes
+from tests.conftest import asgi_get, forked_processes
 
 PASSWORD = "a long pass phrase"
 T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
@@ -292,47 +291,6 @@ def test_a_sign_in_ends_when_idle_at_its_limit_at_sign_out_and_when_the_user_is_
     assert records.resume(store, token=token) is None and not records.is_live(store, record.id)
 
 
-def _asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
-    """One GET through the ASGI interface of our own routes."""
-    from starlette.applications import Starlette
-
-    from observe.ui.routes import ROUTES
-
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
-        "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "server": ("test", 80),
-        "client": ("test", 1), "headers": [],
-    }  # fmt: skip
-    sent: list[dict[str, object]] = []
-    done = False
-
-    async def receive() -> dict[str, object]:
-        nonlocal done
-        if done:
-            await asyncio.Event().wait()
-        done = True
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    async def run() -> None:
-        app = Starlette(routes=ROUTES)
-        task = asyncio.ensure_future(app(scope, receive, send))
-        while not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent):
-            await asyncio.sleep(0.01)
-        task.cancel()
-
-    asyncio.run(run())
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    headers: dict[str, str] = {}
-    for k, v in start["headers"]:  # type: ignore[attr-defined]
-        headers[k.decode()] = (headers[k.decode()] + "\n" if k.decode() in headers else "") + v.decode()
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
-    return int(start["status"]), headers, body  # type: ignore[call-overload]
-
-
 def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -346,7 +304,7 @@ def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
     with store.engine.connect() as conn:
         stored = conn.execute(select(T.sign_in_records)).one()
     assert ticket not in repr(stored) and stored.ticket_hash == hashlib.sha256(ticket.encode()).hexdigest()
-    status, headers, _ = _asgi_get(f"/api/signin/cookie?ticket={ticket}")
+    status, headers, _ = asgi_get(f"/api/signin/cookie?ticket={ticket}")
     assert status == 200
     cookie = headers["set-cookie"]
     token = cookie.removeprefix(f"{signin_routes.COOKIE}=").split(";", 1)[0]
@@ -356,11 +314,11 @@ def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
     assert records.resume(replica, token=token) == record and records.resume(store, token=token) == record
     assert records.resume(store, token=first_token) is None
     assert not records.ticket_pending(replica, ticket)
-    assert _asgi_get(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
-    assert _asgi_get("/api/signin/cookie?ticket=made-up")[0] == 403
+    assert asgi_get(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
+    assert asgi_get("/api/signin/cookie?ticket=made-up")[0] == 403
     late = records.issue_ticket(store, record.id, now=0.0)  # issued long ago: expired
     assert not records.ticket_pending(store, late)
-    assert _asgi_get(f"/api/signin/cookie?ticket={late}")[0] == 403
+    assert asgi_get(f"/api/signin/cookie?ticket={late}")[0] == 403
     replica.close()
 
 
@@ -406,9 +364,9 @@ def test_sign_out_ends_every_video_link_issued_under_the_sign_in(
         media.video_url(video, key=key, sign_in=record.id),
         media.video_url(video, key=key, sign_in=other.id),
     )
-    assert _asgi_get(link)[0] == 200 and _asgi_get(other_link)[0] == 200
-    assert _asgi_get(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
+    assert asgi_get(link)[0] == 200 and asgi_get(other_link)[0] == 200
+    assert asgi_get(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
     records.revoke(store, record.id)
-    assert _asgi_get(link)[0] == 403
-    assert _asgi_get(other_link)[0] == 200  # another sign-in's links live on
+    assert asgi_get(link)[0] == 403
+    assert asgi_get(other_link)[0] == 200  # another sign-in's links live on
     store.close()

@@ -101,7 +101,7 @@ def installed(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip install .`` of a copy of the checkout (the build leaves nothing in the repository)."""
     source = tmp_path_factory.mktemp("src") / "observe"
     skip = shutil.ignore_patterns(
-        ".git", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", ".benchmarks"
+        ".git", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", ".benchmarks", "node_modules"
     )
     top_only = {"data", "tests", "bench", "docs"}  # observe/scheme/data is the package's own
 
@@ -160,4 +160,7 @@ def test_installed_serve_shows_the_app_with_its_pages(served: str) -> None:
         sync_api.expect(page.get_by_role("tab", name="Cheat-sheet")).to_be_visible(
             **first_draw
         )  # the page, from the package
+        page.get_by_role("link", name=re.compile("Cue patterns")).first.click()
+        # the chart, drawn by plotly.js's modules from the package (observe.ui.plot)
+        sync_api.expect(page.locator(".observe-plot .main-svg").first).to_be_attached(**first_draw)
         browser.close()

@@ -345,6 +345,7 @@ def small_multiples_figure(
         fig.update_yaxes(title_text=t("dash.chart.index", lang), row=r, col=1)
     for c in range(1, ncols + 1):
         fig.update_xaxes(title_text=t("dash.chart.session_number", lang), dtick=1, row=nrows, col=c)
-    fig.update_layout(height=80 + 240 * nrows, margin={"l": 10, "r": 10, "t": 40, "b": 40},
-                      legend=_TOP_LEGEND)  # fmt: skip
+    # the legend at the top of the figure, above the panels' titles (not over them)
+    fig.update_layout(height=110 + 240 * nrows, margin={"l": 10, "r": 10, "t": 70, "b": 40},
+                      legend={**_TOP_LEGEND, "yref": "container", "y": 1, "yanchor": "top"})  # fmt: skip
     return fig

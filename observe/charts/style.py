@@ -1,20 +1,24 @@
-"""The house colours of every chart: one valence colour map, used everywhere (DESIGN.md).
+"""The house style of every chart: one valence colour map, used everywhere (DESIGN.md), and the
+plotly template every figure is built with.
 
 Okabe-Ito blue for open, grey for neutral, vermillion for closed — distinguishable with the
 common colour-vision deficiencies (Okabe & Ito 2008) — and a light grey for not visible / no
 valence (NA, never neutral).
+
+The template (:data:`TEMPLATE`, put on every figure by :func:`house` as it is shown or
+downloaded) gives the charts the app's own look — its font and text colours, no background,
+horizontal grid lines only, margins that grow to fit the axis labels. Not through plotly's global
+default: Streamlit sets that default to a template of its own when it draws a plotly chart.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    pass
+import plotly.graph_objects as go
 
 #: valence class → colour (Okabe-Ito)
 VALENCE_COLOURS: dict[str, str] = {
@@ -63,3 +67,42 @@ def score_colours(values: pd.Series | np.ndarray) -> list[str]:
 
 #: Diverging scale for residuals/Q: closed colour (negative) → white → open colour (positive).
 DIVERGING_SCALE = [[0.0, VALENCE_COLOURS["closed"]], [0.5, "#FFFFFF"], [1.0, VALENCE_COLOURS["open"]]]
+
+
+_FONT = '"Source Sans", "Source Sans Pro", sans-serif'  # the app's font (Streamlit's)
+_TEXT, _FADED, _GRID, _LINE = "#31333F", "#808495", "#E6EAF1", "#D5DAE5"
+_AXIS = {
+    "automargin": True,
+    "gridcolor": _GRID,
+    "zerolinecolor": _LINE,
+    "linecolor": _LINE,
+    "tickfont": {"color": _FADED, "size": 12},
+    "title": {"font": {"color": _FADED}},
+}
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": _FONT, "size": 14, "color": _TEXT},
+        "colorway": ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"],
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {**_AXIS, "showgrid": False},
+        "yaxis": {**_AXIS, "showgrid": True},
+        "hoverlabel": {"font": {"family": _FONT}},
+        "legend": {"font": {"color": _TEXT}},
+        "margin": {"t": 30, "b": 40, "l": 10, "r": 10},
+    }
+)
+_TEMPLATE_JSON = TEMPLATE.to_plotly_json()
+
+
+def house(fig: go.Figure) -> dict[str, Any]:
+    """``fig`` as plotly JSON (a dict) in the house template; ``fig`` itself is not changed.
+
+    >>> fig = go.Figure(go.Scatter(x=[1], y=[2]), layout={"template": "plotly_dark"})
+    >>> house(fig)["layout"]["template"]["layout"]["font"]["family"].startswith('"Source Sans"')
+    True
+    >>> fig.layout.template.layout.paper_bgcolor  # the figure keeps its own
+    'rgb(17,17,17)'
+    """
+    payload = fig.to_plotly_json()
+    return {**payload, "layout": {**payload.get("layout", {}), "template": _TEMPLATE_JSON}}

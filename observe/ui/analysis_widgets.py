@@ -16,17 +16,20 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from observe import charts
 from observe.analysis.openness import LIMITATIONS_KEY, OpennessParams
 from observe.analysis.resistance import ReferralParams
+from observe.charts.style import house
 from observe.errors import ObserveError
 from observe.model import EXHAUSTIVE_CHANNELS
 from observe.reports import agreement_view, dashboards
 from observe.store import Store
 from observe.ui import cache as _cache  # noqa: F401  (cached figures unpickle without validating again)
 from observe.ui.page import Page
+from observe.ui.plot import plot
 
 RECORD_PAGE = "pages/1_Record.py"
 R = TypeVar("R")
@@ -171,23 +174,22 @@ def referral_params(ctx: Page, prefix: str) -> ReferralParams:
 
 
 # -- showing results -----------------------------------------------------------------------------------------------
-def chart(ctx: Page, fig: go.Figure, key: str, filename: str, **kwargs: Any) -> Any:
-    """A plotly chart (PNG from its toolbar camera) with a self-contained HTML download below it."""
-    config = {
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    }
-    state = st.plotly_chart(fig, key=key, config=config, **kwargs)
+def chart(
+    ctx: Page, fig: go.Figure, key: str, filename: str, *, clickable: bool = False
+) -> list[dict[str, Any]]:
+    """A plotly chart (PNG from its toolbar camera) with a self-contained HTML download below it;
+    the points clicked in it in this run (see :func:`observe.ui.plot.plot`)."""
+    clicked = plot(fig, key, filename=filename, clickable=clickable)
     st.download_button(
         ctx.t("dash.download_html"),
-        data=lambda: fig.to_html(include_plotlyjs=True, full_html=True),  # built only when clicked
+        data=lambda: pio.to_html(house(fig), include_plotlyjs=True, full_html=True),  # built when clicked
         file_name=f"{filename}.html",
         mime="text/html",
         key=f"{key}_html",
         on_click="ignore",
         icon=":material/download:",
     )
-    return state
+    return clicked
 
 
 def table(ctx: Page, frame: pd.DataFrame, key: str, filename: str) -> None:

@@ -25,7 +25,7 @@ from observe.governance.files import owner_only_umask
 from observe.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from observe.store import Store, resolve_url
 from observe.ui.app_files import app_dir
-from observe.ui.chart_library import ready_charts
+from observe.ui.plot import ready_charts
 from observe.ui.signin import signed_in_store
 
 log = logging.getLogger("observe.ui")
@@ -117,7 +117,7 @@ def setup(title_key: str, icon: str = ":material/visibility:") -> Page:
     store = signed_in_store(base, mode, lang)
     _install_error_handler()
     _navigation(lang, store)
-    ready_charts()  # plotly.js loads while a page without charts is read (observe.ui.chart_library)
+    ready_charts()  # plotly.js loads while a page without charts is read (observe.ui.plot)
     path = next((p for p, key, _icon in NAVIGATION if key == title_key), None)
     if path is not None and not may_open(store, path):
         st.info(t("ui.page_not_for_role", lang), icon=":material/lock:")

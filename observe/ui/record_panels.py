@@ -20,6 +20,7 @@ from observe.scheme.sheet import cheat_sheet_view
 from observe.store.secret import signing_key
 from observe.ui import coder, signin
 from observe.ui.page import Page
+from observe.ui.plot import plot
 from observe.ui.widgets import attempt, table
 from observe.video import library as media
 
@@ -438,4 +439,4 @@ def overview(ctx: Page, setup: coder.CoderSetup) -> None:
             st.caption(ctx.t("record.page.nothing_coded"))
             return
         fig = timeline_figure(frame, setup.scheme, ctx.lang, valences=setup.valences)
-        st.plotly_chart(fig, key="rec_overview_chart", use_container_width=True)
+        plot(fig, "rec_overview_chart")

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from observe.errors import NotFound, PermissionDenied
 from observe.ui.outbox_routes import outbox
+from observe.ui.plot import ROUTE as CHART_LIBRARY
 from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live, workspace_key
 from observe.video import library as media
 
@@ -117,4 +118,6 @@ ROUTES: list[BaseRoute] = [
     Route("/api/signin/clear", clear_cookie, methods=["GET"]),
     # The coder's keypresses, acknowledged without waiting for a rerun (observe.ui.outbox_routes).
     Route("/api/outbox/{observation_id:int}", outbox, methods=["POST"]),
+    # plotly.js's cartesian bundle for the charts (observe.ui.plot).
+    CHART_LIBRARY,
 ]

@@ -17,6 +17,7 @@ from observe import charts
 from observe.reports import synchrony as sync
 from observe.ui import page
 from observe.ui.page import Page
+from observe.ui.plot import plot
 from observe.video.motion import Roi
 
 
@@ -83,7 +84,8 @@ def region_inputs(ctx: Page, code: str, frame: np.ndarray, stored: list[Roi]) ->
     source = picture_of(frame)
     if source:
         figure.update_traces(z=None, source=source, selector={"type": "image"})
-    picture.plotly_chart(figure, key="sync_frame")
+    with picture:
+        plot(figure, "sync_frame")
     picture.caption(ctx.t("syncpage.frame_caption", width=width, height=height))
     return rois
 
@@ -133,27 +135,25 @@ def _charts(ctx: Page, res: sync.SessionSynchrony) -> None:
     t = ctx.t
     st.markdown(f"**{t('syncpage.timeline')}**")
     note = res.problems["openness"].message(ctx.lang) if "openness" in res.problems else None
-    st.plotly_chart(
+    plot(
         charts.synchrony_timeline_figure(
             res.series, res.result.windows, res.openness, ctx.lang, openness_note=note
         ),
-        key="sync_timeline",
+        "sync_timeline",
     )
     heat, dist = st.columns([3, 2])
     heat.markdown(f"**{t('syncpage.heatmap')}**")
-    heat.plotly_chart(
-        charts.synchrony_heatmap_figure(res.result.ccf, res.result.windows, ctx.lang), key="sync_heatmap"
-    )
+    with heat:
+        plot(charts.synchrony_heatmap_figure(res.result.ccf, res.result.windows, ctx.lang), "sync_heatmap")
     dist.markdown(f"**{t('syncpage.surrogate_chart')}**")
-    dist.plotly_chart(
-        charts.surrogate_figure(
-            res.result.grand_aver,
-            res.shuffle.surrogates if res.shuffle else (),
-            res.recombination_test.surrogates if res.recombination_test else (),
-            ctx.lang,
-        ),
-        key="sync_surrogates",
+    surrogates = charts.surrogate_figure(
+        res.result.grand_aver,
+        res.shuffle.surrogates if res.shuffle else (),
+        res.recombination_test.surrogates if res.recombination_test else (),
+        ctx.lang,
     )
+    with dist:
+        plot(surrogates, "sync_surrogates")
 
 
 def _downloads(ctx: Page, res: sync.SessionSynchrony, stem: str) -> None:

@@ -31,7 +31,7 @@ def demo(e2e_store: Store) -> Store:
 
 def _charts_drawn(page: object, at_least: int) -> None:
     page.wait_for_function(  # type: ignore[attr-defined]
-        f"() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= {at_least}",
+        f"() => document.querySelectorAll('.observe-plot .main-svg').length >= {at_least}",
         timeout=30_000,
     )
 
@@ -92,26 +92,75 @@ def test_cue_patterns(app: App, page: object, demo: Store) -> None:
     open_page(page, app, "Cue_patterns")
     _charts_drawn(page, 1)
     _see(page, "Pooled over")
-    heat = page.locator("[data-testid='stPlotlyChart'] .heatmaplayer")  # type: ignore[attr-defined]
+    heat = page.locator(".observe-plot .heatmaplayer")  # type: ignore[attr-defined]
     expect(heat).to_have_count(1)  # type: ignore[attr-defined]
     _see(page, "Q = ")
     _shot(page, "cue-patterns")
 
 
-#: Streamlit's chart module (plotly.js) among the scripts this tab has loaded.
-CHART_MODULE_LOADED = """() => performance.getEntriesByType('resource')
-  .some(e => /\\/static\\/js\\/PlotlyChart\\.[^/]*\\.js$/.test(new URL(e.name).pathname))"""
+#: The chart library's files this tab has loaded (observe.ui.plot), by their names' first part.
+LOADED_JS = """() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)
+  .filter(p => p.includes('/api/lib/plotly/') || /\\/static\\/js\\/PlotlyChart\\./.test(p))
+  .map(p => p.split('/').pop().split(/[-.]/)[0])"""
 
 
 def test_a_page_without_charts_readies_the_chart_library_for_the_first_dashboard(
     app: App, page: object, demo: Store
 ) -> None:
-    """The first dashboard reached in a new tab used to wait for plotly.js (4.7 MB, about 0.6 s
-    to evaluate): 1.7–1.9 s against 0.8 s later. Home has no chart, yet once it is drawn and the
-    browser idle, the tab loads the module Streamlit's charts use, and the dashboard draws with it."""
+    """The first dashboard reached in a new tab used to wait for plotly.js (about 0.6 s to
+    evaluate): 1.7–1.9 s against 0.8 s later. Home has no chart, yet once it is drawn and the
+    browser idle, the tab loads the chart library, and the dashboard draws with it."""
     open_page(page, app, "")
     expect(page.locator("[data-testid='stMetric']").first).to_be_visible()  # type: ignore[attr-defined]
-    assert page.locator("[data-testid='stPlotlyChart']").count() == 0  # type: ignore[attr-defined]
-    page.wait_for_function(CHART_MODULE_LOADED, timeout=20_000)  # type: ignore[attr-defined]
+    assert page.locator(".observe-plot").count() == 0  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.Plotly && window.Plotly.register", timeout=20_000)  # type: ignore[attr-defined]
     page.locator("[data-testid='stSidebar'] a[href^='Cue_patterns?']").click()  # type: ignore[attr-defined]
     _charts_drawn(page, 1)
+
+
+def test_a_dashboard_draws_with_plotly_core_not_streamlit_chart_module(
+    app: App, page: object, demo: Store
+) -> None:
+    """Streamlit's chart module is the whole of plotly.js (4.7 MB, 0.8 s of the 2-core machine's
+    main thread in every new tab): the dashboards opened in a new tab took 1.8–2.5 s (issue 16).
+    Session review's charts now draw with plotly.js's core and its bar module (which modules a
+    chart asks for: tests/ui/test_plot.py); Streamlit's chart module is never loaded."""
+    open_page(page, app, "Session_review", session="K01-S06")
+    _charts_drawn(page, 3)
+    loaded = set(page.evaluate(LOADED_JS))  # type: ignore[attr-defined]
+    assert {"core", "bar"} <= loaded and "PlotlyChart" not in loaded, loaded
+    # plotly's own chart: its toolbar is there (hover and the PNG camera)
+    expect(page.locator(".observe-plot .modebar").first).to_be_attached()  # type: ignore[attr-defined]
+
+
+#: The widest state bar of the session timeline (the first chart), as the page's coordinates.
+WIDEST_BAR_JS = """() => {
+  const bars = [...document.querySelectorAll('.observe-plot')][0].querySelectorAll('.barlayer .point path');
+  const box = [...bars].map(b => b.getBoundingClientRect()).sort((a, b) => b.width - a.width)[0];
+  return box && {x: box.x + box.width / 2, y: box.y + box.height / 2};
+}"""
+
+
+def test_a_click_on_the_session_timeline_opens_the_recorder_at_that_moment(
+    app: App, page: object, demo: Store
+) -> None:
+    open_page(page, app, "Session_review", session="K01-S06")
+    _charts_drawn(page, 3)
+    timeline = page.locator(".observe-plot").first  # type: ignore[attr-defined]
+    timeline.scroll_into_view_if_needed()
+    spot = page.evaluate(WIDEST_BAR_JS)  # type: ignore[attr-defined]
+    page.mouse.move(spot["x"], spot["y"])  # type: ignore[attr-defined]
+    expect(timeline.locator(".hoverlayer .hovertext").first).to_be_visible()  # type: ignore[attr-defined]
+    page.mouse.click(spot["x"], spot["y"])  # type: ignore[attr-defined]
+    expect(page).to_have_url(re.compile(r"/Record\?.*t=\d+\.\d{3}"), timeout=20_000)  # type: ignore[attr-defined]
+    expect(page.locator("[data-testid='stMain'] h1")).to_contain_text("Record")  # type: ignore[attr-defined]
+
+
+def test_a_chart_whose_library_cannot_load_says_so(app: App, page: object, demo: Store) -> None:
+    """The server gone mid-load: where the chart would be, the reader is told what to do."""
+    page.route("**/api/lib/plotly/**", lambda route: route.abort())  # type: ignore[attr-defined]
+    open_page(page, app, "Cue_patterns")
+    expect(page.locator(".observe-plot").first).to_contain_text(  # type: ignore[attr-defined]
+        "This chart could not be drawn", timeout=20_000
+    )
+    expect(page.locator(".observe-plot").first).to_contain_text("Reload the page")  # type: ignore[attr-defined]

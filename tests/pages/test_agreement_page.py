@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from observe.analysis.agreement import compare
 from observe.store import Store
+from tests.conftest import charts
 
 TIMEOUT = 60
 PAGE = "pages/8_Agreement.py"
@@ -61,8 +63,7 @@ def test_demo_session_shows_the_per_channel_tables(at: AppTest, demo_db: Path) -
     assert {"F1", "Precision", "Recall", "Matches"} <= set(events_table.columns)
     icc = frame(at, "ICC(2,1)")
     assert len(icc) == 2 and icc["ICC(2,1)"].notna().all()
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 2  # the matrix heatmap and the twin timeline
+    assert len(charts(at)) >= 2  # the matrix heatmap and the twin timeline
     assert "Largest disagreements" in texts(at)
     # the demo designates obs.ani's coding of K01-S03 as the training reference
     assert frame(at, "Channels passed")["Reference by"].tolist() == ["obs.ani"]
@@ -73,8 +74,8 @@ def test_matrix_switches_to_events_with_the_nil_category(at: AppTest) -> None:
     assert not at.exception
     options = at.selectbox(key="agreement_matrix_which").options
     assert "Client · Gaze" in options
-    heatmap = [c for c in at.get("plotly_chart") if "heatmap" in c.proto.spec][0]
-    assert "∅" in heatmap.proto.spec
+    heatmap = next(c for c in charts(at) if c["data"][0]["type"] == "heatmap")
+    assert "∅" in json.dumps(heatmap, ensure_ascii=False)
 
 
 def test_blind_while_the_second_observer_codes(demo_db: Path, open_app: Callable[..., AppTest]) -> None:
@@ -89,7 +90,7 @@ def test_blind_while_the_second_observer_codes(demo_db: Path, open_app: Callable
     at.selectbox(key="agreement_a").set_value("obs.budi").run()
     assert not at.exception
     assert any("Your observation of K01-S01 is not finished" in i.value for i in at.info)
-    assert not at.dataframe and not at.get("plotly_chart")  # nothing of obs.ani's coding
+    assert not at.dataframe and not charts(at)  # nothing of obs.ani's coding
     at.selectbox(key="agreement_a").set_value("obs.ani").run()
     assert any("Not everyone has finished coding K01-S01" in i.value for i in at.info)
     assert not at.dataframe

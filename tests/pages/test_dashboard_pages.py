@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from observe.model import Observation
 from observe.store import Store
+from tests.conftest import charts
 
 TIMEOUT = 60
 
@@ -28,17 +29,13 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def _charts(at: AppTest) -> list[object]:
-    return at.get("plotly_chart")
-
-
 def test_session_review_shows_indices_and_charts(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("pages/4_Session_review.py")
     at.selectbox(key="review_session").set_value("K01-S06").run()
     labels = {m.label: m.value for m in at.metric}
     assert labels["Openness index (session)"].startswith("+")
     assert labels["Attending index (counselor)"].startswith("+")
-    assert len(_charts(at)) == 3  # timeline, openness curve, time budget
+    assert len(charts(at)) == 3  # timeline, openness curve, time budget
     assert "descriptive supervision aid" in _texts(at)  # the limitations note beside the index
     assert "window_s" in _texts(at)  # the parameters beside the result
 
@@ -76,7 +73,7 @@ def test_client_progress_flags_k02(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("pages/5_Client_progress.py")
     at.selectbox(key="progress_client").set_value("K02").run()
     assert any("alih tangan kasus" in e.value for e in at.error)
-    assert len(_charts(at)) == 1
+    assert len(charts(at)) == 1
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download chart (HTML)", "Download table (CSV)", "Printable summary (HTML)"]
 
@@ -98,14 +95,14 @@ def test_client_progress_in_indonesian_and_not_enough_data(
 def test_counselor_view(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("pages/6_Counselor.py")
     at.selectbox(key="counselor_pick").set_value("C01").run()
-    assert len(_charts(at)) == 1
+    assert len(charts(at)) == 1
     assert {m.label for m in at.metric} >= {"Mean attending index", "Median r, same window"}
 
 
 def test_cue_patterns_filters(open_page: Callable[[str], AppTest]) -> None:
     at = open_page("pages/7_Cue_patterns.py")
     at.number_input(key="cues_perm").set_value(100).run()
-    assert len(_charts(at)) == 1
+    assert len(charts(at)) == 1
     assert "Pooled over 15 sessions" in _texts(at)
     at.multiselect(key="cues_clients").set_value(["K01"]).run()
     assert "Pooled over 6 sessions" in _texts(at)

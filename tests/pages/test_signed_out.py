@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from observe.store import Store
+from tests.conftest import charts
 
 TIMEOUT = 60
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ def test_signed_out_page_shows_only_the_sign_in(team: None, path: Path) -> None:
     leaked = [value for value in SECRETS if value in text]
     assert not leaked, f"{path.name} shows {leaked} while signed out"
     # nothing but the sign-in: no tables, charts or other inputs from the page itself
-    assert not at.dataframe and not at.get("plotly_chart") and not at.selectbox[1:]
+    assert not at.dataframe and not charts(at) and not at.selectbox[1:]
 
 
 def test_signing_in_opens_the_page_and_a_wrong_password_does_not(team: None) -> None:

@@ -17,6 +17,7 @@ from observe.i18n import t
 from observe.reports.synchrony import ROI_ATTRIBUTE
 from observe.store import Store
 from observe.video.synthetic import SyntheticVideo, make_synthetic_video
+from tests.conftest import charts
 
 TIMEOUT = 60
 PAGE = "pages/10_Synchrony.py"
@@ -81,14 +82,13 @@ def test_caveat_and_frame_with_default_regions(app: AppTest) -> None:
 
 def test_the_frame_goes_to_the_browser_as_a_compressed_picture(app: AppTest, video: SyntheticVideo) -> None:
     """Not as a JSON array of every pixel's three numbers (about 1 MB for the demo's 640×360 frame)."""
-    frame = next(c for c in app.get("plotly_chart") if '"type":"image"' in c.proto.spec)
-    spec = json.loads(frame.proto.spec)
+    spec = next(c for c in charts(app) if c["data"][0]["type"] == "image")
     image = spec["data"][0]
     assert "z" not in image and image["source"].startswith("data:image/jpeg;base64,")
     picture = base64.b64decode(image["source"].split(",", 1)[1])
     decoded = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
     assert decoded.shape[:2] == (108, 192)  # the frame's size: the regions' coordinates still fit
-    assert len(frame.proto.spec) < 192 * 108  # smaller than one byte a pixel
+    assert len(json.dumps(spec)) < 192 * 108  # smaller than one byte a pixel
     shapes = spec["layout"]["shapes"]
     assert len(shapes) == 4  # the regions are drawn over it
 

@@ -1,0 +1,1 @@
+import{O as a}from"./chunk-IJZBF35D.js";export{a as default};
