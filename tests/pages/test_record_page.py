@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from observe.store import Store
 from observe.video.library import ffmpeg_exe
+from tests.conftest import charts
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Record.py")
 TOKEN = "f" * 32 + ".mp4"
@@ -102,3 +103,16 @@ def test_page_in_indonesian(workspace: Store, tmp_path: Path) -> None:
     assert at.title[0].value == "Rekam"
     assert at.selectbox(key="rec_session").label == "Sesi"
     assert at.toggle(key="rec_overview").label == "Tampilkan seluruh sesi sebagai linimasa"
+
+
+def test_the_whole_session_overview_is_a_chart_of_the_coded_events(workspace: Store, tmp_path: Path) -> None:
+    code = _seed(workspace, tmp_path / "media", video=False)
+    obs = workspace.open_observation(code, "ani")
+    workspace.add_event(obs.id, "client", "G_EYE", 10.0, 30.0)
+    at = _run(session=code, observer="ani")
+    assert not charts(at)  # drawn on request only
+    at.toggle(key="rec_overview").set_value(True).run()
+    assert not at.exception
+    (figure,) = charts(at)
+    bars = [trace for trace in figure["data"] if trace["type"] == "bar"]
+    assert any(trace.get("base") for trace in bars)  # the state from 10 s, as a bar
