@@ -142,7 +142,7 @@ def timeline_figure(
 
 
 def timeline_point_time(fig: go.Figure, point: Mapping[str, object]) -> float | None:
-    """The session time of a clicked timeline element (a Streamlit/plotly selection point).
+    """The session time of a clicked timeline element (a point from :func:`observe.ui.plot.plot`).
 
     A state bar gives its start (bars are drawn from ``base``), a point marker its time.
 

@@ -118,6 +118,6 @@ ROUTES: list[BaseRoute] = [
     Route("/api/signin/clear", clear_cookie, methods=["GET"]),
     # The coder's keypresses, acknowledged without waiting for a rerun (observe.ui.outbox_routes).
     Route("/api/outbox/{observation_id:int}", outbox, methods=["POST"]),
-    # plotly.js's cartesian bundle for the charts (observe.ui.plot).
+    # plotly.js's core and trace modules for the charts (observe.ui.plot).
     CHART_LIBRARY,
 ]
