@@ -323,10 +323,14 @@ def charts(at: AppTest) -> list[dict[str, Any]]:
     ]
 
 
-def asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
-    """One GET through the ASGI interface of our own routes (observe.ui.routes): status, headers, body.
-    (starlette's TestClient needs an extra package.)"""
+def asgi_call(
+    path: str, *, method: str = "GET", body: bytes = b"", content_type: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One request through the ASGI interface of our own routes (observe.ui.routes): status,
+    headers, body. (starlette's TestClient needs an extra package.) Run in a thread of its own:
+    the caller may be inside an event loop."""
     import asyncio
+    import concurrent.futures
 
     from starlette.applications import Starlette
 
@@ -334,19 +338,19 @@ def asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
 
     path, _, query = path.partition("?")
     scope = {
-        "type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+        "type": "http", "http_version": "1.1", "method": method, "scheme": "http", "path": path,
         "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "server": ("test", 80),
-        "client": ("test", 1), "headers": [],
+        "client": ("test", 1), "headers": [(b"content-type", content_type.encode())] if content_type else [],
     }  # fmt: skip
     sent: list[dict[str, object]] = []
     done = False
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> dict[str, object]:  # the request, then no disconnect while the answer goes
         nonlocal done
         if done:
             await asyncio.Event().wait()
         done = True
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
@@ -354,14 +358,20 @@ def asgi_get(path: str) -> tuple[int, dict[str, str], bytes]:
     async def run() -> None:
         app = Starlette(routes=ROUTES)
         task = asyncio.ensure_future(app(scope, receive, send))
-        while not any(m["type"] == "http.response.body" and not m.get("more_body") for m in sent):
+        while not task.done() and not any(
+            m["type"] == "http.response.body" and not m.get("more_body") for m in sent
+        ):
             await asyncio.sleep(0.01)
+        # the route's work after its answer (a write, a background task) finishes; a response that
+        # waits for the client to go away is let go
+        await asyncio.wait({task}, timeout=5)
         task.cancel()
 
-    asyncio.run(run())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers: dict[str, str] = {}
     for k, v in start["headers"]:  # type: ignore[attr-defined]
         headers[k.decode()] = (headers[k.decode()] + "\n" if k.decode() in headers else "") + v.decode()
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
-    return int(start["status"]), headers, body  # type: ignore[call-overload]
+    answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    return int(start["status"]), headers, answer  # type: ignore[call-overload]

@@ -28,7 +28,7 @@ from observe.store import tables as T
 from observe.store.secret import signing_key
 from observe.ui import signin_routes
 from observe.video import library as media
-from tests.conftest import asgi_get, forked_processes
+from tests.conftest import asgi_call, forked_processes
 
 PASSWORD = "a long pass phrase"
 T0 = dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
@@ -304,7 +304,7 @@ def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
     with store.engine.connect() as conn:
         stored = conn.execute(select(T.sign_in_records)).one()
     assert ticket not in repr(stored) and stored.ticket_hash == hashlib.sha256(ticket.encode()).hexdigest()
-    status, headers, _ = asgi_get(f"/api/signin/cookie?ticket={ticket}")
+    status, headers, _ = asgi_call(f"/api/signin/cookie?ticket={ticket}")
     assert status == 200
     cookie = headers["set-cookie"]
     token = cookie.removeprefix(f"{signin_routes.COOKIE}=").split(";", 1)[0]
@@ -314,11 +314,11 @@ def test_the_cookie_route_sets_an_httponly_strict_cookie_once_on_any_server(
     assert records.resume(replica, token=token) == record and records.resume(store, token=token) == record
     assert records.resume(store, token=first_token) is None
     assert not records.ticket_pending(replica, ticket)
-    assert asgi_get(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
-    assert asgi_get("/api/signin/cookie?ticket=made-up")[0] == 403
+    assert asgi_call(f"/api/signin/cookie?ticket={ticket}")[0] == 403  # once only
+    assert asgi_call("/api/signin/cookie?ticket=made-up")[0] == 403
     late = records.issue_ticket(store, record.id, now=0.0)  # issued long ago: expired
     assert not records.ticket_pending(store, late)
-    assert asgi_get(f"/api/signin/cookie?ticket={late}")[0] == 403
+    assert asgi_call(f"/api/signin/cookie?ticket={late}")[0] == 403
     replica.close()
 
 
@@ -364,9 +364,9 @@ def test_sign_out_ends_every_video_link_issued_under_the_sign_in(
         media.video_url(video, key=key, sign_in=record.id),
         media.video_url(video, key=key, sign_in=other.id),
     )
-    assert asgi_get(link)[0] == 200 and asgi_get(other_link)[0] == 200
-    assert asgi_get(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
+    assert asgi_call(link)[0] == 200 and asgi_call(other_link)[0] == 200
+    assert asgi_call(link.replace(f"sid={record.id}", f"sid={other.id}"))[0] == 403  # the tie is signed
     records.revoke(store, record.id)
-    assert asgi_get(link)[0] == 403
-    assert asgi_get(other_link)[0] == 200  # another sign-in's links live on
+    assert asgi_call(link)[0] == 403
+    assert asgi_call(other_link)[0] == 200  # another sign-in's links live on
     store.close()

@@ -9,8 +9,6 @@ and the sign-in that asked for it.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -19,45 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 
 from observe.model import Observation
 from observe.store import Store
 from observe.store import signin_records as records
 from observe.store.secret import signing_key
 from observe.ui import coder_feed, outbox_routes
-from observe.ui.routes import ROUTES
+from tests.conftest import asgi_call
 
 LOCAL = "local-admin"
 
 
 def _post(path: str, body: object, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    """One POST through the ASGI interface (starlette's TestClient needs an extra package)."""
+    """One POST of ``body`` as JSON (or ``raw`` bytes); the answer's status and JSON (else its text)."""
     data = raw if raw is not None else json.dumps(body).encode()
-    scope = {
-        "type": "http", "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
-        "raw_path": path.encode(), "root_path": "", "query_string": b"", "server": ("test", 80),
-        "client": ("test", 1), "headers": [(b"content-type", b"application/json")],
-    }  # fmt: skip
-    sent: list[dict[str, Any]] = []
-    requested = False
-
-    async def receive() -> dict[str, object]:
-        nonlocal requested
-        if requested:
-            await asyncio.Event().wait()
-        requested = True
-        return {"type": "http.request", "body": data, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    app = Starlette(routes=ROUTES)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()
-    status = next(m for m in sent if m["type"] == "http.response.start")["status"]
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return int(status), json.loads(body) if body.startswith(b"{") else {"text": body.decode()}
+    status, _headers, answer = asgi_call(path, method="POST", body=data, content_type="application/json")
+    return status, json.loads(answer) if answer.startswith(b"{") else {"text": answer.decode()}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from observe.charts.style import TEMPLATE
 from observe.ui import plot
-from tests.conftest import asgi_get
+from tests.conftest import asgi_call
 
 
 def _drawn(script: Any) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def test_a_trace_type_without_a_module_is_a_clear_error() -> None:
 
 
 def test_the_library_is_served_as_javascript_and_cached_for_good() -> None:
-    status, headers, _body = asgi_get("/" + plot.MODULES["core"])
+    status, headers, _body = asgi_call("/" + plot.MODULES["core"])
     assert status == 200
     assert headers["content-type"].startswith("text/javascript")
     assert "immutable" in headers["cache-control"]  # hashed names: a new build, new URLs
@@ -65,7 +65,7 @@ def test_the_library_is_served_as_javascript_and_cached_for_good() -> None:
 
 @pytest.mark.parametrize("name", ["LICENSE", "plot.js", "..%2Fplot.js", "core.js", "x-Y.js"])
 def test_nothing_else_is_served(name: str) -> None:
-    assert asgi_get(f"/api/lib/plotly/{name}")[0] == 404
+    assert asgi_call(f"/api/lib/plotly/{name}")[0] == 404
 
 
 def test_a_chart_is_drawn_in_the_house_template_whatever_plotly_default(
