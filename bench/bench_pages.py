@@ -8,7 +8,7 @@ for a coder who has used the app today), then times each page ``repeat`` times t
 in turn so that load from other processes spreads over all of them:
 
 - *new tab*: the page's URL opened in a new tab, which boots Streamlit's front end and, on a
-  page with charts, compiles plotly.js (4.7 MB) again;
+  page with charts, evaluates plotly.js's core and the chart's trace modules (observe.ui.plot);
 - *in-app*: the page's link clicked in the sidebar of the app already open in one tab, as a
   user moves from page to page (after one untimed round through all pages in that tab);
 - *first in-app*: the app opened on Home in a new tab, read for :data:`READ_S`, then the page's
@@ -16,8 +16,8 @@ in turn so that load from other processes spreads over all of them:
 
 *First complete draw* is defined once, in :data:`DRAWN_JS`, and timed inside the page from the
 navigation's start or the click (``performance.now()``): Streamlit's script state is
-``notRunning`` (its running indicator is gone), no skeleton is left, every plotly chart shown
-has drawn its SVG and every table shown its canvas, and the page's own content (:data:`PAGES`)
+``notRunning`` (its running indicator is gone), no skeleton is left, every chart shown
+(observe.ui.plot) has drawn its SVG and every table shown its canvas, and the page's own content (:data:`PAGES`)
 is there; in-app, the page's own title must head it too (:data:`NAVIGATED_JS`).
 
 Rows (``ratio`` = ours / floor): for each page and way on the demo, the median over the budget of
