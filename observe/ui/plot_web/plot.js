@@ -2,8 +2,9 @@
 //
 // plotly.js's core and the modules of the figure's other trace types are imported (once a tab:
 // one module per URL; the loader every page mounts may have done it already) and the figure
-// drawn with Plotly.react, which on a rerun with a changed figure updates the chart in place. A
-// click on a point of a `clickable` chart goes to Python as the `click` trigger.
+// drawn with Plotly.react, which on a rerun with a changed figure updates the chart in place
+// (one drawing at a time, of the latest figure). A click on a point of a `clickable` chart goes
+// to Python as the `click` trigger.
 
 const url = (src) => new URL(src, document.baseURI).href;
 
@@ -14,26 +15,44 @@ async function plotly(modules) {
   return window.Plotly;
 }
 
+// One drawing at a time on a chart, always of its latest figure: a rerun can bring a new figure
+// while the library still loads or the previous one is being drawn (seen: a chart that kept the
+// figure of the counselor picked before).
+function draw(div, loaded, figure, config) {
+  div.__observeFigure = figure;
+  const once = async () => {
+    const Plotly = await loaded;
+    if (!div.isConnected || div.__observeFigure !== figure) return;   // gone, or a newer one is due
+    try {
+      await Plotly.react(div, figure.data, figure.layout || {}, config);
+    } catch (error) {   // a chart left half drawn: start it again
+      console.warn('observe: redrawing the chart from scratch', error);
+      Plotly.purge(div);
+      await Plotly.newPlot(div, figure.data, figure.layout || {}, config);
+    }
+    div.dataset.drawn = '1';
+  };
+  div.__observeDrawing = (div.__observeDrawing || Promise.resolve()).then(once, once);
+  return div.__observeDrawing;
+}
+
 export default function ({ data, parentElement, setTriggerValue }) {
   const div = parentElement.querySelector('.observe-plot');
   div.style.minHeight = `${data.height}px`;   // the chart's space, kept before it draws
   div.__observeClick = data.clickable ? setTriggerValue : null;   // the latest run's
   const loaded = plotly(data.modules);
-  const figure = JSON.parse(data.figure);
-  loaded.then((Plotly) => {
-    if (!div.isConnected) return;
-    Plotly.react(div, figure.data, figure.layout || {}, data.config).then(() => { div.dataset.drawn = '1'; });
-    if (!div.__observeListening) {
-      div.__observeListening = true;
-      div.on('plotly_click', (ev) => {
-        if (!div.__observeClick) return;
-        const points = ev.points.map((p) => ({
-          curve_number: p.curveNumber, point_index: p.pointIndex, point_number: p.pointNumber, x: p.x, y: p.y,
-        }));
-        div.__observeClick('click', { points });
-      });
-    }
-  }).catch((error) => {   // the server unreachable mid-load: say so where the chart would be
+  draw(div, loaded, JSON.parse(data.figure), data.config).then(() => {
+    if (div.__observeListening || !div.on) return;
+    div.__observeListening = true;
+    div.on('plotly_click', (ev) => {
+      if (!div.__observeClick) return;
+      const points = ev.points.map((p) => ({
+        curve_number: p.curveNumber, point_index: p.pointIndex, point_number: p.pointNumber, x: p.x, y: p.y,
+      }));
+      div.__observeClick('click', { points });
+    });
+  }).catch((error) => {   // the library unreachable (the server gone mid-load): say so where the chart would be
+    div.__observeDrawing = null;
     div.textContent = data.failed.replace('{reason}', error.message);
   });
   if (!div.__observeResize) {   // a column that changes width (the sidebar opened or closed)
@@ -41,7 +60,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     div.__observeResize = new ResizeObserver(() => {
       if (div.clientWidth === width || !div.dataset.drawn) return;
       width = div.clientWidth;
-      window.Plotly.Plots.resize(div);
+      const resize = () => window.Plotly.Plots.resize(div);   // in turn with the drawings
+      div.__observeDrawing = (div.__observeDrawing || Promise.resolve()).then(resize, resize).catch(() => {});
     });
     div.__observeResize.observe(div);
   }
