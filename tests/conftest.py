@@ -311,16 +311,23 @@ def store_on_each_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
             opened.close()
 
 
-def charts(at: AppTest) -> list[dict[str, Any]]:
-    """The figures (plotly JSON) of the charts an AppTest page drew with :func:`observe.ui.plot.plot`:
-    AppTest sees a custom component as an unknown element with its ``data`` as JSON."""
+def chart_data(at: AppTest) -> list[dict[str, Any]]:
+    """The ``data`` of each chart an AppTest page drew with :func:`observe.ui.plot.plot`: AppTest
+    sees a custom component as an unknown element with its ``data`` as JSON."""
     import json
 
     return [
-        json.loads(json.loads(element.proto.json)["figure"])
+        json.loads(element.proto.json)
         for element in at.get("bidi_component")
         if element.proto.component_name == "observe_plot"
     ]
+
+
+def charts(at: AppTest) -> list[dict[str, Any]]:
+    """The figures (plotly JSON) of the charts an AppTest page drew."""
+    import json
+
+    return [json.loads(data["figure"]) for data in chart_data(at)]
 
 
 def asgi_call(

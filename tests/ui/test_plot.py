@@ -11,14 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 from observe.charts.style import TEMPLATE
 from observe.ui import plot
-from tests.conftest import asgi_call
+from tests.conftest import asgi_call, chart_data
 
 
 def _drawn(script: Any) -> dict[str, Any]:
     at = AppTest.from_function(script).run()
     assert not at.exception, [e.message for e in at.exception]
-    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "observe_plot"]
-    return dict(json.loads(element.proto.json))
+    (data,) = chart_data(at)
+    return data
 
 
 def _names(urls: list[str]) -> set[str]:
