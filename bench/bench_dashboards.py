@@ -93,7 +93,8 @@ def _render(client: str) -> Callable[[], None]:
         at = AppTest.from_file(str(ROOT / "pages" / "5_Client_progress.py"), default_timeout=600)
         at.query_params["client"] = client
         at.run()
-        if at.exception or not at.get("bidi_component"):  # its chart (observe.ui.plot)
+        drawn = [e for e in at.get("bidi_component") if e.proto.component_name == "observe_plot"]
+        if at.exception or not drawn:  # its chart (observe.ui.plot), not only the chart library's loader
             raise RuntimeError(f"client-progress page failed for {client}: {at.exception}")
 
     return go
