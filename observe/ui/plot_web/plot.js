@@ -52,7 +52,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
       div.__observeClick('click', { points });
     });
   }).catch((error) => {   // the library unreachable (the server gone mid-load): say so where the chart would be
-    div.__observeDrawing = null;
     div.textContent = data.failed.replace('{reason}', error.message);
   });
   if (!div.__observeResize) {   // a column that changes width (the sidebar opened or closed)
