@@ -73,6 +73,9 @@ _FONT = '"Source Sans", "Source Sans Pro", sans-serif'  # the app's font (Stream
 _TEXT, _FADED, _GRID, _LINE = "#31333F", "#808495", "#E6EAF1", "#D5DAE5"
 _AXIS = {
     "automargin": True,
+    # plotly's default for numeric axes ("hide past div") measures every tick label again as each
+    # label is placed: a third of a chart's first drawing; our margins hold the labels anyway
+    "ticklabeloverflow": "allow",
     "gridcolor": _GRID,
     "zerolinecolor": _LINE,
     "linecolor": _LINE,
