@@ -66,17 +66,18 @@ class PageSpec:
 PLOT = ".observe-plot"  # observe.ui.plot
 TABLE = "[data-testid='stDataFrame']"
 METRIC = "[data-testid='stMetric']"
-#: every page of the sidebar, with what its default view shows on the demo workspace
+#: every page of the sidebar, with what its default view shows on the demo workspace (a closed
+#: expander or tab draws nothing: its content comes when opened)
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Home", "", ((METRIC, 5),), "app.title"),
     PageSpec("Record", "Record", ((".coder[data-ready='1']", 1), ("video", 1), (TABLE, 2)), "nav.record"),
     PageSpec("Sessions", "Sessions", ((TABLE, 1),), "nav.sessions"),
     PageSpec("Coding scheme", "Coding_scheme", ((TABLE, 2),), "nav.scheme"),
-    PageSpec("Session review", "Session_review", ((PLOT, 3), (METRIC, 4), (TABLE, 3)), "nav.session_review"),
+    PageSpec("Session review", "Session_review", ((PLOT, 3), (METRIC, 4), (TABLE, 1)), "nav.session_review"),
     PageSpec("Client progress", "Client_progress", ((PLOT, 1), (METRIC, 4)), "nav.client_progress"),
     PageSpec("Counselor", "Counselor", ((PLOT, 1), (METRIC, 4)), "nav.counselor"),
     PageSpec("Cue patterns", "Cue_patterns", ((PLOT, 1), (TABLE, 1)), "nav.cue_patterns"),
-    PageSpec("Agreement", "Agreement", ((PLOT, 3), (TABLE, 7)), "nav.agreement"),
+    PageSpec("Agreement", "Agreement", ((PLOT, 3), (TABLE, 4)), "nav.agreement"),
     PageSpec("Import/export", "Import_export", (("[data-testid='stFileUploader']", 1),), "nav.import_export"),
     PageSpec("Synchrony", "Synchrony", ((PLOT, 1),), "nav.synchrony"),
     PageSpec("Administration", "Administration", ((TABLE, 4),), "nav.admin"),

@@ -95,8 +95,9 @@ with main:
 with side:
     aw.params_box(ctx, {**review.params, "profile": review.profile, "overrides": dict(review.overrides),
                         "valence_hash": review.openness.valence_hash})  # fmt: skip
-with st.expander(ctx.t("dash.windows_table")):
-    aw.table(ctx, review.openness.windows, "review_windows_table", f"openness_windows_{code}")
+with st.expander(ctx.t("dash.windows_table"), key="review_windows_open", on_change="rerun") as shown:
+    if shown.open:  # drawn when opened (a closed expander's table still costs its drawing: issue 16)
+        aw.table(ctx, review.openness.windows, "review_windows_table", f"openness_windows_{code}")
 
 # -- time budget
 st.subheader(ctx.t("dash.time_budget"))
@@ -108,8 +109,9 @@ budget = aw.run(
     ctx, aw.budget_figure, code, observer, params, ctx.lang, measure or "share_observable", session=code
 )
 aw.chart(ctx, budget, "review_budget", f"time_budget_{code}")
-with st.expander(ctx.t("dash.time_budget_table")):
-    aw.table(ctx, review.time_budget, "review_budget_table", f"time_budget_{code}")
+with st.expander(ctx.t("dash.time_budget_table"), key="review_budget_open", on_change="rerun") as shown:
+    if shown.open:
+        aw.table(ctx, review.time_budget, "review_budget_table", f"time_budget_{code}")
 
 # -- resistance episodes and notes
 left, right = st.columns(2)

@@ -59,11 +59,21 @@ if view.folded_notes:
 st.subheader(ctx.t("agreement_page.channels"))
 st.caption(ctx.t("agreement_page.channels_help"))
 taus = view.tolerances
-for tab, tau in zip(st.tabs([ctx.t("agreement_page.tau", tau=f"{x:g}") for x in taus]), taus, strict=True):
+# Only the open tab's tables and the opened per-cue table are drawn (on_change="rerun"): a tab or
+# expander that is closed still costs its tables' drawing otherwise, in every new tab (issue 16).
+tabs = st.tabs(
+    [ctx.t("agreement_page.tau", tau=f"{x:g}") for x in taus], key="agreement_tau", on_change="rerun"
+)
+for tab, tau in zip(tabs, taus, strict=True):
+    if not tab.open:
+        continue
     with tab:
         table(ctx, view.channel_tables[tau], "agreement_page.col", key=f"agreement_channels_{tau:g}")
-        with st.expander(ctx.t("agreement_page.cues")):
-            table(ctx, view.cue_tables[tau], "agreement_page.col", key=f"agreement_cues_{tau:g}")
+        with st.expander(
+            ctx.t("agreement_page.cues"), key=f"agreement_cues_open_{tau:g}", on_change="rerun"
+        ) as cues:
+            if cues.open:
+                table(ctx, view.cue_tables[tau], "agreement_page.col", key=f"agreement_cues_{tau:g}")
 
 st.subheader(ctx.t("agreement_page.events"))
 st.caption(ctx.t("agreement_page.events_help"))
@@ -116,19 +126,27 @@ else:
     plot(view.training_figure, "agreement_training_chart")
     table(ctx, view.training_table, "agreement_page.training_col", key="agreement_training")
 
-with st.expander(ctx.t("agreement_page.reference_title"), icon=":material/verified:"):
-    st.caption(ctx.t("agreement_page.reference_help"))
-    chosen = st.selectbox(ctx.t("agreement_page.reference_pick"), names, av.pick(names, picks.reference),
-                          format_func=picks.labels.__getitem__, key="agreement_reference_pick")  # fmt: skip
-    set_col, clear_col = st.columns(2)
-    may_not = not picks.may_set_reference
-    if set_col.button(ctx.t("agreement_page.reference_set"), key="agreement_reference_set", disabled=may_not):
-        attempt(ctx, lambda: av.set_reference(store, session, chosen), "agreement_page.reference_saved")
-        st.rerun()
-    if clear_col.button(
-        ctx.t("agreement_page.reference_clear"),
-        key="agreement_reference_clear",
-        disabled=may_not or picks.reference is None,
-    ):
-        attempt(ctx, lambda: blind.clear_reference(store, session), "agreement_page.reference_cleared")
-        st.rerun()
+with st.expander(
+    ctx.t("agreement_page.reference_title"),
+    icon=":material/verified:",
+    key="agreement_reference_open",
+    on_change="rerun",
+) as panel:
+    if panel.open:  # drawn when opened, like the tables above
+        st.caption(ctx.t("agreement_page.reference_help"))
+        chosen = st.selectbox(ctx.t("agreement_page.reference_pick"), names, av.pick(names, picks.reference),
+                              format_func=picks.labels.__getitem__, key="agreement_reference_pick")  # fmt: skip
+        set_col, clear_col = st.columns(2)
+        may_not = not picks.may_set_reference
+        if set_col.button(
+            ctx.t("agreement_page.reference_set"), key="agreement_reference_set", disabled=may_not
+        ):
+            attempt(ctx, lambda: av.set_reference(store, session, chosen), "agreement_page.reference_saved")
+            st.rerun()
+        if clear_col.button(
+            ctx.t("agreement_page.reference_clear"),
+            key="agreement_reference_clear",
+            disabled=may_not or picks.reference is None,
+        ):
+            attempt(ctx, lambda: blind.clear_reference(store, session), "agreement_page.reference_cleared")
+            st.rerun()

@@ -116,59 +116,70 @@ def viewer(store: Store) -> Viewer:
 
 
 # -- parameter forms ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    """One number of a parameter form: its key suffix, label, bounds, default, step and help."""
+
+    name: str
+    label: str
+    low: float
+    high: float
+    default: float
+    step: float | None = None
+    help: str | None = None
+
+
+def _panel(title: str, icon: str, key: str, rows: list[list[Field]]) -> dict[str, float]:
+    """Number fields in an expander, and their values (the defaults until changed).
+
+    The fields are drawn only while the expander is open (``on_change="rerun"``): a closed
+    expander's widgets still cost their drawing in every new tab otherwise (issue 16). What the
+    user set is kept while the page is open (``persist_state="page"``) and read from the session
+    state, so the panel can be closed without losing it."""
+    with st.expander(title, icon=icon, key=f"{key}_open", on_change="rerun") as panel:
+        for row in rows if panel.open else []:
+            for column, f in zip(st.columns(len(row)), row, strict=True):
+                column.number_input(f.label, f.low, f.high, f.default, f.step, key=f"{key}_{f.name}", help=f.help,
+                                    persist_state="page")  # fmt: skip
+    return {f.name: st.session_state.get(f"{key}_{f.name}", f.default) for row in rows for f in row}
+
+
 def openness_params(ctx: Page, prefix: str, *, plot_step: bool = False) -> OpennessParams:
     """Every openness parameter as a widget (DOMAIN §3 defaults), in an expander."""
-    d = OpennessParams()
-    with st.expander(ctx.t("dash.params.openness"), icon=":material/tune:"):
-        a, b, c, e = st.columns(4)
-        window = a.number_input(ctx.t("dash.p.window_s"), 5.0, 600.0, d.window_s, 5.0, key=f"{prefix}_window")
-        step = (
-            b.number_input(
-                ctx.t("dash.p.step_s"),
-                5.0,
-                600.0,
-                30.0,
-                5.0,
-                key=f"{prefix}_step",
-                help=ctx.t("dash.p.step_help"),
-            )  # fmt: skip
-            if plot_step
-            else window
-        )
-        c_min = c.number_input(ctx.t("dash.p.c_min"), 0.0, 1.0, d.c_min, 0.05, key=f"{prefix}_cmin")
-        lam = e.number_input(ctx.t("dash.p.lam"), 0.0, 20.0, d.lam, 0.5, key=f"{prefix}_lam")
-        a, b, c, e = st.columns(4)
-        m = a.number_input(ctx.t("dash.p.m"), 1, 50, d.m, key=f"{prefix}_m")
-        block = b.number_input(ctx.t("dash.p.block"), 1, 50, d.block, key=f"{prefix}_block")
-        n_boot = c.number_input(ctx.t("dash.p.n_boot"), 0, 20000, d.n_boot, 500, key=f"{prefix}_boot")
-        seed = e.number_input(ctx.t("dash.p.seed"), 0, 2**31 - 1, d.seed, key=f"{prefix}_seed")
-        cols = st.columns(len(EXHAUSTIVE_CHANNELS) + 1)
-        weights = {
-            ch: col.number_input(f"ω {ch}", 0.0, 5.0, 1.0, 0.5, key=f"{prefix}_w_{ch}")
-            for ch, col in zip(EXHAUSTIVE_CHANNELS, cols, strict=False)
-        }
-        point = cols[-1].number_input(ctx.t("dash.p.point_weight"), 0.0, 5.0, 1.0, 0.5, key=f"{prefix}_wp")
+    d, t = OpennessParams(), ctx.t
+    first = [Field("window", t("dash.p.window_s"), 5.0, 600.0, d.window_s, 5.0)]
+    if plot_step:
+        first.append(Field("step", t("dash.p.step_s"), 5.0, 600.0, 30.0, 5.0, help=t("dash.p.step_help")))
+    first += [
+        Field("cmin", t("dash.p.c_min"), 0.0, 1.0, d.c_min, 0.05),
+        Field("lam", t("dash.p.lam"), 0.0, 20.0, d.lam, 0.5),
+    ]
+    rows = [
+        first,
+        [Field("m", t("dash.p.m"), 1, 50, d.m), Field("block", t("dash.p.block"), 1, 50, d.block),
+         Field("boot", t("dash.p.n_boot"), 0, 20000, d.n_boot, 500), Field("seed", t("dash.p.seed"), 0, 2**31 - 1, d.seed)],
+        [*(Field(f"w_{ch}", f"ω {ch}", 0.0, 5.0, 1.0, 0.5) for ch in EXHAUSTIVE_CHANNELS),
+         Field("wp", t("dash.p.point_weight"), 0.0, 5.0, 1.0, 0.5)],
+    ]  # fmt: skip
+    v = _panel(t("dash.params.openness"), ":material/tune:", prefix, rows)
     try:
-        return OpennessParams(window_s=window, step_s=step, c_min=c_min, lam=lam, m=int(m), weights=tuple(weights.items()),
-                              point_weight=point, block=int(block), n_boot=int(n_boot), seed=int(seed))  # fmt: skip
+        return OpennessParams(window_s=v["window"], step_s=v.get("step", v["window"]), c_min=v["cmin"], lam=v["lam"],
+                              m=int(v["m"]), weights=tuple((ch, v[f"w_{ch}"]) for ch in EXHAUSTIVE_CHANNELS),
+                              point_weight=v["wp"], block=int(v["block"]), n_boot=int(v["boot"]), seed=int(v["seed"]))  # fmt: skip
     except ObserveError as exc:
         ctx.fail(exc)
 
 
 def referral_params(ctx: Page, prefix: str) -> ReferralParams:
     """The referral-flag thresholds (DOMAIN §4 defaults) as widgets."""
-    d = ReferralParams()
-    with st.expander(ctx.t("dash.params.referral"), icon=":material/flag:"):
-        a, b, c, e, f = st.columns(5)
-        n = a.number_input(ctx.t("dash.p.n_sessions"), 2, 20, d.n_sessions, key=f"{prefix}_n")
-        rho = b.number_input(ctx.t("dash.p.rho"), 0.0, 60.0, d.rho, 0.5, key=f"{prefix}_rho")
-        delta = c.number_input(ctx.t("dash.p.delta"), -1.0, 1.0, d.delta, 0.01, key=f"{prefix}_delta")
-        k = e.number_input(ctx.t("dash.p.k"), 0, 5, d.k, key=f"{prefix}_k")
-        share = f.number_input(
-            ctx.t("dash.p.min_share"), 0.0, 1.0, d.min_defined_share, 0.05, key=f"{prefix}_sh"
-        )
+    d, t = ReferralParams(), ctx.t
+    row = [Field("n", t("dash.p.n_sessions"), 2, 20, d.n_sessions), Field("rho", t("dash.p.rho"), 0.0, 60.0, d.rho, 0.5),
+           Field("delta", t("dash.p.delta"), -1.0, 1.0, d.delta, 0.01), Field("k", t("dash.p.k"), 0, 5, d.k),
+           Field("sh", t("dash.p.min_share"), 0.0, 1.0, d.min_defined_share, 0.05)]  # fmt: skip
+    v = _panel(t("dash.params.referral"), ":material/flag:", f"{prefix}_referral", [row])
     try:
-        return ReferralParams(n_sessions=int(n), rho=rho, delta=delta, k=int(k), min_defined_share=share)
+        return ReferralParams(n_sessions=int(v["n"]), rho=v["rho"], delta=v["delta"], k=int(v["k"]),
+                              min_defined_share=v["sh"])  # fmt: skip
     except ObserveError as exc:
         ctx.fail(exc)
 

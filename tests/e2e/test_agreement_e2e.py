@@ -108,7 +108,8 @@ def test_blind_double_coding_then_agreement(demo_app: App, page, tmp_path: Path)
     assert "Per-channel kappa (time units)" in text
     assert "Event-based agreement" in text and "Largest disagreements" in text
     assert "Krippendorff's alpha over all observers" in text  # ani, budi and citra coded it
-    # channels τ 0/2, cues, events, ICC: the frames are drawn after the text, so wait for the fifth
+    # channels (the first tolerance), events, ICC, alpha, training: the frames are drawn after the
+    # text, so wait for the fifth
     expect(page.locator("[data-testid='stDataFrame']").nth(4)).to_be_attached()
     # the confusion-matrix heatmap, labelled with both observers, and the twin timeline
     charts = page.locator(".js-plotly-plot")
@@ -116,6 +117,12 @@ def test_blind_double_coding_then_agreement(demo_app: App, page, tmp_path: Path)
     svg = " ".join(charts.nth(i).inner_text() for i in range(charts.count()))
     assert "Observer A: obs.budi" in page.content() or "Observer A: obs.budi" in svg
     expect(page.get_by_text("Disagreement").first).to_be_attached()  # the outlined spans of the twin timeline
+    # the other tolerance's tab draws its table when opened (closed tabs draw nothing: issue 16)
+    tables = page.locator("[data-testid='stDataFrame']")
+    before = tables.count()
+    page.get_by_role("tab", name="τ = 2 s").click()
+    expect(page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']")).to_have_count(1)
+    expect(tables).to_have_count(before)  # its table instead of the first tab's, not beside it
     page.screenshot(path=str(tmp_path / "agreement.png"), full_page=True)
     shot = os.environ.get("OBSERVE_SCREENSHOT_DIR")
     if shot:

@@ -51,6 +51,8 @@ def test_demo_session_shows_the_per_channel_tables(at: AppTest, demo_db: Path) -
     store.close()
     a, b = events[events["observer"] == "obs.ani"], events[events["observer"] == "obs.budi"]
     for tau in (0, 2):
+        at.session_state["agreement_tau"] = f"τ = {tau} s"  # the tab the user picks
+        at.run()
         shown = frame(at, "Base rates A/B", tab=f"τ = {tau} s")
         expected = compare(a, b, tolerance=float(tau)).time_unit
         expected = expected[expected["level"] == "channel"]
@@ -67,6 +69,19 @@ def test_demo_session_shows_the_per_channel_tables(at: AppTest, demo_db: Path) -
     assert "Largest disagreements" in texts(at)
     # the demo designates obs.ani's coding of K01-S03 as the training reference
     assert frame(at, "Channels passed")["Reference by"].tolist() == ["obs.ani"]
+
+
+def test_only_the_open_tolerance_and_an_opened_cue_table_are_drawn(at: AppTest) -> None:
+    """A closed tab or expander still costs its tables' drawing in the browser unless its content
+    is left out (issue 16): the other tolerances' tables and the per-cue table come when opened."""
+    assert [t.label for t in at.tabs] == ["τ = 0 s", "τ = 2 s"]
+    assert [t.label for t in at.tabs if t.children] == ["τ = 0 s"]  # the first tab is open
+    kappa_tables = [d.value for d in at.dataframe if "PABAK" in d.value.columns]
+    assert len(kappa_tables) == 1  # the channels of τ = 0 s; the per-cue table is closed
+    at.session_state["agreement_cues_open_0"] = True  # the user opens the per-cue table
+    at.run()
+    kappa_tables = [d.value for d in at.dataframe if "PABAK" in d.value.columns]
+    assert len(kappa_tables) == 2 and len(kappa_tables[1]) > len(kappa_tables[0])  # cues outnumber channels
 
 
 def test_matrix_switches_to_events_with_the_nil_category(at: AppTest) -> None:
@@ -103,6 +118,9 @@ def test_blind_while_the_second_observer_codes(demo_db: Path, open_app: Callable
 
 
 def test_reference_feeds_the_training_summary(at: AppTest) -> None:
+    assert not at.button  # the reference panel is closed: drawn when opened (issue 16)
+    at.session_state["agreement_reference_open"] = True
+    at.run()
     at.selectbox(key="agreement_reference_pick").set_value("obs.ani").run()
     at.button(key="agreement_reference_set").click().run()
     assert not at.exception

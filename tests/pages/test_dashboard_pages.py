@@ -44,10 +44,16 @@ def test_session_review_parameter_change_changes_the_result(open_page: Callable[
     at = open_page("pages/4_Session_review.py")
     at.selectbox(key="review_session").set_value("K02-S01").run()
     assert "15 of 15 windows" in _texts(at)  # 900 s in 60 s windows
+    assert not at.number_input  # the parameter panel is closed: its fields are not drawn (issue 16)
+    at.session_state["review_open"] = True  # the user opens it
+    at.run()
     at.number_input(key="review_window").set_value(120.0).run()
     assert not at.exception
     assert "**window_s** = 120" in _texts(at)
     assert "8 of 8 windows" in _texts(at)  # 7 full windows and a last one of 60 s (≥ half of W)
+    at.session_state["review_open"] = False  # closed again: what the user set still holds
+    at.run()
+    assert not at.number_input and "**window_s** = 120" in _texts(at)
 
 
 def test_new_event_shows_at_once(open_page: Callable[[str], AppTest], demo_db: Path) -> None:
