@@ -34,19 +34,29 @@ control = c.selectbox(ctx.t("dash.p.control"), ["after", "before"], format_func=
 n_perm = d.number_input(ctx.t("dash.p.n_perm"), 0, 10000, 1000, 100, key="cues_perm")
 seed = e.number_input(ctx.t("dash.p.seed"), 0, 2**31 - 1, 0, key="cues_seed")
 
-with st.expander(ctx.t("dash.filters"), icon=":material/filter_alt:", expanded=True):
-    f1, f2, f3 = st.columns(3)
-    clients = f1.multiselect(ctx.t("dash.client"), [x.code for x in store.clients()], key="cues_clients")
-    counselors = f2.multiselect(
-        ctx.t("dash.counselor"), [x.code for x in store.counselors()], key="cues_counselors"
-    )
-    special = f3.selectbox(ctx.t("dash.special_needs"), [None, True, False], key="cues_special",
-                           format_func=lambda v: ctx.t({None: "dash.any", True: "dash.yes", False: "dash.no"}[v]))  # fmt: skip
-    f1, f2 = st.columns(2)
-    dates = sorted(s.date for s in sessions)
-    period = f1.date_input(ctx.t("dash.dates"), (dates[0], dates[-1]), key="cues_dates")
-    top = max(s.number for s in sessions)
-    numbers = f2.slider(ctx.t("dash.numbers"), 1, max(top, 2), (1, max(top, 2)), key="cues_numbers")
+dates = sorted(s.date for s in sessions)
+top = max(max(s.number for s in sessions), 2)
+# drawn when opened (a closed expander's widgets still cost their drawing: issue 16); what the user
+# set is kept while the page is open and read from the session state, the defaults until then
+with st.expander(
+    ctx.t("dash.filters"), icon=":material/filter_alt:", key="cues_filters_open", on_change="rerun"
+) as shown:
+    if shown.open:
+        f1, f2, f3 = st.columns(3)
+        f1.multiselect(ctx.t("dash.client"), [x.code for x in store.clients()], key="cues_clients",
+                       persist_state="page")  # fmt: skip
+        f2.multiselect(ctx.t("dash.counselor"), [x.code for x in store.counselors()], key="cues_counselors",
+                       persist_state="page")  # fmt: skip
+        f3.selectbox(ctx.t("dash.special_needs"), [None, True, False], key="cues_special", persist_state="page",
+                     format_func=lambda v: ctx.t({None: "dash.any", True: "dash.yes", False: "dash.no"}[v]))  # fmt: skip
+        f1, f2 = st.columns(2)
+        f1.date_input(ctx.t("dash.dates"), (dates[0], dates[-1]), key="cues_dates", persist_state="page")
+        f2.slider(ctx.t("dash.numbers"), 1, top, (1, top), key="cues_numbers", persist_state="page")
+chosen = st.session_state
+clients, counselors = chosen.get("cues_clients", []), chosen.get("cues_counselors", [])
+special = chosen.get("cues_special")
+period = chosen.get("cues_dates", (dates[0], dates[-1]))
+numbers = chosen.get("cues_numbers", (1, top))
 filters = dashboards.SessionFilter(
     clients=tuple(clients), counselors=tuple(counselors), special_needs=special, numbers=tuple(numbers),
     date_from=period[0] if len(period) > 0 else None, date_to=period[1] if len(period) > 1 else None,

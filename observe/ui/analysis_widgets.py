@@ -247,8 +247,9 @@ def _fmt_param(value: Any) -> str:
 def limitations(ctx: Page) -> None:
     """The short limitations note with the long text (DOMAIN §3) in an expander."""
     st.caption(":material/info: " + ctx.t("dash.limitations.short"))
-    with st.expander(ctx.t("dash.limitations.more")):
-        st.markdown(ctx.t(LIMITATIONS_KEY))
+    with st.expander(ctx.t("dash.limitations.more"), key="limitations_open", on_change="rerun") as shown:
+        if shown.open:  # drawn when opened, like the parameter panels
+            st.markdown(ctx.t(LIMITATIONS_KEY))
 
 
 def not_enough(ctx: Page, key: str, **params: Any) -> None:

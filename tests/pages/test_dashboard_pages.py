@@ -110,9 +110,16 @@ def test_cue_patterns_filters(open_page: Callable[[str], AppTest]) -> None:
     at.number_input(key="cues_perm").set_value(100).run()
     assert len(charts(at)) == 1
     assert "Pooled over 15 sessions" in _texts(at)
+    assert [m.key for m in at.multiselect] == ["cues_given", "cues_target"]  # the filters: closed, not drawn
+    at.session_state["cues_filters_open"] = True  # the user opens them
+    at.run()
     at.multiselect(key="cues_clients").set_value(["K01"]).run()
     assert "Pooled over 6 sessions" in _texts(at)
     at.selectbox(key="cues_special").set_value(True).run()
+    assert any("Not enough data" in i.value for i in at.info)
+    at.session_state["cues_filters_open"] = False  # closed again, the filters still hold
+    at.run()
+    assert [m.key for m in at.multiselect] == ["cues_given", "cues_target"]
     assert any("Not enough data" in i.value for i in at.info)
 
 
