@@ -126,12 +126,8 @@ else:
     plot(view.training_figure, "agreement_training_chart")
     table(ctx, view.training_table, "agreement_page.training_col", key="agreement_training")
 
-with st.expander(
-    ctx.t("agreement_page.reference_title"),
-    icon=":material/verified:",
-    key="agreement_reference_open",
-    on_change="rerun",
-) as panel:
+with st.expander(ctx.t("agreement_page.reference_title"), icon=":material/verified:", key="agreement_reference_open",
+                 on_change="rerun") as panel:  # fmt: skip
     if panel.open:  # drawn when opened, like the tables above
         st.caption(ctx.t("agreement_page.reference_help"))
         chosen = st.selectbox(ctx.t("agreement_page.reference_pick"), names, av.pick(names, picks.reference),
