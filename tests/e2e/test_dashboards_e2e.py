@@ -65,6 +65,30 @@ def test_session_review(app: App, page: object, demo: Store) -> None:
     _see(page, "Client K01 · counselor C01 · session 6")
 
 
+def test_a_closed_panel_is_drawn_when_opened_and_keeps_what_was_set(
+    app: App, page: object, demo: Store
+) -> None:
+    """Closed expanders draw nothing until opened (issue 16): the windows table appears when its
+    expander opens; a parameter changed in the opened panel still holds once it is closed again."""
+    open_page(page, app, "Session_review", session="K02-S01")
+    _charts_drawn(page, 3)
+    tables = page.locator("[data-testid='stExpander'] [data-testid='stDataFrame']")  # type: ignore[attr-defined]
+    expect(tables).to_have_count(0)
+    page.get_by_text("Window by window").click()  # type: ignore[attr-defined]
+    expect(tables).to_have_count(1)  # drawn in the opened expander
+    _see(page, "15 of 15 windows")  # 900 s in 60 s windows
+    page.get_by_text("Openness parameters").click()  # type: ignore[attr-defined]
+    window = page.get_by_label("Window W (s)")  # type: ignore[attr-defined]
+    window.fill("120")
+    window.press("Enter")
+    _see(page, "8 of 8 windows")
+    page.get_by_text("Openness parameters").click()  # closed again
+    expect(window).to_have_count(0)
+    page.get_by_text("Window by window").click()  # closed too: a rerun with both panels closed
+    expect(tables).to_have_count(0)  # that rerun has finished
+    expect(page.get_by_text("8 of 8 windows")).to_be_visible()  # type: ignore[attr-defined]  # the window still holds
+
+
 def test_client_progress(app: App, page: object, demo: Store) -> None:
     open_page(page, app, "Client_progress")
     pick(page, "Client", "K02")
