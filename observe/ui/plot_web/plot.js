@@ -15,9 +15,14 @@ async function plotly(modules) {
   return window.Plotly;
 }
 
-// One drawing at a time on a chart, always of its latest figure: a rerun can bring a new figure
-// while the library still loads or the previous one is being drawn (seen: a chart that kept the
-// figure of the counselor picked before).
+// One step at a time on a chart (a drawing, a resize), each after the one before it, failed or not.
+function inTurn(div, step) {
+  div.__observeDrawing = (div.__observeDrawing || Promise.resolve()).then(step, step);
+  return div.__observeDrawing;
+}
+
+// Always the latest figure: a rerun can bring a new figure while the library still loads or the
+// previous one is being drawn (seen: a chart that kept the figure of the counselor picked before).
 function draw(div, loaded, figure, config) {
   div.__observeFigure = figure;
   const once = async () => {
@@ -32,8 +37,7 @@ function draw(div, loaded, figure, config) {
     }
     div.dataset.drawn = '1';
   };
-  div.__observeDrawing = (div.__observeDrawing || Promise.resolve()).then(once, once);
-  return div.__observeDrawing;
+  return inTurn(div, once);
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
@@ -59,8 +63,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     div.__observeResize = new ResizeObserver(() => {
       if (div.clientWidth === width || !div.dataset.drawn) return;
       width = div.clientWidth;
-      const resize = () => window.Plotly.Plots.resize(div);   // in turn with the drawings
-      div.__observeDrawing = (div.__observeDrawing || Promise.resolve()).then(resize, resize).catch(() => {});
+      inTurn(div, () => window.Plotly.Plots.resize(div)).catch(() => {});   // in turn with the drawings
     });
     div.__observeResize.observe(div);
   }
