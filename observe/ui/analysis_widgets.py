@@ -137,10 +137,11 @@ def _panel(title: str, icon: str, key: str, rows: list[list[Field]]) -> dict[str
     user set is kept while the page is open (``persist_state="page"``) and read from the session
     state, so the panel can be closed without losing it."""
     with st.expander(title, icon=icon, key=f"{key}_open", on_change="rerun") as panel:
-        for row in rows if panel.open else []:
-            for column, f in zip(st.columns(len(row)), row, strict=True):
-                column.number_input(f.label, f.low, f.high, f.default, f.step, key=f"{key}_{f.name}", help=f.help,
-                                    persist_state="page")  # fmt: skip
+        if panel.open:
+            for row in rows:
+                for column, f in zip(st.columns(len(row)), row, strict=True):
+                    column.number_input(f.label, f.low, f.high, f.default, f.step, key=f"{key}_{f.name}",
+                                        help=f.help, persist_state="page")  # fmt: skip
     return {f.name: st.session_state.get(f"{key}_{f.name}", f.default) for row in rows for f in row}
 
 
