@@ -46,7 +46,11 @@ with tab_sessions:
                 attempt(ctx, lambda: sv.save_session(store, chosen, edited), "sessions.saved")
         options, assigned_now = sv.observer_choices(store, chosen)
         assigned = st.multiselect(
-            ctx.t("sessions.observers"), options, default=assigned_now, key="sessions_observers"
+            ctx.t("sessions.observers"),
+            options,
+            default=assigned_now,
+            placeholder=ctx.t("sessions.no_observers"),
+            key="sessions_observers",
         )
         if st.button(ctx.t("sessions.save_observers"), key="sessions_save_observers"):
             attempt(ctx, lambda: workspace.set_observers(store, chosen, assigned), "sessions.saved")

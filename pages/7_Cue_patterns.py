@@ -21,10 +21,10 @@ options = [dashboards.format_code((s, c.code)) for s in scheme.subject_codes for
 labels = {dashboards.format_code((s, c.code)): f"{ctx.t(f'dash.subject.{s}')}: {c.label(ctx.lang)} ({c.code})"
           for s in scheme.subject_codes for c in scheme.cues_for(s)}  # fmt: skip
 left, right = st.columns(2)
-given = left.multiselect(ctx.t("dash.chart.given"), options, default=["counselor:T_FWD"],
-                         format_func=lambda o: labels.get(o, o), key="cues_given")  # fmt: skip
-target = right.multiselect(ctx.t("dash.chart.target"), options, default=["client:G_EYE"],
-                           format_func=lambda o: labels.get(o, o), key="cues_target")  # fmt: skip
+given = left.multiselect(ctx.t("dash.chart.given"), options, default=["counselor:T_FWD"], format_func=labels.__getitem__,
+                         placeholder=ctx.t("dash.pick_cues"), key="cues_given")  # fmt: skip
+target = right.multiselect(ctx.t("dash.chart.target"), options, default=["client:G_EYE"], format_func=labels.__getitem__,
+                           placeholder=ctx.t("dash.pick_cues"), key="cues_target")  # fmt: skip
 
 a, b, c, d, e = st.columns(5)
 window = a.number_input(ctx.t("dash.p.seq_window"), 0.5, 120.0, 5.0, 0.5, key="cues_window")
@@ -44,9 +44,9 @@ with st.expander(
     if shown.open:
         f1, f2, f3 = st.columns(3)
         f1.multiselect(ctx.t("dash.client"), [x.code for x in store.clients()], key="cues_clients",
-                       persist_state="page")  # fmt: skip
+                       placeholder=ctx.t("dash.all_clients"), persist_state="page")  # fmt: skip
         f2.multiselect(ctx.t("dash.counselor"), [x.code for x in store.counselors()], key="cues_counselors",
-                       persist_state="page")  # fmt: skip
+                       placeholder=ctx.t("dash.all_counselors"), persist_state="page")  # fmt: skip
         f3.selectbox(ctx.t("dash.special_needs"), [None, True, False], key="cues_special", persist_state="page",
                      format_func=lambda v: ctx.t({None: "dash.any", True: "dash.yes", False: "dash.no"}[v]))  # fmt: skip
         f1, f2 = st.columns(2)

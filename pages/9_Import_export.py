@@ -120,7 +120,13 @@ with tab_export:
         )
 
 with tab_report:
-    chosen = st.selectbox(ctx.t("ie.report_session"), sessions, index=None, key="ie_report_session")
+    chosen = st.selectbox(
+        ctx.t("ie.report_session"),
+        sessions,
+        index=None,
+        placeholder=ctx.t("ie.report_session_pick"),
+        key="ie_report_session",
+    )
     if chosen and st.button(ctx.t("ie.prepare"), key="ie_report_prepare"):
         html_page = attempt(ctx, lambda: session_report_html(store, chosen, lang=ctx.lang))
         if html_page is not None:

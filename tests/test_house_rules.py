@@ -410,3 +410,27 @@ def test_the_layer_scan_finds_an_import_upwards(tmp_path: Path) -> None:
     assert any("analysis/y.py:4" in b and "reads no store" in b for b in found)
     assert not any("y.py:3" in b for b in found)  # a type-only import is not a dependency
     assert len([b for b in found if "model" in b]) == 0
+
+
+def untranslated_placeholders(tree: ast.Module) -> Iterator[int]:
+    """Lines of a multiselect, or a selectbox that starts empty (``index=None``), that leave the
+    placeholder to Streamlit: its "Choose options" / "Choose an option" is English on every page."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords}
+        starts_empty = isinstance(keywords.get("index"), ast.Constant) and keywords["index"].value is None
+        if (node.func.attr == "multiselect" or (node.func.attr == "selectbox" and starts_empty)) and (
+            "placeholder" not in keywords
+        ):
+            yield node.lineno
+
+
+def test_every_empty_choice_says_so_in_the_users_language() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}"
+        for root in (PAGES, OBSERVE / "ui")
+        for path, tree in modules(root)
+        for line in untranslated_placeholders(tree)
+    ]
+    assert offenders == []

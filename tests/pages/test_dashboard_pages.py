@@ -123,6 +123,20 @@ def test_cue_patterns_filters(open_page: Callable[[str], AppTest]) -> None:
     assert any("Not enough data" in i.value for i in at.info)
 
 
+def test_cue_patterns_empty_choices_speak_indonesian(open_page: Callable[[str], AppTest]) -> None:
+    at = open_page("pages/7_Cue_patterns.py")
+    at.selectbox(key="ui_language").set_value("id").run()
+    at.session_state["cues_filters_open"] = True
+    at.run()
+    shown = {m.key: m.proto.placeholder for m in at.multiselect}
+    assert shown == {
+        "cues_given": "Pilih isyarat",
+        "cues_target": "Pilih isyarat",
+        "cues_clients": "Semua klien",  # none chosen: every client is pooled
+        "cues_counselors": "Semua konselor",
+    }
+
+
 def test_partially_coded_sessions_say_so_on_the_pages(
     open_page: Callable[[str], AppTest], monkeypatch: pytest.MonkeyPatch
 ) -> None:
