@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from observe.charts.margins import fit
+
 #: valence class → colour (Okabe-Ito)
 VALENCE_COLOURS: dict[str, str] = {
     "open": "#0072B2",
@@ -108,4 +110,8 @@ def house(fig: go.Figure) -> dict[str, Any]:
     'rgb(17,17,17)'
     """
     payload = fig.to_plotly_json()
-    return {**payload, "layout": {**payload.get("layout", {}), "template": _TEMPLATE_JSON}}
+    layout = {**payload.get("layout", {}), "template": _TEMPLATE_JSON}
+    asked = {**_TEMPLATE_JSON["layout"]["margin"], **layout.get("margin", {})}
+    # margins that already hold the labels, so that plotly draws the chart once (charts/margins.py)
+    layout["margin"] = {**asked, **fit({**payload, "layout": {**layout, "margin": asked}})}
+    return {**payload, "layout": layout}
