@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from observe.charts.margins import legend_rows
 from observe.charts.style import house
 from observe.i18n import DEFAULT_LANGUAGE, t
 
@@ -82,10 +83,12 @@ def plot(
     traces = {trace.type or "scatter" for trace in fig.data} - _IN_CORE
     if missing := traces - MODULES.keys():  # a new trace type: add its module to plot_web/build
         raise ValueError(f"observe's plotly.js build has no module for {sorted(missing)} traces")
+    figure = house(fig)
     result = _chart(
         key=key,
         data={
-            "figure": to_json_plotly(house(fig)),
+            "figure": to_json_plotly(figure),
+            "legend": legend_rows(figure["data"], figure["layout"]),  # its rows, once the width is known
             "config": config,
             "height": height,
             "clickable": clickable,

@@ -21,19 +21,42 @@ function inTurn(div, step) {
   return div.__observeDrawing;
 }
 
+// The server worked out the margins that hold the labels, so that plotly draws the chart once
+// (observe/charts/margins.py), but for a legend above the plot in one row: here, where the plot's
+// width is known, the rows it wraps into are added as plotly lays them out (legend/draw.js).
+function withLegendRows(layout, legend, width) {
+  if (!legend || !layout.margin) return layout;
+  const room = width - layout.margin.l - layout.margin.r;
+  const widest = Math.max(...legend.items);
+  let rows = 1;
+  if (legend.grouped) {   // one after the other, a new row when the next does not fit
+    let x = 0;
+    for (const w of legend.items) {
+      if (x > 0 && x + w > room) { rows += 1; x = 0; }
+      x += w;
+    }
+  } else if (legend.items.reduce((a, b) => a + b, 0) >= room) {   // a grid as wide as the widest
+    rows = Math.ceil(legend.items.length / Math.max(1, Math.floor(room / widest)));
+  }
+  if (rows === 1) return layout;
+  const t = Math.ceil(layout.margin.t + (legend.row * (rows - 1)) / legend.at);
+  return { ...layout, margin: { ...layout.margin, t } };
+}
+
 // Always the latest figure: a rerun can bring a new figure while the library still loads or the
 // previous one is being drawn (seen: a chart that kept the figure of the counselor picked before).
-function draw(div, loaded, figure, config) {
+function draw(div, loaded, figure, legend, config) {
   div.__observeFigure = figure;
   const once = async () => {
     const Plotly = await loaded;
     if (!div.isConnected || div.__observeFigure !== figure) return;   // gone, or a newer one is due
+    const layout = withLegendRows(figure.layout || {}, legend, div.clientWidth);
     try {
-      await Plotly.react(div, figure.data, figure.layout || {}, config);
+      await Plotly.react(div, figure.data, layout, config);
     } catch (error) {   // a chart left half drawn: start it again
       console.warn('observe: redrawing the chart from scratch', error);
       Plotly.purge(div);
-      await Plotly.newPlot(div, figure.data, figure.layout || {}, config);
+      await Plotly.newPlot(div, figure.data, layout, config);
     }
     div.dataset.drawn = '1';
   };
@@ -45,7 +68,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   div.style.minHeight = `${data.height}px`;   // the chart's space, kept before it draws
   div.__observeClick = data.clickable ? setTriggerValue : null;   // the latest run's
   const loaded = plotly(data.modules);
-  draw(div, loaded, JSON.parse(data.figure), data.config).then(() => {
+  draw(div, loaded, JSON.parse(data.figure), data.legend, data.config).then(() => {
     if (div.__observeListening || !div.on) return;
     div.__observeListening = true;
     div.on('plotly_click', (ev) => {
