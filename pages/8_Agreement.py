@@ -100,16 +100,12 @@ plot(view.timeline, "agreement_timeline")
 st.subheader(ctx.t("agreement_page.largest"))
 if not view.jumps:
     st.success(ctx.t("agreement_page.no_disagreements"), icon=":material/check_circle:")
-for jump in view.jumps:
-    left, right = st.columns([4, 1], vertical_alignment="center")
-    left.markdown(jump.text)
+for jump in view.jumps:  # the sentence is the link that plays it: one element each (issue 16)
     if page.exists(RECORD):
-        right.page_link(
-            RECORD,
-            label=ctx.t("agreement_page.jump"),
-            icon=":material/play_circle:",
-            query_params=dict(jump.query),
-        )
+        st.page_link(RECORD, label=jump.text, icon=":material/play_circle:", query_params=dict(jump.query),
+                     help=ctx.t("agreement_page.jump"))  # fmt: skip
+    else:
+        st.markdown(jump.text)
 
 st.subheader(ctx.t("agreement_page.icc"))
 st.caption(ctx.t("agreement_page.icc_help"))

@@ -9,6 +9,7 @@ workspace that other tests seed; the demo's clients would change what they see).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,17 @@ def test_blind_double_coding_then_agreement(demo_app: App, page, tmp_path: Path)
     shot = os.environ.get("OBSERVE_SCREENSHOT_DIR")
     if shot:
         page.screenshot(path=str(Path(shot) / "agreement_e2e.png"), full_page=True)
+
+
+def test_a_largest_disagreement_opens_the_recorder_at_its_moment(demo_app: App, page) -> None:  # type: ignore[no-untyped-def]
+    """Each of the largest disagreements is a link: its sentence opens the Record page at its start."""
+    open_page(page, demo_app, "Agreement", session="K01-S03")
+    main = page.locator("[data-testid='stMain']")
+    first = main.locator("a[data-testid='stPageLink-NavLink']").first
+    expect(first).to_contain_text(" coded ")  # the sentence: who coded what, and when
+    when = first.locator("strong").first.inner_text()  # **mm:ss–mm:ss**
+    first.click()
+    expect(page).to_have_url(re.compile(r"/Record\?.*session=K01-S03.*t=\d+\.\d"))
+    expect(main.locator("h1")).to_contain_text("Record")
+    minutes, seconds = when.split("–")[0].split(":")
+    assert f"t={int(minutes) * 60 + int(seconds)}." in page.url
