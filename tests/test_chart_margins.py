@@ -98,3 +98,24 @@ def test_house_keeps_what_was_asked_beside_the_margins() -> None:
         margin["pad"] == 4 and margin["t"] == 70 and margin["l"] > 5 + text_width("a long category label", 12)
     )
     assert fig.layout.margin.l == 5  # the figure itself is not changed
+
+
+ends = st.lists(st.one_of(st.floats(), st.text(max_size=10), st.none()), max_size=3)
+values = st.lists(st.one_of(st.floats(), st.integers(-(10**9), 10**9), st.text(max_size=20)), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=values, y=values, x_range=ends, y_range=ends, kind=st.sampled_from(["scatter", "bar", "heatmap"]),
+       margin=asked)  # fmt: skip
+def test_any_figure_gets_margins_and_never_an_error(
+    x: list, y: list, x_range: list, y_range: list, kind: str, margin: dict[str, int]
+) -> None:
+    """Whatever a chart holds (NaN, infinities, mixed types, empty or odd ranges), the estimate
+    returns margins no smaller than asked: at worst it leaves them to plotly."""
+    trace = {"type": kind, "x": x, "y": y, **({"z": [[1.0] * len(x)] * len(y)} if kind == "heatmap" else {})}
+    figure = {
+        "data": [trace],
+        "layout": {"margin": margin, "xaxis": {"range": x_range}, "yaxis": {"range": y_range}},
+    }
+    fitted = fit(figure)
+    assert set(fitted) == set(SIDES) and all(fitted[side] >= margin[side] for side in SIDES)

@@ -292,12 +292,12 @@ class _Axis:
     def _ends_overflow(self) -> Iterator[tuple[str, float]]:
         """Half a label's height past the top and bottom when a tick may lie that close to the ends
         (an explicit range is checked; an automatic one may end on a tick)."""
-        given = self.spec.get("range")
+        given = _range(self.spec)
         if not given:
             yield "t", _Y_HALF
             yield "b", _Y_HALF
             return
-        lo, hi = sorted(float(v) for v in given)
+        lo, hi = given
         for step in _steps(lo, hi):
             px = self.plot_px / (hi - lo)
             yield "t", _Y_HALF - (hi - math.floor(hi / step + 1e-9) * step) * px
@@ -318,9 +318,11 @@ class _Axis:
 
     def _numbers(self) -> tuple[list[str], list[str], list[str]] | None:
         """Every label, and the low and high end's, of a numeric axis; None if its range is unknown."""
-        given = self.spec.get("range")
+        given = _range(self.spec)
         span = given or _span(self.data, self.spec)
-        return _number_labels(*span, padded=not given) if span else None
+        if not span or max(abs(span[0]), abs(span[1])) >= _PLAIN:  # plotly writes 10k, 1M, 1e+9 ...
+            return None
+        return _number_labels(*span, padded=not given)
 
     def end_labels(self, labels: list[str]) -> tuple[list[str], list[str]]:
         """The labels that may sit at the axis's low and high end."""
@@ -446,6 +448,15 @@ def _unique(values: list[Any] | None) -> list[Any]:
     return list(dict.fromkeys(values or []))
 
 
+def _range(spec: Mapping[str, Any]) -> tuple[float, float] | None:
+    """An axis's explicit numeric range, low end first; None if it has none, or an empty one."""
+    try:
+        lo, hi = sorted(float(v) for v in spec.get("range") or ())
+    except (TypeError, ValueError):  # none, dates, or not two ends
+        return None
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) and lo < hi else None
+
+
 def _span(values: list[Any] | None, spec: Mapping[str, Any]) -> tuple[float, float] | None:
     if values is None:
         return None
@@ -478,6 +489,7 @@ def _number_labels(lo: float, hi: float, *, padded: bool = True) -> tuple[list[s
     return list(dict.fromkeys(every)), low, high
 
 
+_PLAIN = 10_000  # numbers below this plotly writes out in full; at or above, left to plotly
 _PADDING = 0.05  # of the span, each side: what plotly's automatic range adds at most (markers aside)
 
 
