@@ -60,14 +60,17 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def serve(db_path: Path, media_dir: Path, log_path: Path, *, mode: str = "local") -> Iterator[App]:
+def serve(
+    db_path: Path, media_dir: Path, log_path: Path, *, mode: str = "local", script: str = "app.py"
+) -> Iterator[App]:
     """``streamlit run app.py`` on a free localhost port against the workspace ``db_path`` and
     ``media_dir`` in ``mode`` (``local`` or ``team``), logging to ``log_path``; the server is
-    stopped when the ``with`` block ends."""
+    stopped when the ``with`` block ends. ``script``: another app to run with the repository's
+    Streamlit configuration (a benchmark's floor)."""
     port = free_port()
     env = os.environ | {"OBSERVE_DB": str(db_path), "OBSERVE_MEDIA": str(media_dir), "OBSERVE_MODE": mode}
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
