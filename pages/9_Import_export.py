@@ -18,6 +18,7 @@ from observe.interop.preview import (
 )
 from observe.interop.report import session_report_html
 from observe.ui import page
+from observe.ui.forms import edit_picker
 from observe.ui.import_form import mapping_form
 from observe.ui.progress import progress_bar
 from observe.ui.widgets import attempt
@@ -120,12 +121,11 @@ with tab_export:
         )
 
 with tab_report:
-    chosen = st.selectbox(
+    chosen = edit_picker(
         ctx.t("ie.report_session"),
         sessions,
-        index=None,
-        placeholder=ctx.t("ie.report_session_pick"),
         key="ie_report_session",
+        placeholder=ctx.t("ie.report_session_pick"),
     )
     if chosen and st.button(ctx.t("ie.prepare"), key="ie_report_prepare"):
         html_page = attempt(ctx, lambda: session_report_html(store, chosen, lang=ctx.lang))

@@ -14,7 +14,8 @@ from observe.ui.page import Page
 
 
 def edit_picker(label: str, options: Sequence[str], *, key: str, placeholder: str) -> str | None:
-    """Which row to edit: nothing chosen at first (the edit form appears once one is)."""
+    """A choice that starts empty, saying so with ``placeholder``: what it is for (a row's edit
+    form, a session's report) appears once one is chosen."""
     return st.selectbox(label, options, index=None, placeholder=placeholder, key=key)
 
 
