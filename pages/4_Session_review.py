@@ -6,6 +6,7 @@ import streamlit as st
 from observe import charts
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
+from observe.ui.widgets import drawn_when_open
 
 ctx = page.setup("nav.session_review", ":material/timeline:")
 st.title(ctx.t("nav.session_review"))
@@ -95,8 +96,8 @@ with main:
 with side:
     aw.params_box(ctx, {**review.params, "profile": review.profile, "overrides": dict(review.overrides),
                         "valence_hash": review.openness.valence_hash})  # fmt: skip
-with st.expander(ctx.t("dash.windows_table"), key="review_windows_open", on_change="rerun") as shown:
-    if shown.open:  # drawn when opened (a closed expander's table still costs its drawing: issue 16)
+with drawn_when_open(ctx.t("dash.windows_table"), key="review_windows_open") as shown:
+    if shown:
         aw.table(ctx, review.openness.windows, "review_windows_table", f"openness_windows_{code}")
 
 # -- time budget
@@ -109,8 +110,8 @@ budget = aw.run(
     ctx, aw.budget_figure, code, observer, params, ctx.lang, measure or "share_observable", session=code
 )
 aw.chart(ctx, budget, "review_budget", f"time_budget_{code}")
-with st.expander(ctx.t("dash.time_budget_table"), key="review_budget_open", on_change="rerun") as shown:
-    if shown.open:
+with drawn_when_open(ctx.t("dash.time_budget_table"), key="review_budget_open") as shown:
+    if shown:
         aw.table(ctx, review.time_budget, "review_budget_table", f"time_budget_{code}")
 
 # -- resistance episodes and notes

@@ -7,6 +7,7 @@ from observe import charts
 from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
+from observe.ui.widgets import drawn_when_open
 
 ctx = page.setup("nav.client_progress", ":material/trending_up:")
 st.title(ctx.t("nav.client_progress"))
@@ -98,6 +99,6 @@ aw.table(ctx, progress.sessions, "progress_table", f"progress_{code}")
 summary = dashboards.progress_summary_html(progress, ctx.lang)
 st.download_button(ctx.t("dash.print"), summary, file_name=f"summary_{code}.html", mime="text/html",
                    key="progress_print", on_click="ignore", icon=":material/print:", type="primary")  # fmt: skip
-with st.expander(ctx.t("dash.print_preview"), key="progress_preview_open", on_change="rerun") as shown:
-    if shown.open:  # drawn when opened (a closed expander's content still costs its drawing: issue 16)
+with drawn_when_open(ctx.t("dash.print_preview"), key="progress_preview_open") as shown:
+    if shown:
         st.html(summary)

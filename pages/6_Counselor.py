@@ -7,6 +7,7 @@ from observe import charts
 from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
+from observe.ui.widgets import drawn_when_open
 
 ctx = page.setup("nav.counselor", ":material/person:")
 st.title(ctx.t("nav.counselor"))
@@ -59,6 +60,6 @@ st.subheader(ctx.t("dash.sessions_table"))
 aw.table(ctx, sessions, "counselor_sessions", f"attending_sessions_{code}")
 st.subheader(ctx.t("dash.clients_table"))
 aw.table(ctx, view.clients, "counselor_clients", f"attending_clients_{code}")
-with st.expander(ctx.t("dash.windows_table"), key="counselor_windows_open", on_change="rerun") as shown:
-    if shown.open:  # drawn when opened (a closed expander's table still costs its drawing: issue 16)
+with drawn_when_open(ctx.t("dash.windows_table"), key="counselor_windows_open") as shown:
+    if shown:
         aw.table(ctx, view.windows, "counselor_windows", f"attending_windows_{code}")

@@ -7,6 +7,7 @@ from observe import charts
 from observe.reports import dashboards
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
+from observe.ui.widgets import drawn_when_open
 
 ctx = page.setup("nav.cue_patterns", ":material/grid_on:")
 st.title(ctx.t("nav.cue_patterns"))
@@ -36,12 +37,10 @@ seed = e.number_input(ctx.t("dash.p.seed"), 0, 2**31 - 1, 0, key="cues_seed")
 
 dates = sorted(s.date for s in sessions)
 top = max(max(s.number for s in sessions), 2)
-# drawn when opened (a closed expander's widgets still cost their drawing: issue 16); what the user
-# set is kept while the page is open and read from the session state, the defaults until then
-with st.expander(
-    ctx.t("dash.filters"), icon=":material/filter_alt:", key="cues_filters_open", on_change="rerun"
-) as shown:
-    if shown.open:
+# drawn while open; what the user set is kept while the page is open and read from the session
+# state, the defaults until then
+with drawn_when_open(ctx.t("dash.filters"), icon=":material/filter_alt:", key="cues_filters_open") as shown:
+    if shown:
         f1, f2, f3 = st.columns(3)
         f1.multiselect(ctx.t("dash.client"), [x.code for x in store.clients()], key="cues_clients",
                        placeholder=ctx.t("dash.all_clients"), persist_state="page")  # fmt: skip

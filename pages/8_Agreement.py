@@ -8,7 +8,7 @@ from observe.reports import agreement_view as av
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 from observe.ui.plot import plot
-from observe.ui.widgets import attempt, table
+from observe.ui.widgets import attempt, drawn_when_open, table
 
 ctx = page.setup("nav.agreement", ":material/compare:")
 store, lang = ctx.store, ctx.lang
@@ -69,10 +69,8 @@ for tab, tau in zip(tabs, taus, strict=True):
         continue
     with tab:
         table(ctx, view.channel_tables[tau], "agreement_page.col", key=f"agreement_channels_{tau:g}")
-        with st.expander(
-            ctx.t("agreement_page.cues"), key=f"agreement_cues_open_{tau:g}", on_change="rerun"
-        ) as cues:
-            if cues.open:
+        with drawn_when_open(ctx.t("agreement_page.cues"), key=f"agreement_cues_open_{tau:g}") as cues:
+            if cues:
                 table(ctx, view.cue_tables[tau], "agreement_page.col", key=f"agreement_cues_{tau:g}")
 
 st.subheader(ctx.t("agreement_page.events"))
@@ -122,9 +120,9 @@ else:
     plot(view.training_figure, "agreement_training_chart")
     table(ctx, view.training_table, "agreement_page.training_col", key="agreement_training")
 
-with st.expander(ctx.t("agreement_page.reference_title"), icon=":material/verified:", key="agreement_reference_open",
-                 on_change="rerun") as panel:  # fmt: skip
-    if panel.open:  # drawn when opened, like the tables above
+with drawn_when_open(ctx.t("agreement_page.reference_title"), icon=":material/verified:",
+                     key="agreement_reference_open") as panel:  # fmt: skip
+    if panel:
         st.caption(ctx.t("agreement_page.reference_help"))
         chosen = st.selectbox(ctx.t("agreement_page.reference_pick"), names, av.pick(names, picks.reference),
                               format_func=picks.labels.__getitem__, key="agreement_reference_pick")  # fmt: skip

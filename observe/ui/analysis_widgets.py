@@ -30,6 +30,7 @@ from observe.store import Store
 from observe.ui import cache as _cache  # noqa: F401  (cached figures unpickle without validating again)
 from observe.ui.page import Page
 from observe.ui.plot import plot
+from observe.ui.widgets import drawn_when_open
 
 RECORD_PAGE = "pages/1_Record.py"
 R = TypeVar("R")
@@ -130,14 +131,12 @@ class Field:
 
 
 def _panel(title: str, icon: str, key: str, rows: list[list[Field]]) -> dict[str, float]:
-    """Number fields in an expander, and their values (the defaults until changed).
-
-    The fields are drawn only while the expander is open (``on_change="rerun"``): a closed
-    expander's widgets still cost their drawing in every new tab otherwise (issue 16). What the
-    user set is kept while the page is open (``persist_state="page"``) and read from the session
-    state, so the panel can be closed without losing it."""
-    with st.expander(title, icon=icon, key=f"{key}_open", on_change="rerun") as panel:
-        if panel.open:
+    """Number fields in an expander, drawn while it is open (:func:`drawn_when_open`), and their
+    values (the defaults until changed). What the user set is kept while the page is open
+    (``persist_state="page"``) and read from the session state, so the panel can be closed
+    without losing it."""
+    with drawn_when_open(title, icon=icon, key=f"{key}_open") as shown:
+        if shown:
             for row in rows:
                 for column, f in zip(st.columns(len(row)), row, strict=True):
                     column.number_input(f.label, f.low, f.high, f.default, f.step, key=f"{key}_{f.name}",
@@ -248,8 +247,8 @@ def _fmt_param(value: Any) -> str:
 def limitations(ctx: Page) -> None:
     """The short limitations note with the long text (DOMAIN §3) in an expander."""
     st.caption(":material/info: " + ctx.t("dash.limitations.short"))
-    with st.expander(ctx.t("dash.limitations.more"), key="limitations_open", on_change="rerun") as shown:
-        if shown.open:  # drawn when opened, like the parameter panels
+    with drawn_when_open(ctx.t("dash.limitations.more"), key="limitations_open") as shown:
+        if shown:
             st.markdown(ctx.t(LIMITATIONS_KEY))
 
 

@@ -1,8 +1,10 @@
-"""Small shared widgets: running a store action with a translated error, translated tables."""
+"""Small shared widgets: running a store action with a translated error, translated tables, panels
+drawn when opened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -30,3 +32,14 @@ def table(ctx: Page, frame: pd.DataFrame, prefix: str, *, key: str, **kwargs: An
     """A dataframe whose column headers are translated (``{prefix}.{column}`` keys)."""
     shown = frame.rename(columns={c: ctx.t(f"{prefix}.{c}") for c in frame.columns})
     return st.dataframe(shown, hide_index=True, key=key, **kwargs)
+
+
+@contextmanager
+def drawn_when_open(label: str, *, key: str, icon: str | None = None) -> Iterator[bool]:
+    """An expander that says whether it is open: draw its content under ``if open:``.
+
+    Streamlit draws a closed expander's content all the same, hidden: every dashboard paid for its
+    hidden tables and fields in each new tab (issue 16). With ``on_change="rerun"`` the page runs
+    again when the user opens or closes it, and the content is drawn only while it is open."""
+    with st.expander(label, icon=icon, key=key, on_change="rerun") as panel:
+        yield bool(panel.open)
