@@ -27,7 +27,6 @@ function inTurn(div, step) {
 function withLegendRows(layout, legend, width) {
   if (!legend || !layout.margin) return layout;
   const room = width - layout.margin.l - layout.margin.r;
-  const widest = Math.max(...legend.items);
   let rows = 1;
   if (legend.grouped) {   // one after the other, a new row when the next does not fit
     let x = 0;
@@ -36,7 +35,8 @@ function withLegendRows(layout, legend, width) {
       x += w;
     }
   } else if (legend.items.reduce((a, b) => a + b, 0) >= room) {   // a grid as wide as the widest
-    rows = Math.ceil(legend.items.length / Math.max(1, Math.floor(room / widest)));
+    const perRow = Math.max(1, Math.floor(room / Math.max(...legend.items)));
+    rows = Math.ceil(legend.items.length / perRow);
   }
   if (rows === 1) return layout;
   const t = Math.ceil(layout.margin.t + (legend.row * (rows - 1)) / legend.at);
