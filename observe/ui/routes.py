@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from observe.errors import NotFound, PermissionDenied
 from observe.ui.outbox_routes import outbox
+from observe.ui.page_document import page_routes
 from observe.ui.plot import ROUTE as CHART_LIBRARY
 from observe.ui.signin_routes import clear_cookie, set_cookie, sign_in_live, workspace_key
 from observe.video import library as media
@@ -120,4 +121,6 @@ ROUTES: list[BaseRoute] = [
     Route("/api/outbox/{observation_id:int}", outbox, methods=["POST"]),
     # plotly.js's core and trace modules for the charts (observe.ui.plot).
     CHART_LIBRARY,
+    # Each page's address: Streamlit's page, naming the app's root (observe.ui.page_document).
+    *page_routes(),
 ]

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from _browser import REPO_ROOT, App, serve, wait_idle
 
 from observe.store import Store
+from observe.ui.page_document import url_name
 
 pytestmark = pytest.mark.e2e
 PAGES = sorted((REPO_ROOT / "pages").glob("*.py"))
 SECRETS = ("K77", "Ayu Lestari", "spoke about her father", "K88", "Bima Sakti")
 PASSWORD = "counselor pass phrase"
-
-
-def url_name(path: Path) -> str:
-    """Streamlit's URL path of a page file: ``pages/3_Coding_scheme.py`` → ``Coding_scheme``."""
-    return path.stem.split("_", 1)[1] if path.stem.split("_", 1)[0].isdigit() else path.stem
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +54,7 @@ def _goto(page: object, url: str) -> str:
 
 def test_every_page_signed_out_shows_only_the_sign_in(team_app: App, page: object) -> None:
     for path in [REPO_ROOT / "app.py", *PAGES]:
-        target = team_app.url if path.name == "app.py" else f"{team_app.url}/{url_name(path)}"
+        target = team_app.url if path.name == "app.py" else f"{team_app.url}/{url_name(str(path))}"
         html = _goto(page, target + "?lang=en")
         assert "Sign in" in html, path.name
         leaked = [value for value in SECRETS if value in html]
