@@ -60,9 +60,9 @@ DRAW_JS = """async ([figure, margin, width, modules]) => {
 }"""
 
 #: each chart of the page once drawn: its width, the margins it was sent, those it was drawn with
-SHOWN_JS = """() => {
+SHOWN_JS = """(count) => {   // the page's charts, once all of them are there and drawn
   const plots = [...document.querySelectorAll('.observe-plot')];
-  if (!plots.length || !plots.every((p) => p.dataset.drawn === '1')) return false;
+  if (plots.length < count || !plots.every((p) => p.dataset.drawn === '1')) return false;
   const sides = (m) => ({l: m.l, r: m.r, t: m.t, b: m.b});
   return plots.map((p) => ({width: p.clientWidth, sent: sides(p.layout.margin), drawn: sides(p._fullLayout._size)}));
 }"""
@@ -150,8 +150,8 @@ def test_every_chart_draws_once_with_margins_that_hold_its_labels(
     grown: set[tuple[str, int, str]] = set()
     for name, url_name in PAGES.items():
         open_page(page, demo_app, url_name)
-        shown = page.wait_for_function(SHOWN_JS, timeout=30_000).json_value()
         ours = [fig for fig in sent if fig[0] == name]
+        shown = page.wait_for_function(SHOWN_JS, arg=len(ours), timeout=30_000).json_value()
         assert len(shown) == len(ours), name
         for (_, index, figure), chart in zip(ours, shown, strict=True):
             fitted = margins.fit(json.loads(figure))
