@@ -83,7 +83,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("Agreement", "Agreement", ((PLOT, 3), (TABLE, 4)), "nav.agreement"),
     PageSpec("Import/export", "Import_export", (("[data-testid='stFileUploader']", 1),), "nav.import_export"),
     PageSpec("Synchrony", "Synchrony", ((PLOT, 1),), "nav.synchrony"),
-    PageSpec("Administration", "Administration", ((TABLE, 4),), "nav.admin"),
+    PageSpec("Administration", "Administration", ((TABLE, 1),), "nav.admin"),
 )
 
 #: The floor of any page: a Streamlit page with one title, served with the app's Streamlit

@@ -17,11 +17,9 @@ if not store.may("users.manage"):
     st.stop()
 
 view = admin_view.admin_view(store, ctx.lang)
-users, supervision, consent, audit, erasure = st.tabs(
-    [ctx.t(f"admin.tab.{name}") for name in ("users", "supervision", "consent", "audit", "erasure")]
-)
 
-with users:
+
+def users_tab() -> None:
     table(ctx, view.users, "admin.col", key="admin_users_table")
     with st.expander(ctx.t("admin.users.new"), icon=":material/person_add:"), st.form("admin_new_user"):
         username = st.text_input(ctx.t("admin.users.username"), key="admin_new_username")
@@ -70,7 +68,8 @@ with users:
 
     signin.locks_panel(store, ctx.lang)
 
-with supervision:
+
+def supervision_tab() -> None:
     table(ctx, view.supervision, "admin.col", key="admin_supervision_table")
     with st.form("admin_supervision"):
         who = st.selectbox(ctx.t("admin.col.supervisor"), view.supervisors, key="admin_sup_user")
@@ -81,7 +80,8 @@ with supervision:
         if remove.form_submit_button(ctx.t("admin.supervision.remove")) and who and whom:
             attempt(ctx, lambda: store.unsupervise(who, whom), "admin.users.saved")
 
-with consent:
+
+def consent_tab() -> None:
     table(ctx, view.consent, "admin.col", key="admin_consent_table")
     with st.form("admin_consent"):
         client = st.selectbox(ctx.t("admin.col.client"), view.clients, key="admin_consent_client")
@@ -95,9 +95,10 @@ with consent:
                 "admin.users.saved",
             )
 
-with audit:
+
+def audit_tab() -> None:
     st.caption(ctx.t("admin.audit.about"))
-    table(ctx, view.audit, "admin.col", key="admin_audit_table")
+    table(ctx, admin_view.audit_shown(store), "admin.col", key="admin_audit_table")
     st.download_button(
         ctx.t("admin.audit.download"),
         data=lambda: admin_view.audit_download(store),  # made when clicked: the trail only grows
@@ -107,7 +108,8 @@ with audit:
         on_click="ignore",
     )
 
-with erasure:
+
+def erasure_tab() -> None:
     st.warning(ctx.t("admin.erase.about"), icon=":material/delete_forever:")
     with st.form("admin_erase", clear_on_submit=True):
         victim = st.selectbox(ctx.t("admin.erase.client"), view.clients, key="admin_erase_client")
@@ -116,3 +118,14 @@ with erasure:
             done = attempt(ctx, lambda: store.erase_client(victim, confirm=typed))
             if done is not None:
                 st.success(ctx.t("admin.erase.done", **done))
+
+
+# Only the open tab is drawn, and read (on_change="rerun"): the audit trail's newest rows and the
+# other tabs' tables cost every run of the page and every new tab otherwise (issue 16).
+DRAW = {"users": users_tab, "supervision": supervision_tab, "consent": consent_tab, "audit": audit_tab,
+        "erasure": erasure_tab}  # fmt: skip
+tabs = st.tabs([ctx.t(f"admin.tab.{name}") for name in DRAW], key="admin_tab", on_change="rerun")
+for tab, draw in zip(tabs, DRAW.values(), strict=True):
+    if tab.open:
+        with tab:
+            draw()

@@ -57,8 +57,8 @@ class AdminView:
         supervisor, counselor: who sees whose sessions.
     consent : DataFrame
         ``CONSENT_COLUMNS``, one row per client (False when no consent was recorded).
-    audit : DataFrame
-        The newest ``AUDIT_SHOWN`` rows of the audit trail.
+
+    The audit trail's newest rows are read only for its own tab (:func:`audit_shown`).
     """
 
     users: pd.DataFrame
@@ -68,11 +68,10 @@ class AdminView:
     clients: tuple[str, ...]
     supervision: pd.DataFrame
     consent: pd.DataFrame
-    audit: pd.DataFrame
 
 
 def admin_view(store: Store, lang: str = "en") -> AdminView:
-    """The users, supervisions, consents and audit trail (refused without ``users.read``)."""
+    """The users, supervisions and consents (refused without ``users.read``)."""
     people = store.users()
     users = pd.DataFrame(
         [
@@ -100,8 +99,13 @@ def admin_view(store: Store, lang: str = "en") -> AdminView:
         clients=tuple(clients),
         supervision=pd.DataFrame(store.supervisions(), columns=["supervisor", "counselor"]),
         consent=consent,
-        audit=store.audit_log(limit=AUDIT_SHOWN),
     )
+
+
+def audit_shown(store: Store) -> pd.DataFrame:
+    """The newest ``AUDIT_SHOWN`` rows of the audit trail, for the page (refused without
+    ``audit.read``); the download holds the whole trail (:func:`audit_download`)."""
+    return store.audit_log(limit=AUDIT_SHOWN)
 
 
 def user_form(store: Store, username: str, counselors: tuple[str, ...]) -> UserForm:
