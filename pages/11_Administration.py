@@ -7,7 +7,7 @@ import streamlit as st
 from observe.governance import admin_view
 from observe.ui import page, signin
 from observe.ui.forms import edit_picker, role_select
-from observe.ui.widgets import attempt, table
+from observe.ui.widgets import attempt, table, tabs_drawn_when_open
 
 ctx = page.setup("nav.admin", ":material/admin_panel_settings:")
 store = ctx.store
@@ -120,12 +120,8 @@ def erasure_tab() -> None:
                 st.success(ctx.t("admin.erase.done", **done))
 
 
-# Only the open tab is drawn, and read (on_change="rerun"): the audit trail's newest rows and the
-# other tabs' tables cost every run of the page and every new tab otherwise (issue 16).
+# only the open tab is drawn, and read: the audit trail's newest rows cost every run otherwise
 DRAW = {"users": users_tab, "supervision": supervision_tab, "consent": consent_tab, "audit": audit_tab,
         "erasure": erasure_tab}  # fmt: skip
-tabs = st.tabs([ctx.t(f"admin.tab.{name}") for name in DRAW], key="admin_tab", on_change="rerun")
-for tab, draw in zip(tabs, DRAW.values(), strict=True):
-    if tab.open:
-        with tab:
-            draw()
+for shown in tabs_drawn_when_open([ctx.t(f"admin.tab.{name}") for name in DRAW], key="admin_tab"):
+    list(DRAW.values())[shown]()

@@ -8,7 +8,7 @@ from observe.reports import agreement_view as av
 from observe.ui import analysis_widgets as aw
 from observe.ui import page
 from observe.ui.plot import plot
-from observe.ui.widgets import attempt, drawn_when_open, table
+from observe.ui.widgets import attempt, drawn_when_open, table, tabs_drawn_when_open
 
 ctx = page.setup("nav.agreement", ":material/compare:")
 store, lang = ctx.store, ctx.lang
@@ -59,19 +59,14 @@ if view.folded_notes:
 st.subheader(ctx.t("agreement_page.channels"))
 st.caption(ctx.t("agreement_page.channels_help"))
 taus = view.tolerances
-# Only the open tab's tables and the opened per-cue table are drawn (on_change="rerun"): a tab or
-# expander that is closed still costs its tables' drawing otherwise, in every new tab (issue 16).
-tabs = st.tabs(
-    [ctx.t("agreement_page.tau", tau=f"{x:g}") for x in taus], key="agreement_tau", on_change="rerun"
-)
-for tab, tau in zip(tabs, taus, strict=True):
-    if not tab.open:
-        continue
-    with tab:
-        table(ctx, view.channel_tables[tau], "agreement_page.col", key=f"agreement_channels_{tau:g}")
-        with drawn_when_open(ctx.t("agreement_page.cues"), key=f"agreement_cues_open_{tau:g}") as cues:
-            if cues:
-                table(ctx, view.cue_tables[tau], "agreement_page.col", key=f"agreement_cues_{tau:g}")
+for shown in tabs_drawn_when_open(
+    [ctx.t("agreement_page.tau", tau=f"{x:g}") for x in taus], key="agreement_tau"
+):
+    tau = taus[shown]
+    table(ctx, view.channel_tables[tau], "agreement_page.col", key=f"agreement_channels_{tau:g}")
+    with drawn_when_open(ctx.t("agreement_page.cues"), key=f"agreement_cues_open_{tau:g}") as cues:
+        if cues:
+            table(ctx, view.cue_tables[tau], "agreement_page.col", key=f"agreement_cues_{tau:g}")
 
 st.subheader(ctx.t("agreement_page.events"))
 st.caption(ctx.t("agreement_page.events_help"))

@@ -1,9 +1,9 @@
 """Small shared widgets: running a store action with a translated error, translated tables, panels
-drawn when opened."""
+and tabs drawn when opened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -43,3 +43,14 @@ def drawn_when_open(label: str, *, key: str, icon: str | None = None) -> Iterato
     again when the user opens or closes it, and the content is drawn only while it is open."""
     with st.expander(label, icon=icon, key=key, on_change="rerun") as panel:
         yield bool(panel.open)
+
+
+def tabs_drawn_when_open(labels: Sequence[str], *, key: str) -> Iterator[int]:
+    """Tabs of which only the open one is drawn: iterating gives its index, inside that tab.
+
+    Like a closed expander (:func:`drawn_when_open`), a tab that is not shown is drawn all the same,
+    hidden; with ``on_change="rerun"`` the page runs again when the user picks another tab."""
+    for index, tab in enumerate(st.tabs(list(labels), key=key, on_change="rerun")):
+        if tab.open:
+            with tab:
+                yield index
