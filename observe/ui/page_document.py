@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from streamlit import config, file_util
 from streamlit.source_util import page_icon_and_name
+from streamlit.url_util import make_url_path
 
 from observe.ui.page import NAVIGATION
 
@@ -51,8 +52,8 @@ async def _page(request: Request) -> Response:
 
 def page_routes() -> list[Route]:
     """One route for each page's address but Home's, under the app's ``server.baseUrlPath``."""
-    base = "/".join(part for part in str(config.get_option("server.baseUrlPath") or "").split("/") if part)
-    prefix = f"/{base}" if base else ""
+    base = str(config.get_option("server.baseUrlPath") or "")  # joined as Streamlit mounts its own
     return [
-        Route(f"{prefix}/{url_name(path)}", _page, methods=["GET", "HEAD"]) for path, _k, _i in NAVIGATION[1:]
+        Route(make_url_path(base, url_name(path)), _page, methods=["GET", "HEAD"])
+        for path, _key, _icon in NAVIGATION[1:]
     ]
